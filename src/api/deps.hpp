@@ -1,0 +1,28 @@
+#pragma once
+
+#include <string>
+
+#include "coderd/api_keys.hpp"
+#include "coderd/users.hpp"
+#include "common/clock.hpp"
+#include "store/store.hpp"
+
+namespace berth::api {
+
+// What this build reports about itself at /buildinfo.
+struct BuildInfo {
+  std::string version;
+  std::string access_url;
+  std::string deployment_id;
+};
+
+// The services handlers call; owned by the composition root.
+struct Deps {
+  store::Store& store;
+  const Clock& clock;
+  coderd::ApiKeys& api_keys;
+  coderd::Users& users;
+  BuildInfo build;
+};
+
+}  // namespace berth::api

@@ -1,0 +1,90 @@
+#include "api/routes.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "api/auth.hpp"
+#include "api/handlers.hpp"
+#include "common/error.hpp"
+#include "http/error_response.hpp"
+
+namespace berth::api {
+
+namespace {
+
+using Public = Response (*)(Deps&, Request&);
+using Private = Response (*)(Deps&, Request&, const Authenticated&);
+
+// Middleware, outermost first:
+// 1. build-version header: clients (Coder's CLI) read it from every response, errors too;
+// 2. error mapping: every berth::Error becomes Coder's JSON body (one place, one table);
+// 3. authentication (private routes only): token -> Subject, before any handler code runs;
+// 4. parameter resolution ({user}, {organization}) inside handlers via resolve_*_param,
+//    which answers 404 for what the subject may not read.
+http::Handler public_route(Deps& deps, Public fn) {
+  return [&deps, fn](Request& r) { return fn(deps, r); };
+}
+
+http::Handler private_route(Deps& deps, Private fn) {
+  return [&deps, fn](Request& r) {
+    auto auth = authenticate(deps, r);
+    return fn(deps, r, auth);
+  };
+}
+
+void add_routes(http::Router& router, Deps& deps) {
+  auto pub = [&](const char* method, const char* path, Public fn) {
+    router.add(method, path, public_route(deps, fn));
+  };
+  auto priv = [&](const char* method, const char* path, Private fn) {
+    router.add(method, path, private_route(deps, fn));
+  };
+  pub("GET", "/healthz", get_healthz);
+  pub("GET", "/api/v2", get_api_root);
+  pub("GET", "/api/v2/buildinfo", get_buildinfo);
+
+  pub("GET", "/api/v2/users/first", get_first_user);
+  pub("POST", "/api/v2/users/first", create_first_user);
+  pub("POST", "/api/v2/users/login", login_with_password);
+  priv("POST", "/api/v2/users/logout", logout);
+  priv("GET", "/api/v2/users", list_users);
+  priv("POST", "/api/v2/users", create_user);
+  priv("GET", "/api/v2/users/{user}", get_user);
+  priv("GET", "/api/v2/users/{user}/roles", get_user_roles);
+  priv("PUT", "/api/v2/users/{user}/roles", update_user_roles);
+  priv("GET", "/api/v2/users/{user}/organizations", list_user_organizations);
+  // Literal `tokens` routes come before `{keyid}`, which would otherwise capture them.
+  priv("POST", "/api/v2/users/{user}/keys", create_session_key);
+  priv("GET", "/api/v2/users/{user}/keys/tokens", list_tokens);
+  priv("POST", "/api/v2/users/{user}/keys/tokens", create_token);
+  priv("GET", "/api/v2/users/{user}/keys/tokens/tokenconfig", get_token_config);
+  priv("GET", "/api/v2/users/{user}/keys/tokens/{keyname}", get_token_by_name);
+  priv("GET", "/api/v2/users/{user}/keys/{keyid}", get_api_key);
+  priv("DELETE", "/api/v2/users/{user}/keys/{keyid}", delete_api_key);
+
+  priv("GET", "/api/v2/organizations", list_organizations);
+  priv("GET", "/api/v2/organizations/{organization}", get_organization);
+  priv("GET", "/api/v2/organizations/{organization}/members", list_organization_members);
+}
+
+}  // namespace
+
+http::Handler make_api_handler(Deps& deps) {
+  auto router = std::make_shared<http::Router>();
+  add_routes(*router, deps);
+  return [router, version = deps.build.version](Request& request) {
+    Response response;
+    try {
+      response = router->dispatch(request);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::internal)
+        spdlog::error("{} {}: {} ({})", request.method, request.path, e.message(), e.detail());
+      response = http::error_response(e);
+    }
+    response.set_header("X-Coder-Build-Version", version);
+    return response;
+  };
+}
+
+}  // namespace berth::api

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/time.hpp"
+#include "common/uuid.hpp"
+
+namespace berth::json {
+
+using boost::json::array;
+using boost::json::object;
+using boost::json::value;
+
+// Parses a request body; malformed or too deeply nested input throws Error{invalid}
+// with Coder's message "Request body must be valid JSON.".
+value parse_body(std::string_view body);
+
+// Parses any JSON text (config, stored columns); throws Error{internal} when malformed.
+value parse(std::string_view text);
+
+std::string serialize(const value& v);
+
+// Reads typed fields from a JSON object. A field of the wrong type is an invalid-JSON error
+// naming the field, as Go's decoder reports; `finish` throws the collected validations.
+class ObjectReader {
+ public:
+  // Takes the parsed document; throws the invalid-JSON error unless it is an object.
+  explicit ObjectReader(value document);
+
+  std::optional<std::string> string(std::string_view key);
+  std::optional<std::int64_t> integer(std::string_view key);
+  std::optional<bool> boolean(std::string_view key);
+  std::optional<std::vector<std::string>> string_array(std::string_view key);
+  std::optional<Uuid> uuid(std::string_view key);
+
+  // Records a validation error for `field` (the JSON name).
+  void invalid(std::string field, std::string detail);
+  // A required string: absent or empty records Coder's "required" validation.
+  std::string required_string(std::string_view key);
+  // Throws Error{invalid, "Validation failed."} if any validation was recorded.
+  void finish() const;
+
+ private:
+  const value* find(std::string_view key) const;
+  [[noreturn]] void wrong_type(std::string_view key, const char* expected) const;
+
+  value document_;
+  const object* object_;
+  std::vector<Validation> validations_;
+};
+
+// Writers for optional values: absent becomes JSON null, as Go's NullTime does.
+value time_or_null(const std::optional<TimePoint>& t);
+value strings(const std::vector<std::string>& items);
+
+}  // namespace berth::json

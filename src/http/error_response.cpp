@@ -1,0 +1,51 @@
+#include "http/error_response.hpp"
+
+namespace berth::http {
+
+int status_for(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::invalid:
+      return 400;
+    case ErrorCode::unauthenticated:
+      return 401;
+    case ErrorCode::forbidden:
+      return 403;
+    case ErrorCode::not_found:
+      return 404;
+    case ErrorCode::conflict:
+      return 409;
+    case ErrorCode::too_large:
+      return 413;
+    case ErrorCode::rate_limited:
+      return 429;
+    case ErrorCode::unavailable:
+      return 503;
+    case ErrorCode::internal:
+      return 500;
+  }
+  return 500;
+}
+
+Response json_response(int status, const json::value& body) {
+  Response r;
+  r.status = status;
+  r.set_header("Content-Type", "application/json; charset=utf-8");
+  r.body = json::serialize(body);
+  r.body += '\n';  // Go's json.Encoder ends every document with a newline
+  return r;
+}
+
+Response error_response(const Error& error) {
+  json::object body;
+  body["message"] = error.message();
+  if (!error.detail().empty()) body["detail"] = error.detail();
+  if (!error.validations().empty()) {
+    json::array validations;
+    for (const auto& v : error.validations())
+      validations.push_back(json::object{{"field", v.field}, {"detail", v.detail}});
+    body["validations"] = std::move(validations);
+  }
+  return json_response(status_for(error.code()), body);
+}
+
+}  // namespace berth::http

@@ -1,0 +1,18 @@
+#pragma once
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "http/request.hpp"
+
+namespace berth::http {
+
+// The HTTP status an ErrorCode stands for: the one table that decides the wire.
+int status_for(ErrorCode code);
+
+// A JSON response with `body` serialized the way Coder's httpapi.Write does.
+Response json_response(int status, const json::value& body);
+
+// Coder's error body {"message","detail","validations"} for an Error.
+Response error_response(const Error& error);
+
+}  // namespace berth::http

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace berth::http {
+
+// One HTTP request, decoded and fully read: what handlers see instead of Beast's types.
+struct Request {
+  std::string method;                                        // upper case: GET, POST, ...
+  std::string target;                                        // as sent: path plus query
+  std::string path;                                          // percent-decoded path
+  std::vector<std::pair<std::string, std::string>> query;    // decoded, in order
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+  std::string remote_address;
+  std::map<std::string, std::string> params;  // path template captures, set by the router
+
+  std::optional<std::string_view> header(std::string_view lower_name) const;
+  // Every value given for `name`, in order.
+  std::vector<std::string> query_values(std::string_view name) const;
+  std::optional<std::string> cookie(std::string_view name) const;
+  const std::string& param(const std::string& name) const;
+};
+
+// A complete response.
+struct Response {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+
+  void set_header(std::string name, std::string value);
+};
+
+// Splits a request target into a decoded path and query pairs; false if it is malformed.
+bool parse_target(std::string_view target, std::string& path,
+                  std::vector<std::pair<std::string, std::string>>& query);
+
+}  // namespace berth::http

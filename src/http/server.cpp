@@ -1,0 +1,355 @@
+#include "http/server.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/error.hpp"
+#include "http/error_response.hpp"
+
+namespace berth::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+// What the server knows of one connection, so that shutdown can close it while idle.
+struct Connection {
+  asio::strand<asio::io_context::executor_type> strand;
+  beast::tcp_stream* stream = nullptr;  // valid while registered
+  bool busy = false;                    // touched only on `strand`
+};
+
+Request to_request(bhttp::request<bhttp::string_body>& in, const std::string& remote) {
+  Request out;
+  out.method = std::string(in.method_string());
+  out.target = std::string(in.target());
+  if (!parse_target(out.target, out.path, out.query))
+    throw Error{ErrorCode::invalid, "The request target is malformed.", out.target};
+  for (const auto& field : in) {
+    std::string name(field.name_string());
+    for (auto& c : name) c = char(std::tolower(static_cast<unsigned char>(c)));
+    out.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  out.body = std::move(in.body());
+  out.remote_address = remote;
+  return out;
+}
+
+bhttp::response<bhttp::string_body> to_beast(Response& in, unsigned version, bool keep_alive) {
+  bhttp::response<bhttp::string_body> out{static_cast<bhttp::status>(in.status), version};
+  for (auto& [name, value] : in.headers) out.set(name, value);
+  out.body() = std::move(in.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+Response too_large_response(std::size_t limit) {
+  return error_response(
+      Error{ErrorCode::too_large, "Request body is too large.",
+            "The request body must be at most " + std::to_string(limit) + " bytes."});
+}
+
+}  // namespace
+
+struct Server::Impl {
+  Handler handler;
+  ServerLimits limits;
+  AccessLog access_log;
+  unsigned threads;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  asio::signal_set signals{ioc};
+  std::atomic<bool> stopping{false};
+  std::atomic<std::size_t> active{0};
+  std::mutex mutex;
+  std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
+  std::uint64_t next_id = 0;
+
+  Impl(Handler h, ServerLimits l, AccessLog log, unsigned t)
+      : handler(std::move(h)), limits(l), access_log(std::move(log)), threads(t ? t : 1) {}
+
+  Response call_handler(Request& request) {
+    try {
+      return handler(request);
+    } catch (const Error& e) {
+      if (e.code() == ErrorCode::internal)
+        spdlog::error("{} {}: {}", request.method, request.path, e.detail());
+      return error_response(e);
+    } catch (const std::exception& e) {
+      spdlog::error("unhandled error in {} {}: {}", request.method, request.path, e.what());
+      return error_response(
+          Error{ErrorCode::internal, "An internal server error occurred.", e.what()});
+    }
+  }
+
+  asio::awaitable<void> write_response(beast::tcp_stream& stream, Response response,
+                                       unsigned version, bool keep_alive) {
+    auto out = to_beast(response, version, keep_alive);
+    stream.expires_after(limits.read_timeout);
+    co_await bhttp::async_write(stream, out, kTuple);
+  }
+
+  // After refusing a request mid-body, reads and drops what the client is still sending (up to
+  // a bound, for a short while) so that closing does not reset the connection before the
+  // client has read the refusal.
+  asio::awaitable<void> linger(beast::tcp_stream& stream, beast::flat_buffer& buffer) {
+    constexpr std::size_t kMaxDrainBytes = 4 * 1024 * 1024;
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    buffer.consume(buffer.size());
+    stream.expires_after(std::chrono::seconds(2));
+    std::size_t drained = 0;
+    char scratch[16 * 1024];
+    while (drained < kMaxDrainBytes) {
+      auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+      if (ec) break;
+      drained += n;
+    }
+  }
+
+  // One request on the connection; returns false when the connection should close.
+  asio::awaitable<bool> serve_one(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                  Connection& conn, const std::string& remote, bool first) {
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    parser.body_limit(limits.max_body_bytes);
+    stream.expires_after(first ? limits.read_timeout : limits.idle_timeout);
+    auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, parser, kTuple);
+    if (ec == bhttp::error::header_limit) {
+      Response r = error_response(Error{ErrorCode::invalid, "Request headers are too large."});
+      r.status = 431;
+      co_await write_response(stream, std::move(r), 11, false);
+      co_return false;
+    }
+    if (ec == bhttp::error::body_limit) {  // a declared Content-Length over the limit
+      co_await write_response(stream, too_large_response(limits.max_body_bytes), 11, false);
+      co_await linger(stream, buffer);
+      co_return false;
+    }
+    if (ec) co_return false;  // the peer went away, timed out, or sent garbage
+    conn.busy = true;
+    auto started = std::chrono::steady_clock::now();
+    auto& header = parser.get();
+    auto length = parser.content_length();
+    if (length && *length > limits.max_body_bytes) {
+      co_await write_response(stream, too_large_response(limits.max_body_bytes), header.version(),
+                              false);
+      co_await linger(stream, buffer);
+      co_return false;
+    }
+    if (header[bhttp::field::expect] == "100-continue") {
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      co_await asio::async_write(stream, asio::buffer(kContinue.data(), kContinue.size()), kTuple);
+    }
+    stream.expires_after(limits.read_timeout);
+    std::tie(ec, n) = co_await bhttp::async_read(stream, buffer, parser, kTuple);
+    if (ec == bhttp::error::body_limit) {
+      co_await write_response(stream, too_large_response(limits.max_body_bytes), header.version(),
+                              false);
+      co_await linger(stream, buffer);
+      co_return false;
+    }
+    if (ec) co_return false;
+    auto message = parser.release();
+    unsigned version = message.version();
+    bool wants_keep_alive = message.keep_alive();
+    Response response;
+    Request request;
+    try {
+      request = to_request(message, remote);
+      response = call_handler(request);
+    } catch (const Error& e) {
+      response = error_response(e);
+    }
+    int status = response.status;
+    std::size_t bytes = response.body.size();
+    bool keep_alive = wants_keep_alive && !stopping;  // decided after the handler ran
+    co_await write_response(stream, std::move(response), version, keep_alive);
+    if (access_log)
+      access_log(request, status, bytes,
+                 std::chrono::duration_cast<std::chrono::microseconds>(
+                     std::chrono::steady_clock::now() - started));
+    conn.busy = false;
+    co_return keep_alive && !stopping;
+  }
+
+  asio::awaitable<void> session(tcp::socket socket, std::shared_ptr<Connection> conn,
+                                std::uint64_t id) {
+    beast::error_code ignored;
+    auto endpoint = socket.remote_endpoint(ignored);
+    std::string remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    beast::tcp_stream stream(std::move(socket));
+    conn->stream = &stream;
+    beast::flat_buffer buffer;
+    try {
+      for (bool first = true; !stopping; first = false)
+        if (!co_await serve_one(stream, buffer, *conn, remote, first)) break;
+    } catch (const std::exception& e) {
+      spdlog::warn("connection {} ended: {}", remote, e.what());
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream.close();
+    unregister(id);
+  }
+
+  void unregister(std::uint64_t id) {
+    std::lock_guard lock(mutex);
+    connections.erase(id);
+    --active;
+  }
+
+  asio::awaitable<void> refuse(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    co_await write_response(
+        stream,
+        error_response(Error{ErrorCode::unavailable, "Too many connections; try again later."}), 11,
+        false);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  }
+
+  asio::awaitable<void> accept_loop() {
+    for (;;) {
+      auto strand = asio::make_strand(ioc);
+      auto [ec, socket] = co_await acceptor.async_accept(strand, kTuple);
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        spdlog::warn("accept failed: {}", ec.message());
+        continue;
+      }
+      if (active >= limits.max_connections) {
+        asio::co_spawn(strand, refuse(std::move(socket)), asio::detached);
+        continue;
+      }
+      auto conn = std::make_shared<Connection>(Connection{strand});
+      std::uint64_t id;
+      {
+        std::lock_guard lock(mutex);
+        id = next_id++;
+        connections[id] = conn;
+        ++active;
+      }
+      asio::co_spawn(strand, session(std::move(socket), conn, id), asio::detached);
+    }
+  }
+
+  void close_idle_connections() {
+    std::lock_guard lock(mutex);
+    for (auto& [id, conn] : connections) {
+      asio::post(conn->strand, [conn] {
+        if (!conn->busy && conn->stream) conn->stream->socket().close();
+      });
+    }
+  }
+
+  // Waits for in-flight requests, then lets run() return; forces it after the grace period.
+  asio::awaitable<void> drain() {
+    asio::steady_timer timer(ioc);
+    auto deadline = std::chrono::steady_clock::now() + limits.shutdown_grace;
+    while (active > 0 && std::chrono::steady_clock::now() < deadline) {
+      close_idle_connections();
+      timer.expires_after(std::chrono::milliseconds(20));
+      co_await timer.async_wait(kTuple);
+    }
+    if (active > 0) {
+      spdlog::warn("{} connections still open after the shutdown grace period", active.load());
+      ioc.stop();
+    }
+  }
+
+  void begin_stop() {
+    if (stopping.exchange(true)) return;
+    beast::error_code ignored;
+    acceptor.close(ignored);
+    signals.cancel(ignored);
+    asio::co_spawn(ioc, drain(), asio::detached);
+  }
+};
+
+Server::Server(Handler handler, ServerLimits limits, AccessLog access_log, unsigned threads)
+    : impl_(std::make_unique<Impl>(std::move(handler), limits, std::move(access_log), threads)) {}
+
+Server::~Server() = default;
+
+std::string Server::listen(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos)
+    throw Error{ErrorCode::invalid, "The HTTP address must be host:port.", address};
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  if (host.empty()) host = "0.0.0.0";
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(host, ec);
+  if (ec) throw Error{ErrorCode::invalid, "The HTTP address has an invalid host.", address};
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (const std::exception&) {
+    port = -1;
+  }
+  if (port < 0 || port > 65535)
+    throw Error{ErrorCode::invalid, "The HTTP address has an invalid port.", address};
+  tcp::endpoint endpoint{ip, static_cast<unsigned short>(port)};
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol());
+  acceptor.set_option(asio::socket_base::reuse_address(true));
+  acceptor.bind(endpoint, ec);
+  if (ec) throw Error{ErrorCode::unavailable, "Cannot listen on " + address + ".", ec.message()};
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  auto bound = acceptor.local_endpoint();
+  std::string host_text = bound.address().to_string();
+  if (bound.address().is_v6()) host_text = "[" + host_text + "]";
+  return host_text + ":" + std::to_string(bound.port());
+}
+
+void Server::run(bool stop_on_signals) {
+  auto& impl = *impl_;
+  if (stop_on_signals) {
+    impl.signals.add(SIGINT);
+    impl.signals.add(SIGTERM);
+    impl.signals.async_wait([&impl](const beast::error_code& ec, int signal) {
+      if (ec) return;
+      spdlog::info("received signal {}, shutting down", signal);
+      impl.begin_stop();
+    });
+  }
+  asio::co_spawn(impl.ioc, impl.accept_loop(), asio::detached);
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < impl.threads; ++i) workers.emplace_back([&impl] { impl.ioc.run(); });
+  impl.ioc.run();
+  for (auto& t : workers) t.join();
+}
+
+void Server::stop() {
+  asio::post(impl_->ioc, [impl = impl_.get()] { impl->begin_stop(); });
+}
+
+}  // namespace berth::http

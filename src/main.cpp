@@ -1,0 +1,58 @@
+// The composition root: parses the command line and hands off to the command's library.
+#include <spdlog/spdlog.h>
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "common/error.hpp"
+#include "server/server_command.hpp"
+
+namespace {
+
+void add_server_command(CLI::App& app, berth::server::ServerOptions& options, int& exit_code) {
+  auto* cmd =
+      app.add_subcommand("server", "Start the Berth control plane (API, scheduler, provisioners).");
+  cmd->add_option("--http-address", options.http_address,
+                  "HTTP bind address (host:port; port 0 picks one)")
+      ->envname("BERTH_HTTP_ADDRESS")
+      ->capture_default_str();
+  cmd->add_option("--access-url", options.access_url,
+                  "The URL clients and workspaces reach this server at")
+      ->envname("BERTH_ACCESS_URL");
+  cmd->add_option("--data-dir", options.data_dir,
+                  "Where the SQLite database and workspace files live")
+      ->envname("BERTH_DATA_DIR");
+  cmd->add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
+      ->envname("BERTH_LOG_LEVEL")
+      ->capture_default_str();
+  cmd->add_option("--max-body-bytes", options.max_body_bytes, "Largest request body accepted")
+      ->envname("BERTH_MAX_BODY_BYTES")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  cmd->add_option("--max-connections", options.max_connections,
+                  "Most concurrent client connections")
+      ->envname("BERTH_MAX_CONNECTIONS")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  cmd->callback([&options, &exit_code] { exit_code = berth::server::run_server(options); });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Berth: cloud development environments and AI coding tasks, speaking Coder's API"};
+  app.require_subcommand(1);
+  berth::server::ServerOptions server_options;
+  int exit_code = 0;
+  add_server_command(app, server_options, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const berth::Error& e) {
+    std::fprintf(stderr, "berth: %s%s%s\n", e.message().c_str(), e.detail().empty() ? "" : " ",
+                 e.detail().c_str());
+    return 1;
+  }
+  return exit_code;
+}

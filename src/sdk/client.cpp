@@ -1,0 +1,107 @@
+#include "sdk/client.hpp"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+
+#include "common/error.hpp"
+
+namespace berth::sdk {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+std::optional<std::string> HttpResponse::header(const std::string& lower_name) const {
+  for (const auto& [name, value] : headers)
+    if (name == lower_name) return value;
+  return std::nullopt;
+}
+
+json::value HttpResponse::json() const {
+  if (body.empty()) return nullptr;
+  return json::parse(body);
+}
+
+struct Client::Connection {
+  asio::io_context ioc;
+  beast::tcp_stream stream{ioc};
+  beast::flat_buffer buffer;
+  bool open = false;
+};
+
+Client::Client(std::string base_url) : connection_(std::make_unique<Connection>()) {
+  auto url = boost::urls::parse_uri(base_url);
+  if (!url || url->scheme() != "http" || url->host().empty())
+    throw Error{ErrorCode::invalid, "The server URL must look like http://host:port.", base_url};
+  host_ = url->host();
+  port_ = url->has_port() ? std::string(url->port()) : "80";
+}
+
+Client::~Client() = default;
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+
+HttpResponse Client::request(const std::string& method, const std::string& target,
+                             const std::string& body,
+                             const std::vector<std::pair<std::string, std::string>>& headers) {
+  bhttp::request<bhttp::string_body> req{bhttp::string_to_verb(method), target, 11};
+  req.set(bhttp::field::host, host_ + ":" + port_);
+  req.set(bhttp::field::user_agent, "berth-sdk");
+  if (!token_.empty()) req.set("Coder-Session-Token", token_);
+  for (const auto& [name, value] : headers) req.set(name, value);
+  req.body() = body;
+  req.prepare_payload();
+  // A kept-alive connection the server closed in between is retried once on a fresh one.
+  for (int attempt = 0;; ++attempt) {
+    auto& c = *connection_;
+    bool reused = c.open;
+    try {
+      if (!c.open) {
+        asio::ip::tcp::resolver resolver(c.ioc);
+        c.stream.connect(resolver.resolve(host_, port_));
+        c.buffer.clear();
+        c.open = true;
+      }
+      bhttp::write(c.stream, req);
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(256 * 1024 * 1024);
+      bhttp::read(c.stream, c.buffer, parser);
+      auto res = parser.release();
+      HttpResponse out;
+      out.status = res.result_int();
+      for (const auto& field : res) {
+        std::string name(field.name_string());
+        for (auto& ch : name) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+        out.headers.emplace_back(std::move(name), std::string(field.value()));
+      }
+      out.body = std::move(res.body());
+      if (!res.keep_alive()) {
+        beast::error_code ignored;
+        c.stream.socket().close(ignored);
+        c.open = false;
+      }
+      return out;
+    } catch (const beast::system_error& e) {
+      beast::error_code ignored;
+      c.stream.socket().close(ignored);
+      c.open = false;
+      if (!reused || attempt > 0)
+        throw Error{ErrorCode::unavailable,
+                    "Cannot reach the server at " + host_ + ":" + port_ + ".", e.code().message()};
+    }
+  }
+}
+
+HttpResponse Client::request_json(const std::string& method, const std::string& target,
+                                  const json::value& body) {
+  return request(method, target, json::serialize(body), {{"Content-Type", "application/json"}});
+}
+
+}  // namespace berth::sdk

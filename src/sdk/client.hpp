@@ -1,0 +1,52 @@
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/json.hpp"
+
+namespace berth::sdk {
+
+// A raw HTTP answer.
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  std::string body;
+
+  std::optional<std::string> header(const std::string& lower_name) const;
+  // The body parsed as JSON (null when empty); throws Error{internal} when malformed.
+  json::value json() const;
+};
+
+// A blocking HTTP/1.1 client for one Berth (or Coder) server, over one kept-alive connection;
+// used by the CLI and by the tests. Not thread-safe: one per thread.
+class Client {
+ public:
+  // `base_url` like http://127.0.0.1:3000 (no path).
+  explicit Client(std::string base_url);
+  ~Client();
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+
+  void set_session_token(std::string token) { token_ = std::move(token); }
+  const std::string& session_token() const { return token_; }
+
+  // Sends one request with the session token header (if set) and returns what came back.
+  HttpResponse request(const std::string& method, const std::string& target,
+                       const std::string& body = {},
+                       const std::vector<std::pair<std::string, std::string>>& headers = {});
+  HttpResponse request_json(const std::string& method, const std::string& target,
+                            const json::value& body);
+
+ private:
+  struct Connection;
+  std::string host_;
+  std::string port_;
+  std::string token_;
+  std::unique_ptr<Connection> connection_;
+};
+
+}  // namespace berth::sdk

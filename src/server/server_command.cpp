@@ -1,0 +1,86 @@
+#include "server/server_command.hpp"
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "api/deps.hpp"
+#include "api/routes.hpp"
+#include "coderd/api_keys.hpp"
+#include "coderd/organizations.hpp"
+#include "coderd/users.hpp"
+#include "common/clock.hpp"
+#include "common/error.hpp"
+#include "http/server.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace berth::server {
+
+namespace {
+
+void log_request(const http::Request& request, int status, std::size_t bytes,
+                 std::chrono::microseconds elapsed) {
+  spdlog::info("{} {} {} {}B {:.3f}ms {}", request.method, request.path, status, bytes,
+               double(elapsed.count()) / 1000.0, request.remote_address);
+}
+
+unsigned worker_threads() {
+  // Handlers block on the database, so more threads than cores keep the loop responsive.
+  return std::max(4u, std::thread::hardware_concurrency() * 2);
+}
+
+}  // namespace
+
+std::string default_data_dir() {
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
+    return std::string(xdg) + "/berth";
+  if (const char* home = std::getenv("HOME"); home && *home)
+    return std::string(home) + "/.local/share/berth";
+  return "berth-data";
+}
+
+int run_server(const ServerOptions& options) {
+  auto level = spdlog::level::from_str(options.log_level);
+  if (level == spdlog::level::off && options.log_level != "off")
+    throw Error{ErrorCode::invalid, "Unknown --log-level \"" + options.log_level +
+                                        "\"; use trace, debug, info, warn, error or off."};
+  // Logs go to stderr; stdout carries only the lines scripts read (the listener address).
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("berth"));
+  spdlog::set_level(level);
+
+  std::string data_dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec)
+    throw Error{ErrorCode::unavailable, "Cannot create the data directory " + data_dir + ".",
+                ec.message()};
+
+  SystemClock clock;
+  store::sqlite::SqliteStore store(data_dir + "/berth.db");
+  coderd::initialize_deployment(store, clock);
+  coderd::ApiKeys api_keys(store, clock, coderd::TokenPolicy{});
+  coderd::Users users(store, clock, api_keys);
+
+  http::ServerLimits limits;
+  limits.max_body_bytes = options.max_body_bytes;
+  limits.max_connections = options.max_connections;
+  api::Deps deps{store, clock, api_keys, users, {BERTH_VERSION, "", coderd::deployment_id(store)}};
+  http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
+  std::string bound = server.listen(options.http_address);
+  deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
+
+  std::printf("Started HTTP listener at http://%s\n", bound.c_str());
+  std::printf("View the Web UI: %s\n", deps.build.access_url.c_str());
+  std::fflush(stdout);
+  spdlog::info("data directory: {}", data_dir);
+
+  server.run(/*stop_on_signals=*/true);
+  spdlog::info("HTTP server stopped; closing the database");
+  return 0;
+}
+
+}  // namespace berth::server

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+
+namespace berth::server {
+
+// Everything `berth server` can be told, by flag or BERTH_* variable.
+struct ServerOptions {
+  std::string http_address = "127.0.0.1:3000";
+  std::string access_url;  // default: http://<bound address>
+  std::string data_dir;    // default: $XDG_DATA_HOME/berth or ~/.local/share/berth
+  std::string log_level = "info";
+  std::size_t max_body_bytes = 10 * 1024 * 1024;
+  std::size_t max_connections = 4096;
+};
+
+// The default for --data-dir on this machine.
+std::string default_data_dir();
+
+// Builds every part (store, services, API, listener), serves until SIGINT/SIGTERM, then shuts
+// down in order: stop accepting, finish in-flight requests, close the database. Returns the
+// process exit code.
+int run_server(const ServerOptions& options);
+
+}  // namespace berth::server

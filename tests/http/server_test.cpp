@@ -1,0 +1,191 @@
+// The HTTP server on a real loopback socket: limits, keep-alive, errors, shutdown.
+#include "http/server.hpp"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
+#include "common/error.hpp"
+#include "common/json.hpp"
+#include "http/error_response.hpp"
+#include "sdk/client.hpp"
+
+namespace berth::http {
+namespace {
+
+// A server on a free port, run on its own thread, stopped and joined at scope end.
+class RunningServer {
+ public:
+  RunningServer(Handler handler, ServerLimits limits = {})
+      : server_(std::move(handler), limits, nullptr, 2) {
+    address_ = server_.listen("127.0.0.1:0");
+    thread_ = std::thread([this] { server_.run(false); });
+  }
+  ~RunningServer() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return "http://" + address_; }
+  int port() const { return std::stoi(address_.substr(address_.rfind(':') + 1)); }
+  Server& server() { return server_; }
+  void join() { thread_.join(); }
+
+ private:
+  Server server_;
+  std::string address_;
+  std::thread thread_;
+};
+
+Response echo(Request& r) {
+  if (r.path == "/fail")
+    throw Error{ErrorCode::conflict, "Already there.", "detail", {{"name", "taken"}}};
+  if (r.path == "/crash") throw std::runtime_error("boom");
+  Response out;
+  out.body = r.method + " " + r.path + " " + std::to_string(r.body.size());
+  return out;
+}
+
+// Sends raw bytes and returns everything the server sends back until it closes.
+std::string raw_exchange(int port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
+  std::string out;
+  char buf[4096];
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, n);
+  close(fd);
+  return out;
+}
+
+TEST(HttpServer, ServesManyRequestsOnOneKeptAliveConnection) {
+  RunningServer server(echo);
+  sdk::Client client(server.url());
+  for (int i = 0; i < 20; ++i) {
+    auto r = client.request("POST", "/x", "abc");
+    ASSERT_EQ(r.status, 200);
+    EXPECT_EQ(r.body, "POST /x 3");
+  }
+}
+
+TEST(HttpServer, MapsErrorsToCodersJsonBody) {
+  RunningServer server(echo);
+  sdk::Client client(server.url());
+  auto r = client.request("GET", "/fail");
+  EXPECT_EQ(r.status, 409);
+  auto body = r.json().as_object();
+  EXPECT_EQ(body["message"], "Already there.");
+  EXPECT_EQ(body["detail"], "detail");
+  EXPECT_EQ(body["validations"].as_array().at(0).as_object()["field"], "name");
+  auto crash = client.request("GET", "/crash");
+  EXPECT_EQ(crash.status, 500);
+  EXPECT_EQ(crash.json().as_object()["message"], "An internal server error occurred.");
+}
+
+TEST(HttpServer, RefusesOversizedBodiesBeforeReadingThem) {
+  ServerLimits limits;
+  limits.max_body_bytes = 1024;
+  RunningServer server(echo, limits);
+  // Declares a huge body and sends none of it: the answer must come without waiting for it.
+  auto reply = raw_exchange(server.port(),
+                            "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 999999999\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;
+  EXPECT_NE(reply.find("Request body is too large."), std::string::npos);
+  sdk::Client client(server.url());
+  EXPECT_EQ(client.request("POST", "/x", std::string(1024, 'a')).status, 200);
+  EXPECT_EQ(client.request("POST", "/x", std::string(1025, 'a')).status, 413);
+}
+
+TEST(HttpServer, RefusesOversizedChunkedBodies) {
+  ServerLimits limits;
+  limits.max_body_bytes = 16;
+  RunningServer server(echo, limits);
+  auto reply = raw_exchange(server.port(),
+                            "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                            "20\r\n0123456789abcdef0123456789abcdef\r\n0\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 413", 0), 0u) << reply;
+}
+
+TEST(HttpServer, RefusesOversizedHeaders) {
+  ServerLimits limits;
+  limits.max_header_bytes = 512;
+  RunningServer server(echo, limits);
+  auto reply = raw_exchange(
+      server.port(), "GET /x HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(2048, 'a') + "\r\n\r\n");
+  EXPECT_EQ(reply.rfind("HTTP/1.1 431", 0), 0u) << reply;
+}
+
+TEST(HttpServer, ClosesGarbageConnectionsWithoutCrashing) {
+  RunningServer server(echo);
+  raw_exchange(server.port(), "\x16\x03\x01 this is not http\r\n\r\n");
+  raw_exchange(server.port(), "GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n");
+  sdk::Client client(server.url());
+  EXPECT_EQ(client.request("GET", "/still-up").status, 200);
+}
+
+TEST(HttpServer, CapsConcurrentConnections) {
+  ServerLimits limits;
+  limits.max_connections = 1;
+  std::promise<void> entered, release;
+  auto release_future = release.get_future().share();
+  std::atomic<bool> first{true};
+  RunningServer server(
+      [&](Request& r) {
+        if (first.exchange(false)) {
+          entered.set_value();
+          release_future.wait();
+        }
+        return echo(r);
+      },
+      limits);
+  auto slow = std::async(std::launch::async, [&] {
+    sdk::Client c(server.url());
+    return c.request("GET", "/slow").status;
+  });
+  entered.get_future().wait();
+  sdk::Client second(server.url());
+  EXPECT_EQ(second.request("GET", "/second").status, 503);
+  release.set_value();
+  EXPECT_EQ(slow.get(), 200);
+}
+
+TEST(HttpServer, StopLetsTheInFlightRequestFinish) {
+  std::promise<void> entered, release;
+  auto release_future = release.get_future().share();
+  auto server = std::make_unique<Server>(
+      [&](Request& r) {
+        entered.set_value();
+        release_future.wait();
+        return echo(r);
+      },
+      ServerLimits{}, nullptr, 2);
+  auto address = server->listen("127.0.0.1:0");
+  std::thread runner([&] { server->run(false); });
+  auto slow = std::async(std::launch::async, [&] {
+    sdk::Client c("http://" + address);
+    return c.request("GET", "/slow");
+  });
+  entered.get_future().wait();
+  server->stop();
+  release.set_value();
+  auto reply = slow.get();
+  EXPECT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.header("connection"), "close");
+  runner.join();  // run() returned: the server drained
+  sdk::Client late("http://" + address);
+  EXPECT_THROW(late.request("GET", "/x"), Error);
+}
+
+}  // namespace
+}  // namespace berth::http

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace berth::testing {
+
+// The real `berth server` binary, started on a free loopback port with its own data dir.
+// It is told to stop (SIGTERM) when this object goes away, and dies with the test process.
+class ServerProcess {
+ public:
+  explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {});
+  ~ServerProcess();
+  ServerProcess(const ServerProcess&) = delete;
+  ServerProcess& operator=(const ServerProcess&) = delete;
+
+  const std::string& url() const { return url_; }
+  const std::string& data_dir() const { return data_dir_; }
+  // Sends SIGTERM and waits; returns the exit status (or 128 + signal).
+  int stop();
+  // What the server logged to stderr so far.
+  std::string log() const;
+
+ private:
+  std::string data_dir_;
+  std::string log_path_;
+  std::string url_;
+  pid_t pid_ = -1;
+};
+
+// Runs the binary to completion (for start-up failures); returns exit status and stderr.
+std::pair<int, std::string> run_berth(const std::vector<std::string>& args);
+
+}  // namespace berth::testing

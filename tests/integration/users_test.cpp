@@ -1,0 +1,282 @@
+// Users, sessions, tokens and organizations against the real binary over HTTP.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "integration/fixtures.hpp"
+#include "integration/server_process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace berth::testing {
+namespace {
+
+class UsersApi : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  ServerProcess server_{dir_.path().string()};
+};
+
+TEST_F(UsersApi, FirstUserFlowFromEmptyServerToSignedInOwner) {
+  sdk::Client anon(server_.url());
+  auto first = anon.request("GET", "/api/v2/users/first");
+  EXPECT_EQ(first.status, 404);
+  EXPECT_EQ(message_of(first), "The initial user has not been created!");
+  EXPECT_TRUE(first.header("x-coder-build-version"));
+  auto owner = sign_in_owner(server_.url());
+  EXPECT_EQ(anon.request("GET", "/api/v2/users/first").status, 200);
+  auto again = anon.request_json(
+      "POST", "/api/v2/users/first",
+      json::object{{"email", "x@example.com"}, {"username", "x"}, {"password", kPassword}});
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(message_of(again), "The initial user has already been created.");
+
+  auto me = owner.request("GET", "/api/v2/users/me");
+  ASSERT_EQ(me.status, 200);
+  auto user = sdk::user_from_json(me.json());
+  EXPECT_EQ(user.username, "owner");
+  EXPECT_EQ(user.status, "active");
+  ASSERT_EQ(user.roles.size(), 1u);
+  EXPECT_EQ(user.roles[0].name, "owner");
+  EXPECT_EQ(user.roles[0].display_name, "Owner");
+  ASSERT_EQ(user.organization_ids.size(), 1u);
+  auto org = owner.request("GET", "/api/v2/organizations/" + user.organization_ids[0].to_string());
+  ASSERT_EQ(org.status, 200);
+  EXPECT_EQ(sdk::organization_from_json(org.json()).name, "coder");
+  EXPECT_EQ(owner.request("GET", "/api/v2/organizations/coder").status, 200);
+  EXPECT_EQ(owner.request("GET", "/api/v2/users/owner").status, 200);
+  EXPECT_EQ(owner.request("GET", "/api/v2/users/" + user.id.to_string()).status, 200);
+}
+
+TEST_F(UsersApi, TokenIsAcceptedFromHeaderCookieAndQuery) {
+  auto owner = sign_in_owner(server_.url());
+  auto token = owner.session_token();
+  sdk::Client anon(server_.url());
+  EXPECT_EQ(
+      anon.request("GET", "/api/v2/users/me", "", {{"Cookie", "coder_session_token=" + token}})
+          .status,
+      200);
+  EXPECT_EQ(anon.request("GET", "/api/v2/users/me?coder_session_token=" + token).status, 200);
+  auto none = anon.request("GET", "/api/v2/users/me");
+  EXPECT_EQ(none.status, 401);
+  EXPECT_EQ(message_of(none),
+            "You are signed out or your session has expired. Please sign in again to continue.");
+  auto bad = anon.request("GET", "/api/v2/users/me", "", {{"Coder-Session-Token", "garbage"}});
+  EXPECT_EQ(bad.status, 401);
+}
+
+TEST_F(UsersApi, LoginRejectsWrongPasswordAndLogoutEndsTheSession) {
+  auto owner = sign_in_owner(server_.url());
+  sdk::Client anon(server_.url());
+  auto wrong =
+      anon.request_json("POST", "/api/v2/users/login",
+                        json::object{{"email", "owner@example.com"}, {"password", "nope"}});
+  EXPECT_EQ(wrong.status, 401);
+  EXPECT_EQ(message_of(wrong), "Incorrect email or password.");
+  auto out = owner.request("POST", "/api/v2/users/logout");
+  EXPECT_EQ(out.status, 200);
+  EXPECT_EQ(message_of(out), "Logged out!");
+  EXPECT_EQ(owner.request("GET", "/api/v2/users/me").status, 401);
+}
+
+TEST_F(UsersApi, TokensAreCreatedListedUsedAndDeleted) {
+  auto owner = sign_in_owner(server_.url());
+  auto created =
+      owner.request_json("POST", "/api/v2/users/me/keys/tokens",
+                         json::object{{"token_name", "ci"}, {"lifetime", 3600LL * 1000000000LL}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string token(created.json().as_object().at("key").as_string());
+  auto dup = owner.request_json("POST", "/api/v2/users/me/keys/tokens",
+                                json::object{{"token_name", "ci"}});
+  EXPECT_EQ(dup.status, 409);
+  EXPECT_EQ(message_of(dup), "A token with name \"ci\" already exists.");
+  auto list = owner.request("GET", "/api/v2/users/me/keys/tokens");
+  ASSERT_EQ(list.status, 200);
+  auto keys = list.json().as_array();
+  ASSERT_EQ(keys.size(), 1u);
+  EXPECT_EQ(keys[0].as_object().at("token_name"), "ci");
+  EXPECT_EQ(keys[0].as_object().at("lifetime_seconds"), 3600);
+  EXPECT_EQ(keys[0].as_object().at("username"), "owner");
+  EXPECT_EQ(owner.request("GET", "/api/v2/users/me/keys/tokens/ci").status, 200);
+
+  sdk::Client with_token(server_.url());
+  with_token.set_session_token(token);
+  EXPECT_EQ(with_token.request("GET", "/api/v2/users/me").status, 200);
+  auto id = token.substr(0, 10);
+  EXPECT_EQ(owner.request("DELETE", "/api/v2/users/me/keys/" + id).status, 204);
+  EXPECT_EQ(with_token.request("GET", "/api/v2/users/me").status, 401);
+  EXPECT_EQ(owner.request("DELETE", "/api/v2/users/me/keys/" + id).status, 404);
+
+  auto session = owner.request("POST", "/api/v2/users/me/keys");
+  EXPECT_EQ(session.status, 201);
+  auto config = owner.request("GET", "/api/v2/users/me/keys/tokens/tokenconfig");
+  EXPECT_EQ(config.status, 200);
+  EXPECT_TRUE(config.json().as_object().at("max_token_lifetime").is_number());
+  auto negative = owner.request_json("POST", "/api/v2/users/me/keys/tokens",
+                                     json::object{{"token_name", "neg"}, {"lifetime", -5}});
+  EXPECT_EQ(negative.status, 400);
+}
+
+TEST_F(UsersApi, MembersSeeOnlyTheirOwnDataAndCannotAdminister) {
+  auto owner = sign_in_owner(server_.url());
+  auto member = sign_in_member(server_.url(), owner, "mallory");
+  auto me = member.request("GET", "/api/v2/users/me");
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(sdk::user_from_json(me.json()).roles.size(), 0u);
+  auto other = member.request("GET", "/api/v2/users/owner");
+  EXPECT_EQ(other.status, 404);
+  EXPECT_EQ(message_of(other), "Resource not found or you do not have access to this resource");
+  EXPECT_EQ(member.request("GET", "/api/v2/users/owner/keys/tokens").status, 404);
+  EXPECT_EQ(member.request_json("POST", "/api/v2/users/owner/keys/tokens", json::object{}).status,
+            404);
+  auto users = member.request("GET", "/api/v2/users").json().as_object();
+  ASSERT_EQ(users.at("users").as_array().size(), 1u);
+  EXPECT_EQ(users.at("users").as_array()[0].as_object().at("username"), "mallory");
+  auto create = member.request_json("POST", "/api/v2/users",
+                                    json::object{{"email", "e@example.com"},
+                                                 {"username", "eve"},
+                                                 {"password", kPassword},
+                                                 {"organization_ids", json::array{}}});
+  EXPECT_EQ(create.status, 403);
+  auto roles = member.request_json("PUT", "/api/v2/users/owner/roles",
+                                   json::object{{"roles", json::array{}}});
+  EXPECT_EQ(roles.status, 404);
+  // The organization and its member list are visible to its members.
+  EXPECT_EQ(member.request("GET", "/api/v2/organizations").json().as_array().size(), 1u);
+  auto members = member.request("GET", "/api/v2/organizations/coder/members");
+  ASSERT_EQ(members.status, 200);
+  EXPECT_EQ(members.json().as_array().size(), 2u);
+}
+
+TEST_F(UsersApi, OwnersListSearchAndPromoteUsers) {
+  auto owner = sign_in_owner(server_.url());
+  for (auto name : {"alice", "bob", "carol"}) sign_in_member(server_.url(), owner, name);
+  auto all = owner.request("GET", "/api/v2/users").json().as_object();
+  EXPECT_EQ(all.at("count"), 4);
+  EXPECT_EQ(all.at("users").as_array()[0].as_object().at("username"), "alice");
+  auto page = owner.request("GET", "/api/v2/users?limit=2&offset=1").json().as_object();
+  EXPECT_EQ(page.at("users").as_array().size(), 2u);
+  EXPECT_EQ(page.at("users").as_array()[0].as_object().at("username"), "bob");
+  auto search = owner.request("GET", "/api/v2/users?q=car").json().as_object();
+  EXPECT_EQ(search.at("count"), 1);
+  auto by_role = owner.request("GET", "/api/v2/users?q=role:owner").json().as_object();
+  EXPECT_EQ(by_role.at("count"), 1);
+  auto bad_query = owner.request("GET", "/api/v2/users?q=color:blue");
+  EXPECT_EQ(bad_query.status, 400);
+  EXPECT_EQ(message_of(bad_query), "Invalid user search query.");
+  auto bad_limit = owner.request("GET", "/api/v2/users?limit=-1");
+  EXPECT_EQ(bad_limit.status, 400);
+  EXPECT_EQ(message_of(bad_limit), "Query parameters have invalid values.");
+
+  auto promote = owner.request_json("PUT", "/api/v2/users/bob/roles",
+                                    json::object{{"roles", json::array{"template-admin"}}});
+  ASSERT_EQ(promote.status, 200) << promote.body;
+  EXPECT_EQ(sdk::user_from_json(promote.json()).roles.at(0).name, "template-admin");
+  auto unknown = owner.request_json("PUT", "/api/v2/users/bob/roles",
+                                    json::object{{"roles", json::array{"wizard"}}});
+  EXPECT_EQ(unknown.status, 400);
+  auto self =
+      owner.request_json("PUT", "/api/v2/users/me/roles", json::object{{"roles", json::array{}}});
+  EXPECT_EQ(self.status, 400);
+  EXPECT_EQ(message_of(self), "You cannot change your own roles.");
+}
+
+TEST_F(UsersApi, BadInputGetsClearErrors) {
+  auto owner = sign_in_owner(server_.url());
+  auto bad_json =
+      owner.request("POST", "/api/v2/users", "{not json", {{"Content-Type", "application/json"}});
+  EXPECT_EQ(bad_json.status, 400);
+  EXPECT_EQ(message_of(bad_json), "Request body must be valid JSON.");
+  auto wrong_type = owner.request_json("POST", "/api/v2/users", json::object{{"email", 5}});
+  EXPECT_EQ(wrong_type.status, 400);
+  auto invalid = owner.request_json(
+      "POST", "/api/v2/users",
+      json::object{{"email", "nope"}, {"username", "bad name"}, {"password", kPassword}});
+  EXPECT_EQ(invalid.status, 400);
+  EXPECT_EQ(message_of(invalid), "Validation failed.");
+  EXPECT_EQ(invalid.json().as_object().at("validations").as_array().size(), 2u);
+  auto weak =
+      owner.request_json("POST", "/api/v2/users",
+                         json::object{{"email", "w@example.com"},
+                                      {"username", "weak"},
+                                      {"password", "password"},
+                                      {"organization_ids", json::array{Uuid{}.to_string()}}});
+  EXPECT_EQ(weak.status, 400);
+  EXPECT_EQ(message_of(weak), "Password is invalid");
+  auto unknown_user = owner.request("GET", "/api/v2/users/ghost");
+  EXPECT_EQ(unknown_user.status, 400);
+  EXPECT_EQ(message_of(unknown_user), "\"user\" must be an existing uuid or username.");
+  auto route = owner.request("GET", "/api/v2/nothing-here");
+  EXPECT_EQ(route.status, 404);
+  EXPECT_EQ(message_of(route), "Route not found.");
+  auto method = owner.request("DELETE", "/api/v2/users/first");
+  EXPECT_EQ(method.status, 405);
+  EXPECT_TRUE(method.header("allow"));
+}
+
+TEST_F(UsersApi, ExpiredTokensAreRefused) {
+  auto owner = sign_in_owner(server_.url());
+  auto id = owner.session_token().substr(0, 10);
+  // Age the key in the real database file, as time passing would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((server_.data_dir() + "/berth.db").c_str(), &db), SQLITE_OK);
+  sqlite3_busy_timeout(db, 5000);
+  std::string sql = "UPDATE api_keys SET expires_at = 1000000 WHERE id = '" + id + "'";
+  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto r = owner.request("GET", "/api/v2/users/me");
+  EXPECT_EQ(r.status, 401);
+  auto detail = std::string(r.json().as_object().at("detail").as_string());
+  EXPECT_EQ(detail.rfind("API key expired at \"1970-01-01 00:00:01 +0000 UTC\"", 0), 0u) << detail;
+}
+
+TEST(ServerLifecycle, RestartKeepsUsersSessionsAndIds) {
+  TempDir dir;
+  std::string token, deployment;
+  {
+    ServerProcess server(dir.path().string());
+    auto owner = sign_in_owner(server.url());
+    token = owner.session_token();
+    deployment = std::string(owner.request("GET", "/api/v2/buildinfo")
+                                 .json()
+                                 .as_object()
+                                 .at("deployment_id")
+                                 .as_string());
+    EXPECT_EQ(server.stop(), 0) << server.log();
+  }
+  ServerProcess server(dir.path().string());
+  sdk::Client client(server.url());
+  client.set_session_token(token);
+  auto me = client.request("GET", "/api/v2/users/me");
+  ASSERT_EQ(me.status, 200);
+  EXPECT_EQ(sdk::user_from_json(me.json()).username, "owner");
+  EXPECT_EQ(client.request("GET", "/api/v2/buildinfo").json().as_object().at("deployment_id"),
+            json::value(deployment));
+  EXPECT_EQ(client.request("GET", "/api/v2/users/first").status, 200);
+}
+
+TEST(ServerLifecycle, RefusesADatabaseFromANewerBerth) {
+  TempDir dir;
+  { ServerProcess server(dir.path().string()); }
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "berth.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations (version) VALUES (9999)", nullptr,
+                         nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto [code, err] =
+      run_berth({"server", "--http-address", "127.0.0.1:0", "--data-dir", dir.path().string()});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(err.find("newer version of Berth"), std::string::npos) << err;
+}
+
+TEST(ServerLifecycle, BadFlagsExitNonZeroWithAMessage) {
+  auto [code, err] = run_berth({"server", "--http-address", "not-an-address"});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(err.find("host:port"), std::string::npos) << err;
+  auto [code2, err2] = run_berth({"server", "--log-level", "loud", "--http-address", "127.0.0.1:0",
+                                  "--data-dir", "/tmp/berth-unused-" + std::to_string(getpid())});
+  EXPECT_NE(code2, 0);
+  EXPECT_NE(err2.find("log-level"), std::string::npos) << err2;
+}
+
+}  // namespace
+}  // namespace berth::testing
