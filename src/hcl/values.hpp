@@ -1,0 +1,40 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/json.hpp"
+
+namespace berth::hcl {
+
+// Terraform's names for a value's type, for error messages: string, number, bool, null,
+// list, object.
+std::string type_name(const json::value& v);
+
+bool is_number(const json::value& v);
+double to_double(const json::value& v);
+// Numbers as Terraform prints them: 1 → "1", 1.5 → "1.5", 1e+21 → "1e+21".
+std::string format_number(const json::value& v);
+// uint64 becomes int64 when it fits, else double; other values are unchanged.
+json::value normalize_number(const json::value& v);
+
+// Deep equality where numbers compare by value (1 == 1.0).
+bool values_equal(const json::value& a, const json::value& b);
+// Total order for sort(): numbers by value, strings bytewise.
+bool value_less(const json::value& a, const json::value& b);
+
+// Terraform's automatic conversions; nullopt when the value does not convert.
+std::optional<std::string> as_string(const json::value& v);
+std::optional<json::value> as_number(const json::value& v);
+std::optional<bool> as_bool(const json::value& v);
+
+// A JSON string value from any character data.
+inline json::value make_string(std::string_view s) {
+  return json::value(boost::json::string_view(s.data(), s.size()));
+}
+
+// jsonencode(): compact, object keys sorted, <>& escaped as Go's encoder does.
+std::string encode_json(const json::value& v);
+
+}  // namespace berth::hcl
