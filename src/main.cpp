@@ -34,6 +34,11 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
       ->envname("BERTH_MAX_CONNECTIONS")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  cmd->add_option("--provisioner-daemons", options.provisioner_daemons,
+                  "In-process provisioner daemons (parallel template imports and builds)")
+      ->envname("BERTH_PROVISIONER_DAEMONS")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   cmd->callback([&options, &exit_code] { exit_code = berth::server::run_server(options); });
 }
 

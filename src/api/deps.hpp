@@ -3,8 +3,11 @@
 #include <string>
 
 #include "coderd/api_keys.hpp"
+#include "coderd/provisioner_jobs.hpp"
+#include "coderd/templates.hpp"
 #include "coderd/users.hpp"
 #include "common/clock.hpp"
+#include "store/pubsub.hpp"
 #include "store/store.hpp"
 
 namespace berth::api {
@@ -22,6 +25,9 @@ struct Deps {
   const Clock& clock;
   coderd::ApiKeys& api_keys;
   coderd::Users& users;
+  store::Pubsub& pubsub;
+  coderd::JobQueue& jobs;
+  coderd::Templates& templates;
   BuildInfo build;
 };
 

@@ -41,4 +41,34 @@ Response get_organization(Deps& deps, Request& request, const Authenticated& aut
 Response list_user_organizations(Deps& deps, Request& request, const Authenticated& auth);
 Response list_organization_members(Deps& deps, Request& request, const Authenticated& auth);
 
+// files.cpp
+Response create_file(Deps& deps, Request& request, const Authenticated& auth);
+Response get_file(Deps& deps, Request& request, const Authenticated& auth);
+
+// templates.cpp
+Response create_template(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template(Deps& deps, Request& request, const Authenticated& auth);
+Response list_all_templates(Deps& deps, Request& request, const Authenticated& auth);
+Response list_organization_templates(Deps& deps, Request& request, const Authenticated& auth);
+Response get_organization_template_by_name(Deps& deps, Request& request, const Authenticated& auth);
+Response update_template(Deps& deps, Request& request, const Authenticated& auth);
+Response delete_template(Deps& deps, Request& request, const Authenticated& auth);
+Response list_template_versions(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version_by_name(Deps& deps, Request& request, const Authenticated& auth);
+Response update_active_template_version(Deps& deps, Request& request, const Authenticated& auth);
+
+// template_versions.cpp
+Response create_template_version(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version(Deps& deps, Request& request, const Authenticated& auth);
+Response update_template_version(Deps& deps, Request& request, const Authenticated& auth);
+Response cancel_template_version(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version_logs(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version_rich_parameters(Deps& deps, Request& request,
+                                              const Authenticated& auth);
+Response get_template_version_resources(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version_presets(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version_variables(Deps& deps, Request& request, const Authenticated& auth);
+Response get_template_version_external_auth(Deps& deps, Request& request,
+                                            const Authenticated& auth);
+
 }  // namespace berth::api

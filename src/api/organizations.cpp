@@ -1,6 +1,7 @@
 #include "api/auth.hpp"
 #include "api/convert.hpp"
 #include "api/handlers.hpp"
+#include "api/params.hpp"
 #include "coderd/users.hpp"
 #include "common/error.hpp"
 #include "http/error_response.hpp"
@@ -11,22 +12,6 @@ namespace {
 
 coderd::Object organization_object(const store::OrganizationRow& org) {
   return coderd::Object{coderd::Resource::organization, std::nullopt, org.id};
-}
-
-// Resolves `{organization}` (a UUID, a name, or `default`) that the caller may read.
-store::OrganizationRow resolve_organization_param(Deps& deps, const Request& request,
-                                                  const Authenticated& auth) {
-  const auto& raw = request.param("organization");
-  std::optional<store::OrganizationRow> org;
-  if (auto id = Uuid::parse(raw))
-    org = deps.store.get_organization_by_id(*id);
-  else if (raw == "default")
-    org = deps.store.get_default_organization();
-  else
-    org = deps.store.get_organization_by_name(raw);
-  if (!org) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
-  coderd::require_visible(auth.subject, coderd::Action::read, organization_object(*org));
-  return *org;
 }
 
 }  // namespace

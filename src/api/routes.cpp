@@ -66,6 +66,37 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("GET", "/api/v2/organizations", list_organizations);
   priv("GET", "/api/v2/organizations/{organization}", get_organization);
   priv("GET", "/api/v2/organizations/{organization}/members", list_organization_members);
+
+  priv("POST", "/api/v2/files", create_file);
+  priv("GET", "/api/v2/files/{fileID}", get_file);
+
+  priv("POST", "/api/v2/organizations/{organization}/templateversions", create_template_version);
+  priv("GET", "/api/v2/templateversions/{templateversion}", get_template_version);
+  priv("PATCH", "/api/v2/templateversions/{templateversion}", update_template_version);
+  priv("PATCH", "/api/v2/templateversions/{templateversion}/cancel", cancel_template_version);
+  priv("GET", "/api/v2/templateversions/{templateversion}/logs", get_template_version_logs);
+  priv("GET", "/api/v2/templateversions/{templateversion}/rich-parameters",
+       get_template_version_rich_parameters);
+  priv("GET", "/api/v2/templateversions/{templateversion}/resources",
+       get_template_version_resources);
+  priv("GET", "/api/v2/templateversions/{templateversion}/presets", get_template_version_presets);
+  priv("GET", "/api/v2/templateversions/{templateversion}/variables",
+       get_template_version_variables);
+  priv("GET", "/api/v2/templateversions/{templateversion}/external-auth",
+       get_template_version_external_auth);
+
+  priv("POST", "/api/v2/organizations/{organization}/templates", create_template);
+  priv("GET", "/api/v2/organizations/{organization}/templates", list_organization_templates);
+  priv("GET", "/api/v2/organizations/{organization}/templates/{templatename}",
+       get_organization_template_by_name);
+  priv("GET", "/api/v2/templates", list_all_templates);
+  priv("GET", "/api/v2/templates/{template}", get_template);
+  priv("PATCH", "/api/v2/templates/{template}", update_template);
+  priv("DELETE", "/api/v2/templates/{template}", delete_template);
+  priv("GET", "/api/v2/templates/{template}/versions", list_template_versions);
+  priv("PATCH", "/api/v2/templates/{template}/versions", update_active_template_version);
+  priv("GET", "/api/v2/templates/{template}/versions/{templateversionname}",
+       get_template_version_by_name);
 }
 
 }  // namespace

@@ -1,6 +1,11 @@
 #include "coderd/names.hpp"
 
+#include <fmt/format.h>
+
+#include <array>
 #include <cctype>
+
+#include "common/crypto.hpp"
 
 namespace berth::coderd {
 
@@ -40,6 +45,15 @@ std::optional<std::string> name_problem(std::string_view name) {
   return std::nullopt;
 }
 
+std::optional<std::string> version_name_problem(std::string_view name) {
+  if (name.size() > 64) return "must be <= 64 characters";
+  if (name.empty()) return "must be >= 1 character";
+  for (char c : name)
+    if (!is_alnum(c) && c != '_' && c != '-' && c != '.')
+      return "must be alphanumeric with underscores, hyphens and dots";
+  return std::nullopt;
+}
+
 std::optional<std::string> real_name_problem(std::string_view name) {
   if (name.size() > 128) return "must be <= 128 characters";
   if (!name.empty() && (is_space(name.front()) || is_space(name.back())))
@@ -57,6 +71,19 @@ bool email_valid(std::string_view email) {
   auto domain = email.substr(at + 1);
   return domain.front() != '.' && domain.back() != '.' &&
          domain.find("..") == std::string_view::npos;
+}
+
+std::string random_name() {
+  static constexpr std::array<const char*, 16> kAdjectives = {
+      "brave", "calm",   "eager", "gentle", "happy", "keen",  "quiet", "swift",
+      "bold",  "clever", "fancy", "jolly",  "lucid", "merry", "proud", "sunny"};
+  static constexpr std::array<const char*, 16> kNames = {
+      "hopper", "lovelace", "turing", "knuth", "ritchie", "thompson", "liskov", "hamilton",
+      "curie",  "noether",  "euler",  "gauss", "kepler",  "shannon",  "backus", "wirth"};
+  std::uint8_t pick[3];
+  fill_random(pick, sizeof pick);
+  return fmt::format("{}_{}{}", kAdjectives[pick[0] % kAdjectives.size()],
+                     kNames[pick[1] % kNames.size()], pick[2] % 100);
 }
 
 }  // namespace berth::coderd

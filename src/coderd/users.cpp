@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 
+#include "coderd/names.hpp"
 #include "coderd/passwords.hpp"
 #include "common/crypto.hpp"
 #include "common/error.hpp"
@@ -16,19 +17,6 @@ namespace {
 void require_password_strength(const std::string& password) {
   if (auto problem = password_problem(password))
     throw Error{ErrorCode::invalid, "Password is invalid", {}, {{"password", *problem}}};
-}
-
-// Coder names unnamed tokens with Docker's adjective_surname generator; a short list of the
-// same shape keeps names readable without shipping its thousands of words.
-std::string random_token_name() {
-  static constexpr std::array<const char*, 8> kAdjectives = {"brave", "calm", "eager", "gentle",
-                                                             "happy", "keen", "quiet", "swift"};
-  static constexpr std::array<const char*, 8> kNames = {
-      "hopper", "lovelace", "turing", "knuth", "ritchie", "thompson", "liskov", "hamilton"};
-  std::uint8_t pick[3];
-  fill_random(pick, sizeof pick);
-  return fmt::format("{}_{}{}", kAdjectives[pick[0] % kAdjectives.size()],
-                     kNames[pick[1] % kNames.size()], pick[2] % 100);
 }
 
 // Token names are shown in listings and used in URLs: keep them short and printable.
@@ -201,7 +189,7 @@ NewApiKey Users::create_token(const Subject& actor, const store::UserRow& user,
     throw Error{ErrorCode::invalid, "Failed to validate create API key request.",
                 fmt::format("lifetime must be less than {}h0m0s",
                             policy.max_token_lifetime.count() / 3600)};
-  if (token_name.empty()) token_name = random_token_name();
+  if (token_name.empty()) token_name = random_name();
   if (auto problem = token_name_problem(token_name))
     throw Error{ErrorCode::invalid, "Validation failed.", {}, {{"token_name", *problem}}};
   NewApiKey key;

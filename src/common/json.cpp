@@ -98,6 +98,24 @@ std::optional<Uuid> ObjectReader::uuid(std::string_view key) {
   return id;
 }
 
+const object* ObjectReader::object_field(std::string_view key) {
+  auto v = find(key);
+  if (!v) return nullptr;
+  if (!v->is_object()) wrong_type(key, "an object");
+  return &v->get_object();
+}
+
+const array* ObjectReader::array_field(std::string_view key) {
+  auto v = find(key);
+  if (!v) return nullptr;
+  if (!v->is_array()) wrong_type(key, "an array");
+  return &v->get_array();
+}
+
+bool ObjectReader::has(std::string_view key) const {
+  return object_->contains(key);
+}
+
 void ObjectReader::invalid(std::string field, std::string detail) {
   validations_.push_back({std::move(field), std::move(detail)});
 }

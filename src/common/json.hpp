@@ -41,6 +41,12 @@ class ObjectReader {
   std::optional<bool> boolean(std::string_view key);
   std::optional<std::vector<std::string>> string_array(std::string_view key);
   std::optional<Uuid> uuid(std::string_view key);
+  // A nested object, or nullptr when absent or null.
+  const object* object_field(std::string_view key);
+  // A nested array, or nullptr when absent or null.
+  const array* array_field(std::string_view key);
+  // Whether the body has `key` at all (even as null).
+  bool has(std::string_view key) const;
 
   // Records a validation error for `field` (the JSON name).
   void invalid(std::string field, std::string detail);
@@ -54,7 +60,7 @@ class ObjectReader {
   [[noreturn]] void wrong_type(std::string_view key, const char* expected) const;
 
   value document_;
-  const object* object_;
+  const json::object* object_;
   std::vector<Validation> validations_;
 };
 

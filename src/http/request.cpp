@@ -2,6 +2,8 @@
 
 #include <boost/url/parse.hpp>
 
+#include <cctype>
+
 namespace berth::http {
 
 std::optional<std::string_view> Request::header(std::string_view lower_name) const {
@@ -42,6 +44,14 @@ const std::string& Request::param(const std::string& name) const {
   static const std::string kEmpty;
   auto it = params.find(name);
   return it == params.end() ? kEmpty : it->second;
+}
+
+bool Request::is_websocket_upgrade() const {
+  auto upgrade = header("upgrade");
+  if (method != "GET" || !upgrade) return false;
+  std::string lower(*upgrade);
+  for (auto& c : lower) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return lower == "websocket";
 }
 
 void Response::set_header(std::string name, std::string value) {

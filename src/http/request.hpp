@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,13 +26,19 @@ struct Request {
   std::vector<std::string> query_values(std::string_view name) const;
   std::optional<std::string> cookie(std::string_view name) const;
   const std::string& param(const std::string& name) const;
+  // True for a WebSocket upgrade request (GET with Upgrade: websocket).
+  bool is_websocket_upgrade() const;
 };
 
-// A complete response.
+class PushSource;
+
+// A complete response, or (with `websocket` set) an upgrade to a WebSocket that streams what
+// the source pushes.
 struct Response {
   int status = 200;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  std::shared_ptr<PushSource> websocket;
 
   void set_header(std::string name, std::string value);
 };

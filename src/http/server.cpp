@@ -18,6 +18,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/stream.hpp>
 
 #include <atomic>
 #include <map>
@@ -27,6 +28,7 @@
 
 #include "common/error.hpp"
 #include "http/error_response.hpp"
+#include "http/push.hpp"
 
 namespace berth::http {
 
@@ -70,6 +72,30 @@ bhttp::response<bhttp::string_body> to_beast(Response& in, unsigned version, boo
   return out;
 }
 
+// Shared between a push stream's writer loop and its reader, both on the connection's strand.
+struct PushState {
+  explicit PushState(asio::any_io_executor ex) : timer(ex) {}
+  asio::steady_timer timer;
+  bool pending = false;  // the source woke us since the last next()
+  bool closed = false;   // the peer went away or closed
+  bool reader_done = false;
+};
+
+using WebSocket = beast::websocket::stream<beast::tcp_stream&>;
+
+// Reads (and drops) client frames until the connection closes; Beast answers pings itself.
+asio::awaitable<void> read_until_closed(std::shared_ptr<WebSocket> ws,
+                                        std::shared_ptr<PushState> state) {
+  for (;;) {
+    beast::flat_buffer buffer;
+    auto [ec, n] = co_await ws->async_read(buffer, kTuple);
+    if (ec) break;
+  }
+  state->closed = true;
+  state->reader_done = true;
+  state->timer.cancel();
+}
+
 Response too_large_response(std::size_t limit) {
   return error_response(
       Error{ErrorCode::too_large, "Request body is too large.",
@@ -86,8 +112,10 @@ struct Server::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
-  std::atomic<bool> stopping{false};
+  std::atomic<bool> stopping{false};  // set first, so responses from now on say "close"
+  std::atomic<bool> stop_begun{false};
   std::atomic<std::size_t> active{0};
+  std::atomic<std::size_t> active_streams{0};
   std::mutex mutex;
   std::map<std::uint64_t, std::shared_ptr<Connection>> connections;
   std::uint64_t next_id = 0;
@@ -131,6 +159,59 @@ struct Server::Impl {
       auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
       if (ec) break;
       drained += n;
+    }
+  }
+
+  // Upgrades the connection to a WebSocket and sends what `source` pushes until it is done or
+  // the client leaves. Each wake-up of the source runs one next(); nothing polls.
+  asio::awaitable<void> run_push(beast::tcp_stream& stream, Connection& conn,
+                                 bhttp::request<bhttp::string_body>& message,
+                                 std::shared_ptr<PushSource> source) {
+    namespace ws = beast::websocket;
+    auto ex = co_await asio::this_coro::executor;
+    stream.expires_never();
+    auto socket = std::make_shared<WebSocket>(stream);
+    socket->set_option(ws::stream_base::timeout::suggested(beast::role_type::server));
+    auto [ec] = co_await socket->async_accept(message, kTuple);
+    if (ec) co_return;
+    conn.busy = false;  // a stream is closable at shutdown like an idle connection
+    auto state = std::make_shared<PushState>(ex);
+    source->set_waker([state, ex] {
+      asio::post(ex, [state] {
+        state->pending = true;
+        state->timer.cancel();
+      });
+    });
+    asio::co_spawn(ex, read_until_closed(socket, state), asio::detached);
+    while (!state->closed && !stopping) {
+      state->pending = false;
+      PushBatch batch;
+      try {
+        batch = source->next();
+      } catch (const std::exception& e) {
+        spdlog::error("push stream failed: {}", e.what());
+        batch.done = true;
+      }
+      for (auto& m : batch.messages) {
+        socket->text(true);
+        auto [wec, n] = co_await socket->async_write(asio::buffer(m), kTuple);
+        if (wec) {
+          state->closed = true;
+          break;
+        }
+      }
+      if (batch.done || state->closed) break;
+      if (!state->pending) {
+        state->timer.expires_at(asio::steady_timer::time_point::max());
+        co_await state->timer.async_wait(kTuple);
+      }
+    }
+    source->set_waker(nullptr);
+    if (!state->closed) co_await socket->async_close(ws::close_code::normal, kTuple);
+    while (!state->reader_done) {
+      state->timer.expires_after(std::chrono::seconds(5));
+      auto [wait_ec] = co_await state->timer.async_wait(kTuple);
+      if (!wait_ec && !state->reader_done) break;  // the peer never answered our close
     }
   }
 
@@ -187,6 +268,23 @@ struct Server::Impl {
       response = call_handler(request);
     } catch (const Error& e) {
       response = error_response(e);
+    }
+    if (response.websocket) {
+      if (!request.is_websocket_upgrade() || active_streams >= limits.max_streams) {
+        response =
+            request.is_websocket_upgrade()
+                ? error_response(
+                      Error{ErrorCode::unavailable, "Too many open streams; try again later."})
+                : error_response(Error{
+                      ErrorCode::invalid, "This endpoint requires a WebSocket upgrade.",
+                      "Send the request with \"Connection: Upgrade\" and \"Upgrade: websocket\"."});
+      } else {
+        ++active_streams;
+        if (access_log) access_log(request, 101, 0, std::chrono::microseconds(0));
+        co_await run_push(stream, conn, message, std::move(response.websocket));
+        --active_streams;
+        co_return false;
+      }
     }
     int status = response.status;
     std::size_t bytes = response.body.size();
@@ -285,7 +383,8 @@ struct Server::Impl {
   }
 
   void begin_stop() {
-    if (stopping.exchange(true)) return;
+    stopping = true;
+    if (stop_begun.exchange(true)) return;
     beast::error_code ignored;
     acceptor.close(ignored);
     signals.cancel(ignored);
@@ -349,6 +448,7 @@ void Server::run(bool stop_on_signals) {
 }
 
 void Server::stop() {
+  impl_->stopping = true;
   asio::post(impl_->ioc, [impl = impl_.get()] { impl->begin_stop(); });
 }
 

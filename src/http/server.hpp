@@ -17,6 +17,7 @@ struct ServerLimits {
   std::chrono::seconds read_timeout{30};          // to read one request once it has started
   std::chrono::seconds idle_timeout{120};         // between requests on a kept-alive connection
   std::size_t max_connections = 4096;
+  std::size_t max_streams = 1024;           // open WebSocket streams (log follow, watch)
   std::chrono::seconds shutdown_grace{15};  // in-flight requests get this long to finish
 };
 

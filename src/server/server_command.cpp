@@ -12,10 +12,16 @@
 #include "api/routes.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/organizations.hpp"
+#include "coderd/provisioner_jobs.hpp"
+#include "coderd/templates.hpp"
 #include "coderd/users.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "http/server.hpp"
+#include "provisioner/daemon.hpp"
+#include "provisioner/local/local_provisioner.hpp"
+#include "provisioner/reaper.hpp"
+#include "store/pubsub.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace berth::server {
@@ -31,6 +37,13 @@ void log_request(const http::Request& request, int status, std::size_t bytes,
 unsigned worker_threads() {
   // Handlers block on the database, so more threads than cores keep the loop responsive.
   return std::max(4u, std::thread::hardware_concurrency() * 2);
+}
+
+// This executable's path, so that agent init scripts run the same Berth.
+std::string self_path() {
+  std::error_code ec;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("berth") : path.string();
 }
 
 }  // namespace
@@ -59,19 +72,35 @@ int run_server(const ServerOptions& options) {
     throw Error{ErrorCode::unavailable, "Cannot create the data directory " + data_dir + ".",
                 ec.message()};
 
+  // Construction order is dependency order; destruction runs in reverse, so the database
+  // closes last, after the listener and the daemons have stopped.
   SystemClock clock;
   store::sqlite::SqliteStore store(data_dir + "/berth.db");
+  store::MemoryPubsub pubsub;
   coderd::initialize_deployment(store, clock);
   coderd::ApiKeys api_keys(store, clock, coderd::TokenPolicy{});
   coderd::Users users(store, clock, api_keys);
+  coderd::JobQueue jobs(store, pubsub, clock);
+  coderd::Templates templates(store, jobs, clock);
+  if (auto n = jobs.fail_interrupted_jobs())
+    spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
   http::ServerLimits limits;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_connections = options.max_connections;
-  api::Deps deps{store, clock, api_keys, users, {BERTH_VERSION, "", coderd::deployment_id(store)}};
+  api::Deps deps{store,  clock, api_keys,  users,
+                 pubsub, jobs,  templates, {BERTH_VERSION, "", coderd::deployment_id(store)}};
   http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
+
+  std::filesystem::create_directories(data_dir + "/jobs");
+  provisioner::local::LocalProvisioner local(deps.build.access_url, self_path(),
+                                             data_dir + "/jobs");
+  provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons);
+  daemons.start();
+  provisioner::JobReaper reaper(jobs, {});
+  reaper.start();
 
   std::printf("Started HTTP listener at http://%s\n", bound.c_str());
   std::printf("View the Web UI: %s\n", deps.build.access_url.c_str());
@@ -79,7 +108,10 @@ int run_server(const ServerOptions& options) {
   spdlog::info("data directory: {}", data_dir);
 
   server.run(/*stop_on_signals=*/true);
-  spdlog::info("HTTP server stopped; closing the database");
+  spdlog::info("HTTP server stopped; stopping provisioner daemons");
+  reaper.stop();
+  daemons.stop();
+  spdlog::info("closing the database");
   return 0;
 }
 

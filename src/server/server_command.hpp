@@ -12,6 +12,7 @@ struct ServerOptions {
   std::string log_level = "info";
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   std::size_t max_connections = 4096;
+  int provisioner_daemons = 3;
 };
 
 // The default for --data-dir on this machine.

@@ -82,3 +82,104 @@ struct UserPage {
 };
 
 }  // namespace berth::store
+
+namespace berth::store {
+
+// An uploaded archive (a template's source), content-addressed per uploader.
+struct FileRow {
+  Uuid id;
+  std::string hash;  // hex SHA-256 of data
+  Uuid created_by;
+  TimePoint created_at;
+  std::string mimetype;
+  std::string data;
+};
+
+// A unit of provisioner work: importing a template version or running a workspace build.
+struct ProvisionerJobRow {
+  Uuid id;
+  TimePoint created_at;
+  TimePoint updated_at;  // doubles as the heartbeat while running
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> canceled_at;
+  std::optional<TimePoint> completed_at;
+  std::optional<std::string> error;
+  std::string error_code;
+  Uuid organization_id;
+  Uuid initiator_id;
+  std::string provisioner;     // terraform
+  std::string storage_method;  // file
+  std::string type;  // template_version_import | workspace_build | template_version_dry_run
+  Uuid file_id;
+  std::string input;  // JSON object
+  std::string tags;   // JSON object of string → string
+  std::optional<Uuid> worker_id;
+  std::string worker_name;
+  std::int64_t logs_length = 0;
+  bool logs_overflowed = false;
+};
+
+// One line a job logged.
+struct ProvisionerJobLogRow {
+  std::int64_t id = 0;  // global and increasing across jobs
+  Uuid job_id;
+  TimePoint created_at;
+  std::string source;  // provisioner_daemon | provisioner
+  std::string level;   // trace | debug | info | warn | error
+  std::string stage;
+  std::string output;
+};
+
+// A template: a name in an organization pointing at its active version, plus policy.
+struct TemplateRow {
+  Uuid id;
+  Uuid organization_id;
+  std::string name;
+  std::string display_name;
+  std::string description;
+  std::string icon;
+  std::string provisioner;
+  Uuid active_version_id;
+  Uuid created_by;
+  TimePoint created_at;
+  TimePoint updated_at;
+  bool deleted = false;
+  std::string policy;  // JSON object: scheduling and permission settings
+};
+
+// One version of a template's source and what its import found in it.
+struct TemplateVersionRow {
+  Uuid id;
+  std::optional<Uuid> template_id;
+  Uuid organization_id;
+  std::string name;
+  std::string message;
+  std::string readme;
+  Uuid job_id;
+  Uuid created_by;
+  TimePoint created_at;
+  TimePoint updated_at;
+  bool archived = false;
+  bool has_ai_task = false;
+  bool has_external_agent = false;
+  std::string user_variable_values = "[]";  // JSON documents, written by the import job
+  std::string parameters = "[]";
+  std::string variables = "[]";
+  std::string presets = "[]";
+  std::string resources = "[]";
+  std::string external_auth = "[]";
+};
+
+// What a finished import writes onto its template version.
+struct TemplateVersionImportResult {
+  std::string readme;
+  bool has_ai_task = false;
+  bool has_external_agent = false;
+  std::string parameters = "[]";
+  std::string variables = "[]";
+  std::string presets = "[]";
+  std::string resources = "[]";
+  std::string external_auth = "[]";
+};
+
+}  // namespace berth::store

@@ -63,6 +63,72 @@ class Store {
   virtual void update_api_key_usage_by_id(const std::string& id, TimePoint last_used,
                                           TimePoint expires_at, const std::string& ip_address) = 0;
   virtual bool delete_api_key_by_id(const std::string& id) = 0;
+
+  // Files
+  virtual void insert_file(const FileRow& row) = 0;
+  virtual std::optional<FileRow> get_file_by_id(const Uuid& id) = 0;
+  virtual std::optional<FileRow> get_file_by_hash_and_creator(const std::string& hash,
+                                                              const Uuid& created_by) = 0;
+
+  // Provisioner jobs
+  virtual void insert_provisioner_job(const ProvisionerJobRow& row) = 0;
+  virtual std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) = 0;
+  // Claims the oldest pending job whose tags are all among `worker_tags` (a JSON object) and
+  // whose provisioner is one of `provisioners`; atomically marks it started by the worker.
+  virtual std::optional<ProvisionerJobRow> acquire_provisioner_job(
+      const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
+      const std::vector<std::string>& provisioners, TimePoint now) = 0;
+  virtual void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) = 0;
+  // Marks the job completed; an error (even empty-coded) makes it failed.
+  virtual void update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
+                                                      const std::optional<std::string>& error,
+                                                      const std::string& error_code) = 0;
+  // Sets canceled_at, and completed_at too when the job never started.
+  virtual void update_provisioner_job_canceled_by_id(const Uuid& id, TimePoint now,
+                                                     bool complete) = 0;
+  // Running jobs whose heartbeat is older than `before`, and pending ones created before
+  // `pending_before`: the reaper's input.
+  virtual std::vector<ProvisionerJobRow> list_stale_provisioner_jobs(TimePoint before,
+                                                                     TimePoint pending_before,
+                                                                     std::int64_t limit) = 0;
+  // Where a pending job stands: its 1-based position among pending jobs, and their count.
+  virtual std::pair<std::int64_t, std::int64_t> get_provisioner_job_queue_position(
+      const Uuid& id) = 0;
+
+  // Provisioner job logs; inserting updates the job's logs_length and returns the new ids.
+  virtual std::vector<std::int64_t> insert_provisioner_job_logs(
+      const Uuid& job_id, const std::vector<ProvisionerJobLogRow>& logs,
+      std::int64_t max_bytes) = 0;
+  virtual std::vector<ProvisionerJobLogRow> list_provisioner_job_logs_after(const Uuid& job_id,
+                                                                            std::int64_t after_id,
+                                                                            std::int64_t limit) = 0;
+
+  // Templates
+  virtual void insert_template(const TemplateRow& row) = 0;
+  virtual std::optional<TemplateRow> get_template_by_id(const Uuid& id) = 0;
+  virtual std::optional<TemplateRow> get_template_by_organization_and_name(
+      const Uuid& organization_id, const std::string& name) = 0;
+  // Non-deleted templates, of one organization when given, by name.
+  virtual std::vector<TemplateRow> list_templates(const std::optional<Uuid>& organization_id) = 0;
+  // Rewrites the mutable columns (names, icon, policy, active version, deleted).
+  virtual void update_template(const TemplateRow& row) = 0;
+
+  // Template versions
+  virtual void insert_template_version(const TemplateVersionRow& row) = 0;
+  virtual std::optional<TemplateVersionRow> get_template_version_by_id(const Uuid& id) = 0;
+  virtual std::optional<TemplateVersionRow> get_template_version_by_job_id(const Uuid& job_id) = 0;
+  virtual std::optional<TemplateVersionRow> get_template_version_by_template_and_name(
+      const Uuid& template_id, const std::string& name) = 0;
+  virtual std::vector<TemplateVersionRow> list_template_versions_by_template_id(
+      const Uuid& template_id) = 0;
+  virtual void update_template_version_name_and_message(const Uuid& id, const std::string& name,
+                                                        const std::string& message,
+                                                        TimePoint now) = 0;
+  virtual void update_template_version_template_id(const Uuid& id, const Uuid& template_id,
+                                                   TimePoint now) = 0;
+  virtual void update_template_version_import_result(const Uuid& id,
+                                                     const TemplateVersionImportResult& result,
+                                                     TimePoint now) = 0;
 };
 
 }  // namespace berth::store

@@ -76,7 +76,98 @@ CREATE INDEX api_keys_user_idx ON api_keys (user_id);
 CREATE UNIQUE INDEX api_keys_user_token_name_idx ON api_keys (user_id, token_name) WHERE token_name <> '';
 )sql";
 
-constexpr std::array kMigrations = {kMigration1};
+// Templates and the provisioner job queue. Documents a version's import produced (parameters,
+// variables, presets, dry-run resources) are stored as JSON: they are written once by the job
+// and only ever read whole.
+constexpr const char* kMigration2 = R"sql(
+CREATE TABLE files (
+  id TEXT PRIMARY KEY,
+  hash TEXT NOT NULL,
+  created_by TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  mimetype TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE UNIQUE INDEX files_hash_created_by_idx ON files (hash, created_by);
+
+CREATE TABLE provisioner_jobs (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  started_at INTEGER,
+  canceled_at INTEGER,
+  completed_at INTEGER,
+  error TEXT,
+  error_code TEXT NOT NULL DEFAULT '',
+  organization_id TEXT NOT NULL REFERENCES organizations (id),
+  initiator_id TEXT NOT NULL,
+  provisioner TEXT NOT NULL,
+  storage_method TEXT NOT NULL,
+  type TEXT NOT NULL,
+  file_id TEXT NOT NULL REFERENCES files (id),
+  input TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  worker_id TEXT,
+  worker_name TEXT NOT NULL DEFAULT '',
+  logs_length INTEGER NOT NULL DEFAULT 0,
+  logs_overflowed INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX provisioner_jobs_pending_idx ON provisioner_jobs (created_at) WHERE started_at IS NULL;
+
+CREATE TABLE provisioner_job_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  job_id TEXT NOT NULL REFERENCES provisioner_jobs (id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  level TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  output TEXT NOT NULL
+);
+CREATE INDEX provisioner_job_logs_job_idx ON provisioner_job_logs (job_id, id);
+
+CREATE TABLE templates (
+  id TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL REFERENCES organizations (id),
+  name TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  icon TEXT NOT NULL DEFAULT '',
+  provisioner TEXT NOT NULL,
+  active_version_id TEXT NOT NULL,
+  created_by TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  policy TEXT NOT NULL
+);
+CREATE UNIQUE INDEX templates_org_name_idx ON templates (organization_id, lower(name)) WHERE deleted = 0;
+
+CREATE TABLE template_versions (
+  id TEXT PRIMARY KEY,
+  template_id TEXT REFERENCES templates (id),
+  organization_id TEXT NOT NULL REFERENCES organizations (id),
+  name TEXT NOT NULL,
+  message TEXT NOT NULL DEFAULT '',
+  readme TEXT NOT NULL DEFAULT '',
+  job_id TEXT NOT NULL REFERENCES provisioner_jobs (id),
+  created_by TEXT NOT NULL REFERENCES users (id),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  archived INTEGER NOT NULL DEFAULT 0,
+  has_ai_task INTEGER NOT NULL DEFAULT 0,
+  has_external_agent INTEGER NOT NULL DEFAULT 0,
+  user_variable_values TEXT NOT NULL DEFAULT '[]',
+  parameters TEXT NOT NULL DEFAULT '[]',
+  variables TEXT NOT NULL DEFAULT '[]',
+  presets TEXT NOT NULL DEFAULT '[]',
+  resources TEXT NOT NULL DEFAULT '[]',
+  external_auth TEXT NOT NULL DEFAULT '[]'
+);
+CREATE UNIQUE INDEX template_versions_template_name_idx ON template_versions (template_id, lower(name)) WHERE template_id IS NOT NULL;
+CREATE INDEX template_versions_job_idx ON template_versions (job_id);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

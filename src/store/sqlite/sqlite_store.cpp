@@ -2,13 +2,12 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "store/sqlite/helpers.hpp"
 #include "store/sqlite/migrations.hpp"
 
 namespace berth::store::sqlite {
 
 namespace {
-
-using Lock = std::lock_guard<std::recursive_mutex>;
 
 std::string encode_list(const std::vector<std::string>& items) {
   return json::serialize(json::strings(items));
@@ -54,23 +53,6 @@ constexpr const char* kApiKeyColumns =
 ApiKeyRow read_api_key(const Statement& q) {
   return ApiKeyRow{q.text(0), q.text(1), q.uuid(2),    q.time(3), q.time(4),  q.time(5),
                    q.time(6), q.text(7), q.integer(8), q.text(9), q.text(10), q.text(11)};
-}
-
-std::string select_from(const char* columns, const char* table, const char* rest) {
-  return std::string("SELECT ") + columns + " FROM " + table + " " + rest;
-}
-
-template <typename Row, typename Reader>
-std::vector<Row> collect(Statement& q, Reader read) {
-  std::vector<Row> out;
-  while (q.step()) out.push_back(read(q));
-  return out;
-}
-
-template <typename Row, typename Reader>
-std::optional<Row> first(Statement& q, Reader read) {
-  if (!q.step()) return std::nullopt;
-  return read(q);
 }
 
 }  // namespace
@@ -189,7 +171,7 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
   if (p.after_id)
     rest += " AND lower(username) > (SELECT lower(username) FROM users WHERE id = ?5)";
   rest += " ORDER BY lower(username) ASC LIMIT ?6 OFFSET ?7";
-  Statement q(db_, select_from(kUserColumns, "users", rest.c_str()));
+  Statement q(db_, select_from(kUserColumns, "users", rest));
   bind_filters(q);
   if (p.after_id) q.bind(5, *p.after_id);
   q.bind(6, p.limit > 0 ? p.limit : std::int64_t(-1)).bind(7, p.offset);

@@ -60,6 +60,58 @@ class SqliteStore final : public Store {
                                   const std::string& ip_address) override;
   bool delete_api_key_by_id(const std::string& id) override;
 
+  // Files
+  void insert_file(const FileRow& row) override;
+  std::optional<FileRow> get_file_by_id(const Uuid& id) override;
+  std::optional<FileRow> get_file_by_hash_and_creator(const std::string& hash,
+                                                      const Uuid& created_by) override;
+
+  // Provisioner jobs
+  void insert_provisioner_job(const ProvisionerJobRow& row) override;
+  std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) override;
+  std::optional<ProvisionerJobRow> acquire_provisioner_job(
+      const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
+      const std::vector<std::string>& provisioners, TimePoint now) override;
+  void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) override;
+  void update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
+                                              const std::optional<std::string>& error,
+                                              const std::string& error_code) override;
+  void update_provisioner_job_canceled_by_id(const Uuid& id, TimePoint now, bool complete) override;
+  std::vector<ProvisionerJobRow> list_stale_provisioner_jobs(TimePoint before,
+                                                             TimePoint pending_before,
+                                                             std::int64_t limit) override;
+  std::pair<std::int64_t, std::int64_t> get_provisioner_job_queue_position(const Uuid& id) override;
+  std::vector<std::int64_t> insert_provisioner_job_logs(
+      const Uuid& job_id, const std::vector<ProvisionerJobLogRow>& logs,
+      std::int64_t max_bytes) override;
+  std::vector<ProvisionerJobLogRow> list_provisioner_job_logs_after(const Uuid& job_id,
+                                                                    std::int64_t after_id,
+                                                                    std::int64_t limit) override;
+
+  // Templates
+  void insert_template(const TemplateRow& row) override;
+  std::optional<TemplateRow> get_template_by_id(const Uuid& id) override;
+  std::optional<TemplateRow> get_template_by_organization_and_name(
+      const Uuid& organization_id, const std::string& name) override;
+  std::vector<TemplateRow> list_templates(const std::optional<Uuid>& organization_id) override;
+  void update_template(const TemplateRow& row) override;
+
+  // Template versions
+  void insert_template_version(const TemplateVersionRow& row) override;
+  std::optional<TemplateVersionRow> get_template_version_by_id(const Uuid& id) override;
+  std::optional<TemplateVersionRow> get_template_version_by_job_id(const Uuid& job_id) override;
+  std::optional<TemplateVersionRow> get_template_version_by_template_and_name(
+      const Uuid& template_id, const std::string& name) override;
+  std::vector<TemplateVersionRow> list_template_versions_by_template_id(
+      const Uuid& template_id) override;
+  void update_template_version_name_and_message(const Uuid& id, const std::string& name,
+                                                const std::string& message, TimePoint now) override;
+  void update_template_version_template_id(const Uuid& id, const Uuid& template_id,
+                                           TimePoint now) override;
+  void update_template_version_import_result(const Uuid& id,
+                                             const TemplateVersionImportResult& result,
+                                             TimePoint now) override;
+
  private:
   std::recursive_mutex mutex_;
   Database db_;

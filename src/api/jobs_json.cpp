@@ -1,0 +1,150 @@
+#include "api/jobs_json.hpp"
+
+#include "coderd/provisioner_jobs.hpp"
+#include "coderd/templates.hpp"
+
+namespace berth::api {
+
+namespace {
+
+json::value optional_time(const std::optional<TimePoint>& t) {
+  return json::time_or_null(t);
+}
+
+}  // namespace
+
+json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job) {
+  auto status = coderd::job_status(job);
+  std::int64_t position = 0, size = 0;
+  if (status == "pending")
+    std::tie(position, size) = deps.store.get_provisioner_job_queue_position(job.id);
+  json::object out{{"id", job.id.to_string()},
+                   {"created_at", format_rfc3339(job.created_at)},
+                   {"status", status},
+                   {"file_id", job.file_id.to_string()},
+                   {"tags", json::parse(job.tags)},
+                   {"queue_position", position},
+                   {"queue_size", size},
+                   {"organization_id", job.organization_id.to_string()},
+                   {"initiator_id", job.initiator_id.to_string()},
+                   {"type", job.type},
+                   {"available_workers", json::array{}},
+                   {"logs_overflowed", job.logs_overflowed}};
+  if (job.started_at) out["started_at"] = optional_time(job.started_at);
+  if (job.completed_at) out["completed_at"] = optional_time(job.completed_at);
+  if (job.canceled_at) out["canceled_at"] = optional_time(job.canceled_at);
+  if (job.error && !job.error->empty()) out["error"] = *job.error;
+  if (!job.error_code.empty()) out["error_code"] = job.error_code;
+  if (job.worker_id) out["worker_id"] = job.worker_id->to_string();
+  if (!job.worker_name.empty()) out["worker_name"] = job.worker_name;
+  auto input = json::parse(job.input);
+  json::object wire_input;
+  json::object metadata;
+  if (auto* v = input.as_object().if_contains("template_version_id")) {
+    wire_input["template_version_id"] = *v;
+    if (auto id = Uuid::parse(std::string(v->as_string())))
+      if (auto version = deps.store.get_template_version_by_id(*id)) {
+        metadata["template_version_name"] = version->name;
+        if (version->template_id)
+          if (auto tmpl = deps.store.get_template_by_id(*version->template_id)) {
+            metadata["template_id"] = tmpl->id.to_string();
+            metadata["template_name"] = tmpl->name;
+            metadata["template_display_name"] = tmpl->display_name;
+            metadata["template_icon"] = tmpl->icon;
+          }
+      }
+  }
+  if (auto* v = input.as_object().if_contains("workspace_build_id"))
+    wire_input["workspace_build_id"] = *v;
+  out["input"] = std::move(wire_input);
+  out["metadata"] = std::move(metadata);
+  return out;
+}
+
+json::value job_log_json(const store::ProvisionerJobLogRow& log) {
+  return json::object{{"id", log.id},
+                      {"created_at", format_rfc3339(log.created_at)},
+                      {"log_source", log.source},
+                      {"log_level", log.level},
+                      {"stage", log.stage},
+                      {"output", log.output}};
+}
+
+json::value minimal_user_json(Deps& deps, const Uuid& user_id) {
+  auto user = deps.store.get_user_by_id(user_id);
+  return json::object{{"id", user_id.to_string()},
+                      {"username", user ? user->username : ""},
+                      {"name", user ? user->name : ""},
+                      {"avatar_url", user ? user->avatar_url : ""}};
+}
+
+json::value template_version_json(Deps& deps, const store::TemplateVersionRow& v) {
+  auto job = deps.store.get_provisioner_job_by_id(v.job_id);
+  return json::object{
+      {"id", v.id.to_string()},
+      {"template_id",
+       v.template_id ? json::value(v.template_id->to_string()) : json::value(nullptr)},
+      {"organization_id", v.organization_id.to_string()},
+      {"created_at", format_rfc3339(v.created_at)},
+      {"updated_at", format_rfc3339(v.updated_at)},
+      {"name", v.name},
+      {"message", v.message},
+      {"job", job ? provisioner_job_json(deps, *job) : json::value(nullptr)},
+      {"readme", v.readme},
+      {"created_by", minimal_user_json(deps, v.created_by)},
+      {"archived", v.archived},
+      {"warnings", json::array{}},
+      {"has_external_agent", v.has_external_agent},
+      // In-process daemons serve every organization; one is always there while the server runs.
+      {"matched_provisioners",
+       json::object{{"count", 1},
+                    {"available", 1},
+                    {"most_recently_seen", format_rfc3339(deps.clock.now())}}}};
+}
+
+json::value template_json(Deps& deps, const store::TemplateRow& t) {
+  auto p = coderd::template_policy_from(t.policy);
+  auto org = deps.store.get_organization_by_id(t.organization_id);
+  auto creator = deps.store.get_user_by_id(t.created_by);
+  json::object stats;
+  for (const char* transition : {"start", "stop", "delete"})
+    stats[transition] = json::object{{"p50", nullptr}, {"p95", nullptr}};
+  return json::object{{"id", t.id.to_string()},
+                      {"created_at", format_rfc3339(t.created_at)},
+                      {"updated_at", format_rfc3339(t.updated_at)},
+                      {"organization_id", t.organization_id.to_string()},
+                      {"organization_name", org ? org->name : ""},
+                      {"organization_display_name", org ? org->display_name : ""},
+                      {"organization_icon", org ? org->icon : ""},
+                      {"name", t.name},
+                      {"display_name", t.display_name},
+                      {"provisioner", t.provisioner},
+                      {"active_version_id", t.active_version_id.to_string()},
+                      {"active_user_count", 0},
+                      {"build_time_stats", std::move(stats)},
+                      {"description", t.description},
+                      {"deprecated", !p.deprecation_message.empty()},
+                      {"deprecation_message", p.deprecation_message},
+                      {"icon", t.icon},
+                      {"default_ttl_ms", p.default_ttl_ms},
+                      {"activity_bump_ms", p.activity_bump_ms},
+                      {"autostop_requirement",
+                       json::object{{"days_of_week", json::strings(p.autostop_days_of_week)},
+                                    {"weeks", p.autostop_weeks}}},
+                      {"autostart_requirement",
+                       json::object{{"days_of_week", json::strings(p.autostart_days_of_week)}}},
+                      {"created_by_id", t.created_by.to_string()},
+                      {"created_by_name", creator ? creator->username : ""},
+                      {"allow_user_autostart", p.allow_user_autostart},
+                      {"allow_user_autostop", p.allow_user_autostop},
+                      {"allow_user_cancel_workspace_jobs", p.allow_user_cancel_workspace_jobs},
+                      {"failure_ttl_ms", p.failure_ttl_ms},
+                      {"time_til_dormant_ms", p.time_til_dormant_ms},
+                      {"time_til_dormant_autodelete_ms", p.time_til_dormant_autodelete_ms},
+                      {"require_active_version", p.require_active_version},
+                      {"max_port_share_level", p.max_port_share_level},
+                      {"cors_behavior", "simple"},
+                      {"use_classic_parameter_flow", p.use_classic_parameter_flow}};
+}
+
+}  // namespace berth::api

@@ -1,0 +1,153 @@
+#include <charconv>
+
+#include "api/handlers.hpp"
+#include "api/job_log_stream.hpp"
+#include "api/jobs_json.hpp"
+#include "api/params.hpp"
+#include "coderd/templates.hpp"
+#include "common/error.hpp"
+#include "http/error_response.hpp"
+
+namespace berth::api {
+
+namespace {
+
+json::value stored(const std::string& document) {
+  return json::parse(document);
+}
+
+// The template version's import job must have succeeded before its results mean anything.
+void require_imported(Deps& deps, const store::TemplateVersionRow& version) {
+  auto job = deps.store.get_provisioner_job_by_id(version.job_id);
+  auto status = job ? coderd::job_status(*job) : "unknown";
+  if (status == "pending" || status == "running")
+    throw Error{ErrorCode::invalid, "Template version job hasn't completed!",
+                "The template version import job is " + status + "."};
+  if (status != "succeeded")
+    throw Error{ErrorCode::invalid, "Template version job failed.",
+                job && job->error ? *job->error : status};
+}
+
+std::int64_t int_query(const Request& request, const char* name) {
+  auto values = request.query_values(name);
+  if (values.empty() || values[0].empty()) return 0;
+  std::int64_t out = 0;
+  const auto& v = values[0];
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (ec != std::errc{} || ptr != v.data() + v.size())
+    throw Error{ErrorCode::invalid,
+                "Query param \"" + std::string(name) + "\" must be an integer.",
+                {},
+                {{name, "must be an integer"}}};
+  return out;
+}
+
+}  // namespace
+
+Response create_template_version(Deps& deps, Request& request, const Authenticated& auth) {
+  auto org = resolve_organization_param(deps, request, auth);
+  json::ObjectReader body(json::parse_body(request.body));
+  coderd::CreateVersionParams params;
+  auto storage = body.string("storage_method").value_or("");
+  if (storage != "file")
+    body.invalid("storage_method",
+                 "Validation failed for tag \"oneof\" with value: \"" + storage + "\"");
+  params.provisioner = body.string("provisioner").value_or("");
+  if (params.provisioner != "terraform")
+    body.invalid("provisioner",
+                 "Validation failed for tag \"oneof\" with value: \"" + params.provisioner + "\"");
+  auto file_id = body.uuid("file_id");
+  if (body.string("example_id").value_or("") != "")
+    throw Error{ErrorCode::invalid, "Berth has no built-in examples; upload the template files."};
+  if (!file_id)
+    body.invalid("file_id", "Validation failed for tag \"required_without\" with value: \"\"");
+  params.template_id = body.uuid("template_id");
+  params.name = body.string("name").value_or("");
+  params.message = body.string("message").value_or("");
+  if (params.message.size() > 1048576) body.invalid("message", "must be <= 1048576 characters");
+  if (const auto* tags = body.object_field("tags"))
+    for (const auto& [k, v] : *tags)
+      if (v.is_string()) params.tags[std::string(k)] = std::string(v.get_string());
+  json::array values;
+  if (const auto* items = body.array_field("user_variable_values"))
+    for (const auto& item : *items) {
+      if (!item.is_object() || !item.as_object().contains("name"))
+        throw Error{ErrorCode::invalid, "Request body must be valid JSON.",
+                    "user_variable_values entries must be {\"name\", \"value\"} objects"};
+      values.push_back(item);
+    }
+  params.user_variable_values = json::serialize(values);
+  body.finish();
+  params.file_id = *file_id;
+  auto version = deps.templates.create_version(auth.subject, org, params);
+  return http::json_response(201, template_version_json(deps, version));
+}
+
+Response get_template_version(Deps& deps, Request& request, const Authenticated& auth) {
+  return http::json_response(
+      200, template_version_json(deps, resolve_template_version_param(deps, request, auth)));
+}
+
+Response update_template_version(Deps& deps, Request& request, const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  json::ObjectReader body(json::parse_body(request.body));
+  auto name = body.string("name");
+  auto message = body.string("message");
+  body.finish();
+  auto updated = deps.templates.update_version(auth.subject, version, name, message);
+  return http::json_response(200, template_version_json(deps, updated));
+}
+
+Response cancel_template_version(Deps& deps, Request& request, const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  deps.templates.cancel_version_job(auth.subject, version);
+  return http::json_response(200, json::object{{"message", "Job has been marked as canceled..."}});
+}
+
+Response get_template_version_logs(Deps& deps, Request& request, const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  auto after = int_query(request, "after");
+  if (!request.query_values("follow").empty()) {
+    Response r;
+    r.websocket = std::make_shared<JobLogStream>(deps.store, deps.pubsub, version.job_id, after);
+    return r;
+  }
+  json::array out;
+  for (const auto& log : deps.store.list_provisioner_job_logs_after(version.job_id, after, 0))
+    out.push_back(job_log_json(log));
+  return http::json_response(200, out);
+}
+
+Response get_template_version_rich_parameters(Deps& deps, Request& request,
+                                              const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  require_imported(deps, version);
+  return http::json_response(200, stored(version.parameters));
+}
+
+Response get_template_version_resources(Deps& deps, Request& request, const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  require_imported(deps, version);
+  return http::json_response(200, stored(version.resources));
+}
+
+Response get_template_version_presets(Deps& deps, Request& request, const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  require_imported(deps, version);
+  return http::json_response(200, stored(version.presets));
+}
+
+Response get_template_version_variables(Deps& deps, Request& request, const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  require_imported(deps, version);
+  return http::json_response(200, stored(version.variables));
+}
+
+Response get_template_version_external_auth(Deps& deps, Request& request,
+                                            const Authenticated& auth) {
+  auto version = resolve_template_version_param(deps, request, auth);
+  require_imported(deps, version);
+  return http::json_response(200, stored(version.external_auth));
+}
+
+}  // namespace berth::api

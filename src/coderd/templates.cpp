@@ -1,0 +1,372 @@
+#include "coderd/templates.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <set>
+
+#include "coderd/names.hpp"
+#include "common/error.hpp"
+
+namespace berth::coderd {
+
+namespace {
+
+const std::set<std::string> kDays = {"monday", "tuesday",  "wednesday", "thursday",
+                                     "friday", "saturday", "sunday"};
+
+void read_duration(json::ObjectReader& body, const char* key, std::int64_t& out) {
+  if (auto v = body.integer(key)) {
+    if (*v < 0) body.invalid(key, "Must be a positive integer.");
+    out = *v;
+  }
+}
+
+std::vector<std::string> read_days(json::ObjectReader& body, const json::value& v,
+                                   const std::string& field) {
+  std::vector<std::string> days;
+  if (!v.is_array()) {
+    body.invalid(field, "Must be a list of days of the week.");
+    return days;
+  }
+  for (const auto& d : v.get_array()) {
+    std::string day = d.is_string() ? std::string(d.get_string()) : "";
+    if (!kDays.count(day))
+      body.invalid(field, fmt::format("\"{}\" is not a valid day of the week.", day));
+    else
+      days.push_back(day);
+  }
+  return days;
+}
+
+std::string policy_json(const TemplatePolicy& p) {
+  return json::serialize(to_json(p));
+}
+
+std::int64_t int_field(const json::object& o, const char* key, std::int64_t fallback) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_int64() ? it->value().get_int64() : fallback;
+}
+
+bool bool_field(const json::object& o, const char* key, bool fallback) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_bool() ? it->value().get_bool() : fallback;
+}
+
+std::string string_field(const json::object& o, const char* key, std::string fallback) {
+  auto it = o.find(key);
+  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string())
+                                                  : fallback;
+}
+
+std::vector<std::string> strings_field(const json::object& o, const char* key,
+                                       std::vector<std::string> fallback) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->value().is_array()) return fallback;
+  std::vector<std::string> out;
+  for (const auto& s : it->value().get_array())
+    if (s.is_string()) out.emplace_back(s.get_string());
+  return out;
+}
+
+}  // namespace
+
+json::value to_json(const TemplatePolicy& p) {
+  return json::object{{"default_ttl_ms", p.default_ttl_ms},
+                      {"activity_bump_ms", p.activity_bump_ms},
+                      {"autostop_days_of_week", json::strings(p.autostop_days_of_week)},
+                      {"autostop_weeks", p.autostop_weeks},
+                      {"autostart_days_of_week", json::strings(p.autostart_days_of_week)},
+                      {"allow_user_autostart", p.allow_user_autostart},
+                      {"allow_user_autostop", p.allow_user_autostop},
+                      {"allow_user_cancel_workspace_jobs", p.allow_user_cancel_workspace_jobs},
+                      {"require_active_version", p.require_active_version},
+                      {"failure_ttl_ms", p.failure_ttl_ms},
+                      {"time_til_dormant_ms", p.time_til_dormant_ms},
+                      {"time_til_dormant_autodelete_ms", p.time_til_dormant_autodelete_ms},
+                      {"deprecation_message", p.deprecation_message},
+                      {"max_port_share_level", p.max_port_share_level},
+                      {"use_classic_parameter_flow", p.use_classic_parameter_flow}};
+}
+
+TemplatePolicy template_policy_from(const std::string& stored) {
+  auto v = json::parse(stored);
+  const auto& o = v.as_object();
+  TemplatePolicy d;
+  TemplatePolicy p;
+  p.default_ttl_ms = int_field(o, "default_ttl_ms", d.default_ttl_ms);
+  p.activity_bump_ms = int_field(o, "activity_bump_ms", d.activity_bump_ms);
+  p.autostop_days_of_week = strings_field(o, "autostop_days_of_week", d.autostop_days_of_week);
+  p.autostop_weeks = int_field(o, "autostop_weeks", d.autostop_weeks);
+  p.autostart_days_of_week = strings_field(o, "autostart_days_of_week", d.autostart_days_of_week);
+  p.allow_user_autostart = bool_field(o, "allow_user_autostart", d.allow_user_autostart);
+  p.allow_user_autostop = bool_field(o, "allow_user_autostop", d.allow_user_autostop);
+  p.allow_user_cancel_workspace_jobs =
+      bool_field(o, "allow_user_cancel_workspace_jobs", d.allow_user_cancel_workspace_jobs);
+  p.require_active_version = bool_field(o, "require_active_version", d.require_active_version);
+  p.failure_ttl_ms = int_field(o, "failure_ttl_ms", d.failure_ttl_ms);
+  p.time_til_dormant_ms = int_field(o, "time_til_dormant_ms", d.time_til_dormant_ms);
+  p.time_til_dormant_autodelete_ms =
+      int_field(o, "time_til_dormant_autodelete_ms", d.time_til_dormant_autodelete_ms);
+  p.deprecation_message = string_field(o, "deprecation_message", d.deprecation_message);
+  p.max_port_share_level = string_field(o, "max_port_share_level", d.max_port_share_level);
+  p.use_classic_parameter_flow =
+      bool_field(o, "use_classic_parameter_flow", d.use_classic_parameter_flow);
+  return p;
+}
+
+void read_template_policy(json::ObjectReader& body, TemplatePolicy& p) {
+  read_duration(body, "default_ttl_ms", p.default_ttl_ms);
+  read_duration(body, "activity_bump_ms", p.activity_bump_ms);
+  read_duration(body, "failure_ttl_ms", p.failure_ttl_ms);
+  read_duration(body, "time_til_dormant_ms", p.time_til_dormant_ms);
+  read_duration(body, "time_til_dormant_autodelete_ms", p.time_til_dormant_autodelete_ms);
+  // Coder's create request names the dormancy fields differently.
+  read_duration(body, "dormant_ttl_ms", p.time_til_dormant_ms);
+  read_duration(body, "delete_ttl_ms", p.time_til_dormant_autodelete_ms);
+  if (auto v = body.boolean("allow_user_autostart")) p.allow_user_autostart = *v;
+  if (auto v = body.boolean("allow_user_autostop")) p.allow_user_autostop = *v;
+  if (auto v = body.boolean("allow_user_cancel_workspace_jobs"))
+    p.allow_user_cancel_workspace_jobs = *v;
+  if (auto v = body.boolean("require_active_version")) p.require_active_version = *v;
+  if (auto v = body.boolean("use_classic_parameter_flow")) p.use_classic_parameter_flow = *v;
+  if (auto v = body.string("deprecation_message")) p.deprecation_message = *v;
+  if (auto v = body.string("max_port_share_level")) {
+    if (*v != "owner" && *v != "authenticated" && *v != "organization" && *v != "public")
+      body.invalid("max_port_share_level", "Must be owner, authenticated, organization or public.");
+    else
+      p.max_port_share_level = *v;
+  }
+  if (const auto* stop = body.object_field("autostop_requirement")) {
+    json::ObjectReader r{json::value(*stop)};
+    if (auto it = stop->find("days_of_week"); it != stop->end() && !it->value().is_null())
+      p.autostop_days_of_week = read_days(body, it->value(), "autostop_requirement.days_of_week");
+    if (auto weeks = r.integer("weeks")) {
+      if (*weeks < 0 || *weeks > 16)
+        body.invalid("autostop_requirement.weeks", "Must be between 1 and 16.");
+      else
+        p.autostop_weeks = *weeks == 0 ? 1 : *weeks;
+    }
+  }
+  if (const auto* start = body.object_field("autostart_requirement")) {
+    if (auto it = start->find("days_of_week"); it != start->end() && !it->value().is_null())
+      p.autostart_days_of_week = read_days(body, it->value(), "autostart_requirement.days_of_week");
+  }
+}
+
+Object template_object(const Uuid& organization_id) {
+  return Object{Resource::template_, std::nullopt, organization_id};
+}
+
+Templates::Templates(store::Store& store, JobQueue& jobs, const Clock& clock)
+    : store_(store), jobs_(jobs), clock_(clock) {}
+
+void Templates::require_admin(const Subject& actor, const Uuid& organization_id) const {
+  if (!authorize(actor, Action::update, template_object(organization_id)))
+    throw Error{ErrorCode::forbidden, "Forbidden.",
+                "You don't have permission to view this content. If you believe this is a "
+                "mistake, please contact your administrator or try signing in with different "
+                "credentials."};
+}
+
+store::TemplateVersionRow Templates::create_version(const Subject& actor,
+                                                    const store::OrganizationRow& org,
+                                                    const CreateVersionParams& params) {
+  require_admin(actor, org.id);
+  if (!params.name.empty())
+    if (auto problem = version_name_problem(params.name))
+      throw Error{ErrorCode::invalid, "Validation failed.", {}, {{"name", *problem}}};
+  store::TemplateVersionRow version;
+  store::ProvisionerJobRow job;
+  store_.in_tx([&](store::Store& tx) {
+    auto file = tx.get_file_by_id(params.file_id);
+    if (!file)
+      throw Error{ErrorCode::not_found, "File not found.",
+                  "No file exists with id \"" + params.file_id.to_string() + "\"."};
+    if (params.template_id) {
+      auto tmpl = tx.get_template_by_id(*params.template_id);
+      if (!tmpl || tmpl->deleted || tmpl->organization_id != org.id)
+        throw Error{ErrorCode::not_found, "Template does not exist.",
+                    "No template exists with id \"" + params.template_id->to_string() + "\"."};
+    }
+    std::string name = params.name.empty() ? random_name() : params.name;
+    if (params.template_id &&
+        tx.get_template_version_by_template_and_name(*params.template_id, name))
+      throw Error{ErrorCode::conflict,
+                  fmt::format("A template version with name \"{}\" already exists for this "
+                              "template.",
+                              name),
+                  {},
+                  {{"name", "This value is already in use and should be unique."}}};
+    auto now = clock_.now();
+    Uuid version_id = Uuid::random_v4();
+    json::object tags{{"scope", "organization"}, {"owner", ""}};
+    for (const auto& [k, v] : params.tags) tags[k] = v;
+    job = store::ProvisionerJobRow{
+        Uuid::random_v4(),
+        now,
+        now,
+        std::nullopt,
+        std::nullopt,
+        std::nullopt,
+        std::nullopt,
+        "",
+        org.id,
+        actor.user_id,
+        params.provisioner,
+        "file",
+        "template_version_import",
+        file->id,
+        json::serialize(
+            json::object{{"template_version_id", version_id.to_string()},
+                         {"user_variable_values", json::parse(params.user_variable_values)}}),
+        json::serialize(tags),
+        std::nullopt,
+        "",
+        0,
+        false};
+    tx.insert_provisioner_job(job);
+    version = store::TemplateVersionRow{};
+    version.id = version_id;
+    version.template_id = params.template_id;
+    version.organization_id = org.id;
+    version.name = name;
+    version.message = params.message;
+    version.job_id = job.id;
+    version.created_by = actor.user_id;
+    version.created_at = now;
+    version.updated_at = now;
+    version.user_variable_values = params.user_variable_values;
+    tx.insert_template_version(version);
+  });
+  jobs_.announce_posted();
+  return version;
+}
+
+store::TemplateRow Templates::create_template(const Subject& actor,
+                                              const store::OrganizationRow& org,
+                                              const CreateTemplateParams& params) {
+  require_admin(actor, org.id);
+  store::TemplateRow tmpl;
+  store_.in_tx([&](store::Store& tx) {
+    auto version = tx.get_template_version_by_id(params.version_id);
+    if (!version || version->organization_id != org.id)
+      throw Error{ErrorCode::not_found,
+                  "Template version does not exist.",
+                  "No template version exists with id \"" + params.version_id.to_string() + "\".",
+                  {{"template_version_id", "template version not found"}}};
+    if (version->template_id)
+      throw Error{ErrorCode::conflict,
+                  "The template version is already used by a template.",
+                  {},
+                  {{"template_version_id", "already associated with a template"}}};
+    auto job = tx.get_provisioner_job_by_id(version->job_id);
+    if (!job || job_status(*job) != "succeeded")
+      throw Error{ErrorCode::invalid,
+                  "The template version has not finished importing successfully.",
+                  job ? "its import job is " + job_status(*job) : "",
+                  {{"template_version_id", "template version import has not succeeded"}}};
+    if (tx.get_template_by_organization_and_name(org.id, params.name))
+      throw Error{ErrorCode::conflict,
+                  fmt::format("Template with name \"{}\" already exists.", params.name),
+                  {},
+                  {{"name", "This value is already in use and should be unique."}}};
+    auto now = clock_.now();
+    tmpl = store::TemplateRow{Uuid::random_v4(),
+                              org.id,
+                              params.name,
+                              params.display_name,
+                              params.description,
+                              params.icon,
+                              job->provisioner,
+                              version->id,
+                              actor.user_id,
+                              now,
+                              now,
+                              false,
+                              policy_json(params.policy)};
+    tx.insert_template(tmpl);
+    tx.update_template_version_template_id(version->id, tmpl.id, now);
+  });
+  return tmpl;
+}
+
+store::TemplateRow Templates::update_template(const Subject& actor, store::TemplateRow updated) {
+  require_admin(actor, updated.organization_id);
+  updated.updated_at = clock_.now();
+  store_.in_tx([&](store::Store& tx) {
+    auto other = tx.get_template_by_organization_and_name(updated.organization_id, updated.name);
+    if (other && other->id != updated.id)
+      throw Error{ErrorCode::conflict,
+                  fmt::format("Template with name \"{}\" already exists.", updated.name),
+                  {},
+                  {{"name", "This value is already in use and should be unique."}}};
+    tx.update_template(updated);
+  });
+  return updated;
+}
+
+store::TemplateRow Templates::promote(const Subject& actor, store::TemplateRow tmpl,
+                                      const Uuid& version_id) {
+  require_admin(actor, tmpl.organization_id);
+  store_.in_tx([&](store::Store& tx) {
+    auto version = tx.get_template_version_by_id(version_id);
+    if (!version || version->template_id != tmpl.id)
+      throw Error{ErrorCode::invalid,
+                  "The provided template version doesn't belong to the specified template."};
+    auto job = tx.get_provisioner_job_by_id(version->job_id);
+    if (!job || job_status(*job) != "succeeded")
+      throw Error{ErrorCode::invalid, "The provided template version has not finished importing.",
+                  job ? "its import job is " + job_status(*job) : ""};
+    if (version->archived)
+      throw Error{ErrorCode::invalid, "The provided template version is archived."};
+    tmpl.active_version_id = version_id;
+    tmpl.updated_at = clock_.now();
+    tx.update_template(tmpl);
+  });
+  return tmpl;
+}
+
+void Templates::delete_template(const Subject& actor, store::TemplateRow tmpl) {
+  if (!authorize(actor, Action::delete_, template_object(tmpl.organization_id)))
+    throw Error{ErrorCode::forbidden, "Forbidden.",
+                "You don't have permission to delete templates."};
+  // Workspaces do not exist yet in this schema; when they do, a template in use is refused here.
+  tmpl.deleted = true;
+  tmpl.updated_at = clock_.now();
+  store_.update_template(tmpl);
+}
+
+store::TemplateVersionRow Templates::update_version(const Subject& actor,
+                                                    store::TemplateVersionRow version,
+                                                    std::optional<std::string> name,
+                                                    std::optional<std::string> message) {
+  require_admin(actor, version.organization_id);
+  if (name) {
+    if (auto problem = version_name_problem(*name))
+      throw Error{ErrorCode::invalid, "Validation failed.", {}, {{"name", *problem}}};
+    version.name = *name;
+  }
+  if (message) version.message = *message;
+  store_.in_tx([&](store::Store& tx) {
+    if (version.template_id) {
+      auto other = tx.get_template_version_by_template_and_name(*version.template_id, version.name);
+      if (other && other->id != version.id)
+        throw Error{ErrorCode::conflict,
+                    "A template version with that name already exists.",
+                    {},
+                    {{"name", "This value is already in use and should be unique."}}};
+    }
+    version.updated_at = clock_.now();
+    tx.update_template_version_name_and_message(version.id, version.name, version.message,
+                                                version.updated_at);
+  });
+  return version;
+}
+
+void Templates::cancel_version_job(const Subject& actor, const store::TemplateVersionRow& version) {
+  require_admin(actor, version.organization_id);
+  jobs_.cancel(version.job_id);
+}
+
+}  // namespace berth::coderd

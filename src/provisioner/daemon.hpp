@@ -1,0 +1,50 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "coderd/provisioner_jobs.hpp"
+#include "provisioner/provisioner.hpp"
+#include "store/pubsub.hpp"
+#include "store/store.hpp"
+
+namespace berth::provisioner {
+
+// In-process provisioner daemons: each thread acquires jobs from the queue in creation order,
+// runs them with the provisioner, heartbeats, and completes or fails them.
+class DaemonPool {
+ public:
+  DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
+             Provisioner& provisioner, int count);
+  ~DaemonPool();
+  DaemonPool(const DaemonPool&) = delete;
+  DaemonPool& operator=(const DaemonPool&) = delete;
+
+  void start();
+  // Asks running jobs to stop, wakes idle daemons and joins them.
+  void stop();
+
+ private:
+  void run_daemon(coderd::DaemonIdentity identity);
+  void run_job(const coderd::DaemonIdentity& identity, const store::ProvisionerJobRow& job);
+  void run_import(const store::ProvisionerJobRow& job, JobContext& context);
+
+  coderd::JobQueue& jobs_;
+  store::Store& store_;
+  store::Pubsub& pubsub_;
+  Provisioner& provisioner_;
+  int count_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::uint64_t posted_ = 0;  // bumped on every announcement; guarded by mutex_
+  bool stopping_ = false;     // guarded by mutex_
+  store::Pubsub::Subscription subscription_;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace berth::provisioner

@@ -1,0 +1,56 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "hcl/module.hpp"
+
+namespace berth::provisioner::local {
+
+// What the template sees of the workspace being built (`data.coder_workspace.me` and friends).
+struct BuildContext {
+  std::string transition = "start";  // start | stop | delete
+  std::string workspace_id;
+  std::string workspace_name;
+  std::string owner_id;
+  std::string owner_name;
+  std::string owner_email;
+  std::string owner_full_name;
+  std::string owner_session_token;
+  std::string template_id;
+  std::string template_name;
+  std::string template_version;
+  std::string access_url = "http://127.0.0.1:3000";
+  std::string berth_binary = "berth";                   // what agent init scripts run
+  std::map<std::string, std::string> parameter_values;  // rich parameter name → value
+  std::string task_id;
+  std::string task_prompt;
+  bool import = false;  // a template import: parameters take their defaults, nothing runs
+};
+
+// The `coder` Terraform provider's data sources and resources, plus Berth's own local
+// resource types, evaluated in-process.
+class CoderProvider : public hcl::Provider {
+ public:
+  explicit CoderProvider(BuildContext context);
+
+  bool supports(const std::string& mode, const std::string& type) const override;
+  json::value plan(const std::string& mode, const std::string& type, const std::string& name,
+                   std::optional<std::int64_t> index, json::value config,
+                   const hcl::Position& position) override;
+
+ private:
+  json::value plan_data(const std::string& type, json::object config,
+                        const hcl::Position& position);
+  json::value plan_parameter(json::object config, const hcl::Position& position);
+  json::value plan_agent(json::object config);
+
+  BuildContext context_;
+};
+
+// The shell script a `coder_agent`'s `init_script` holds: it runs this Berth binary as the agent.
+std::string agent_init_script(const BuildContext& context, const std::string& os);
+
+}  // namespace berth::provisioner::local

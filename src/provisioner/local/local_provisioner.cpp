@@ -1,0 +1,157 @@
+#include "provisioner/local/local_provisioner.hpp"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/uuid.hpp"
+
+#include "provisioner/local/coder_provider.hpp"
+#include "provisioner/local/import_documents.hpp"
+
+namespace berth::provisioner::local {
+
+namespace {
+
+// Terraform reads the *.tf files of the module's root directory.
+std::map<std::string, std::string> root_tf_files(const std::map<std::string, std::string>& files) {
+  std::map<std::string, std::string> out;
+  for (const auto& [path, contents] : files)
+    if (path.find('/') == std::string::npos && path.size() > 3 &&
+        path.compare(path.size() - 3, 3, ".tf") == 0)
+      out[path] = contents;
+  return out;
+}
+
+std::string readme_of(const std::map<std::string, std::string>& files) {
+  auto it = files.find("README.md");
+  return it == files.end() ? "" : it->second;
+}
+
+// Variables without a default need a value from the version's creator, or the import fails
+// with Coder's REQUIRED_TEMPLATE_VARIABLES code.
+std::map<std::string, json::value> resolve_variables(
+    const std::vector<hcl::File>& files, const std::map<std::string, std::string>& given) {
+  std::map<std::string, json::value> values;
+  std::vector<std::string> missing;
+  for (const auto& file : files)
+    for (const auto& block : file.blocks) {
+      if (block.type != "variable" || block.labels.empty()) continue;
+      const auto& name = block.labels[0];
+      auto it = given.find(name);
+      if (it == given.end()) {
+        if (!block.attribute("default")) missing.push_back(name);
+        continue;
+      }
+      std::string type;
+      if (auto* t = block.attribute("type");
+          t && t->expression->kind == hcl::ExpressionKind::variable)
+        type = t->expression->name;
+      if (type == "number") {
+        try {
+          std::size_t used = 0;
+          double d = std::stod(it->second, &used);
+          if (used != it->second.size()) throw std::invalid_argument("trailing");
+          values[name] =
+              d == double(std::int64_t(d)) ? json::value(std::int64_t(d)) : json::value(d);
+        } catch (const std::exception&) {
+          throw JobFailure(
+              fmt::format("Variable \"{}\" must be a number, got \"{}\".", name, it->second), "");
+        }
+      } else if (type == "bool") {
+        if (it->second != "true" && it->second != "false")
+          throw JobFailure(
+              fmt::format("Variable \"{}\" must be true or false, got \"{}\".", name, it->second),
+              "");
+        values[name] = it->second == "true";
+      } else {
+        values[name] = it->second;
+      }
+    }
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    throw JobFailure("required template variables need values: " + names,
+                     "REQUIRED_TEMPLATE_VARIABLES");
+  }
+  return values;
+}
+
+// A job's private copy of the template on disk, removed when the job ends.
+class UnpackedTemplate {
+ public:
+  UnpackedTemplate(const std::string& root, const std::map<std::string, std::string>& files)
+      : dir_(std::filesystem::path(root) / Uuid::random_v4().to_string()) {
+    for (const auto& [path, contents] : files) {
+      auto target = dir_ / path;  // paths were checked by the tar reader: no "..", no "/"
+      std::filesystem::create_directories(target.parent_path());
+      std::ofstream(target, std::ios::binary) << contents;
+    }
+    std::filesystem::create_directories(dir_);
+  }
+  ~UnpackedTemplate() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  std::string path() const { return dir_.string(); }
+
+ private:
+  std::filesystem::path dir_;
+};
+
+void check_canceled(JobContext& context) {
+  if (context.canceled()) throw JobFailure("canceled", "");
+}
+
+}  // namespace
+
+LocalProvisioner::LocalProvisioner(std::string access_url, std::string berth_binary,
+                                   std::string work_dir)
+    : access_url_(std::move(access_url)),
+      berth_binary_(std::move(berth_binary)),
+      work_dir_(std::move(work_dir)) {}
+
+store::TemplateVersionImportResult LocalProvisioner::import_template(const ImportRequest& request,
+                                                                     JobContext& context) {
+  auto tf = root_tf_files(request.files);
+  if (tf.empty()) throw JobFailure("The template has no .tf files in its root directory.", "");
+  context.log({"info", "Parsing template parameters",
+               fmt::format("Parsing {} Terraform file(s)", tf.size())});
+  auto files = hcl::parse_module(tf);
+  check_canceled(context);
+
+  UnpackedTemplate unpacked(work_dir_, request.files);
+  hcl::ModuleOptions options{resolve_variables(files, request.variable_values), unpacked.path(),
+                             1 << 20};
+  BuildContext build;
+  build.import = true;
+  build.access_url = access_url_;
+  build.berth_binary = berth_binary_;
+  context.log({"info", "Detecting persistent resources", "Planning the start transition"});
+  CoderProvider start_provider(build);
+  auto start = hcl::evaluate_module(files, start_provider, options);
+  check_canceled(context);
+  context.log({"info", "Detecting ephemeral resources", "Planning the stop transition"});
+  build.transition = "stop";
+  CoderProvider stop_provider(build);
+  auto stop = hcl::evaluate_module(files, stop_provider, options);
+  check_canceled(context);
+
+  store::TemplateVersionImportResult out;
+  out.readme = readme_of(request.files);
+  out.has_ai_task = has_ai_task(start);
+  out.parameters = json::serialize(parameters_json(start));
+  out.variables = json::serialize(variables_json(files, start, request.variable_values));
+  out.presets = json::serialize(presets_json(start));
+  out.external_auth = json::serialize(external_auth_json(start));
+  auto resources = resources_json(start, "start");
+  for (auto& r : resources_json(stop, "stop")) resources.push_back(std::move(r));
+  out.resources = json::serialize(resources);
+  context.log({"info", "Cleaning Up",
+               fmt::format("Found {} parameter(s) and {} resource(s)",
+                           json::parse(out.parameters).as_array().size(), resources.size())});
+  return out;
+}
+
+}  // namespace berth::provisioner::local

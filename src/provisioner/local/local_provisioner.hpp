@@ -1,0 +1,26 @@
+#pragma once
+
+#include <string>
+
+#include "provisioner/provisioner.hpp"
+
+namespace berth::provisioner::local {
+
+// The built-in provisioner: evaluates Terraform templates itself (HCL subset, the coder
+// provider, and local resource types) instead of running Terraform.
+class LocalProvisioner final : public Provisioner {
+ public:
+  // `access_url` and `berth_binary` are what agent init scripts point at; templates are
+  // unpacked under `work_dir` while a job runs (for `file()` and `path.module`).
+  LocalProvisioner(std::string access_url, std::string berth_binary, std::string work_dir);
+
+  store::TemplateVersionImportResult import_template(const ImportRequest& request,
+                                                     JobContext& context) override;
+
+ private:
+  std::string access_url_;
+  std::string berth_binary_;
+  std::string work_dir_;
+};
+
+}  // namespace berth::provisioner::local

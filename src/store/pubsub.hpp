@@ -1,0 +1,71 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace berth::store {
+
+// Change notifications between parts of the server (and, with PostgreSQL, between replicas).
+// Messages are small (ids, not rows); subscribers re-read the Store. Callbacks run on the
+// publisher's thread and must only hand the message off (signal a queue), never block.
+class Pubsub {
+ public:
+  using Listener = std::function<void(const std::string& message)>;
+
+  // Unsubscribes when destroyed.
+  class Subscription {
+   public:
+    Subscription() = default;
+    Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+    ~Subscription() {
+      if (cancel_) cancel_();
+    }
+    Subscription(Subscription&& other) noexcept : cancel_(std::move(other.cancel_)) {
+      other.cancel_ = nullptr;
+    }
+    Subscription& operator=(Subscription&& other) noexcept {
+      if (this != &other) {
+        if (cancel_) cancel_();
+        cancel_ = std::move(other.cancel_);
+        other.cancel_ = nullptr;
+      }
+      return *this;
+    }
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+
+   private:
+    std::function<void()> cancel_;
+  };
+
+  virtual ~Pubsub() = default;
+  virtual void publish(const std::string& channel, const std::string& message) = 0;
+  virtual Subscription subscribe(const std::string& channel, Listener listener) = 0;
+};
+
+// The in-process Pubsub, used with SQLite and in tests.
+class MemoryPubsub final : public Pubsub {
+ public:
+  void publish(const std::string& channel, const std::string& message) override;
+  Subscription subscribe(const std::string& channel, Listener listener) override;
+
+ private:
+  // One subscription; `alive` is cleared under `mutex` when it ends, so that once
+  // unsubscribing returns, its listener is neither running nor will run again.
+  struct Entry {
+    std::recursive_mutex mutex;
+    bool alive = true;
+    Listener listener;
+  };
+  struct State {
+    std::mutex mutex;
+    std::multimap<std::string, std::pair<std::uint64_t, std::shared_ptr<Entry>>> listeners;
+    std::uint64_t next_id = 0;
+  };
+  std::shared_ptr<State> state_ = std::make_shared<State>();
+};
+
+}  // namespace berth::store

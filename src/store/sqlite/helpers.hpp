@@ -1,0 +1,56 @@
+#pragma once
+
+// Small helpers shared by the SqliteStore method files; not part of the store's interface.
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/sqlite/statement.hpp"
+
+namespace berth::store::sqlite {
+
+using Lock = std::lock_guard<std::recursive_mutex>;
+
+inline std::string select_from(const char* columns, const char* table, const std::string& rest) {
+  return std::string("SELECT ") + columns + " FROM " + table + " " + rest;
+}
+
+template <typename Row, typename Reader>
+std::vector<Row> collect(Statement& q, Reader read) {
+  std::vector<Row> out;
+  while (q.step()) out.push_back(read(q));
+  return out;
+}
+
+template <typename Row, typename Reader>
+std::optional<Row> first(Statement& q, Reader read) {
+  if (!q.step()) return std::nullopt;
+  return read(q);
+}
+
+inline std::optional<TimePoint> optional_time(const Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return q.time(column);
+}
+
+inline std::optional<Uuid> optional_uuid(const Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return q.uuid(column);
+}
+
+inline std::optional<std::string> optional_text(const Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return q.text(column);
+}
+
+template <typename T>
+void bind_optional(Statement& q, int index, const std::optional<T>& value) {
+  if (value)
+    q.bind(index, *value);
+  else
+    q.bind_null(index);
+}
+
+}  // namespace berth::store::sqlite

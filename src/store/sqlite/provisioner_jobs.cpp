@@ -1,0 +1,190 @@
+// SqliteStore: the provisioner job queue and job logs.
+#include "common/json.hpp"
+#include "store/sqlite/helpers.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace berth::store::sqlite {
+
+namespace {
+
+constexpr const char* kJobColumns =
+    "id, created_at, updated_at, started_at, canceled_at, completed_at, error, error_code, "
+    "organization_id, initiator_id, provisioner, storage_method, type, file_id, input, tags, "
+    "worker_id, worker_name, logs_length, logs_overflowed";
+
+ProvisionerJobRow read_job(const Statement& q) {
+  return ProvisionerJobRow{q.uuid(0),
+                           q.time(1),
+                           q.time(2),
+                           optional_time(q, 3),
+                           optional_time(q, 4),
+                           optional_time(q, 5),
+                           optional_text(q, 6),
+                           q.text(7),
+                           q.uuid(8),
+                           q.uuid(9),
+                           q.text(10),
+                           q.text(11),
+                           q.text(12),
+                           q.uuid(13),
+                           q.text(14),
+                           q.text(15),
+                           optional_uuid(q, 16),
+                           q.text(17),
+                           q.integer(18),
+                           q.boolean(19)};
+}
+
+constexpr const char* kLogColumns = "id, job_id, created_at, source, level, stage, output";
+
+ProvisionerJobLogRow read_log(const Statement& q) {
+  return ProvisionerJobLogRow{q.integer(0), q.uuid(1), q.time(2), q.text(3),
+                              q.text(4),    q.text(5), q.text(6)};
+}
+
+}  // namespace
+
+void SqliteStore::insert_provisioner_job(const ProvisionerJobRow& r) {
+  Lock lock(mutex_);
+  Statement q(db_, "INSERT INTO provisioner_jobs (" + std::string(kJobColumns) +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at);
+  bind_optional(q, 4, r.started_at);
+  bind_optional(q, 5, r.canceled_at);
+  bind_optional(q, 6, r.completed_at);
+  bind_optional(q, 7, r.error);
+  q.bind(8, r.error_code).bind(9, r.organization_id).bind(10, r.initiator_id);
+  q.bind(11, r.provisioner).bind(12, r.storage_method).bind(13, r.type).bind(14, r.file_id);
+  q.bind(15, r.input).bind(16, r.tags);
+  bind_optional(q, 17, r.worker_id);
+  q.bind(18, r.worker_name).bind(19, r.logs_length).bind(20, r.logs_overflowed);
+  q.run();
+}
+
+std::optional<ProvisionerJobRow> SqliteStore::get_provisioner_job_by_id(const Uuid& id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kJobColumns, "provisioner_jobs", "WHERE id = ?"));
+  q.bind(1, id);
+  return first<ProvisionerJobRow>(q, read_job);
+}
+
+std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
+    const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
+    const std::vector<std::string>& provisioners, TimePoint now) {
+  Lock lock(mutex_);
+  // One statement picks and claims the job, so two workers can never take the same one
+  // (PostgreSQL gets the same guarantee from FOR UPDATE SKIP LOCKED).
+  Statement q(db_,
+              "UPDATE provisioner_jobs SET started_at = ?1, updated_at = ?1, worker_id = ?2, "
+              "worker_name = ?3 WHERE id = (SELECT j.id FROM provisioner_jobs j "
+              "WHERE j.started_at IS NULL AND j.canceled_at IS NULL AND j.completed_at IS NULL "
+              "AND j.provisioner IN (SELECT value FROM json_each(?5)) "
+              "AND NOT EXISTS (SELECT 1 FROM json_each(j.tags) jt WHERE NOT EXISTS ("
+              "SELECT 1 FROM json_each(?4) wt WHERE wt.key = jt.key AND wt.value = jt.value)) "
+              "ORDER BY j.created_at, j.id LIMIT 1) RETURNING " +
+                  std::string(kJobColumns));
+  json::array names;
+  for (const auto& p : provisioners) names.emplace_back(p);
+  q.bind(1, now).bind(2, worker_id).bind(3, worker_name).bind(4, worker_tags);
+  q.bind(5, json::serialize(names));
+  auto job = first<ProvisionerJobRow>(q, read_job);
+  while (q.step()) {
+  }
+  return job;
+}
+
+void SqliteStore::update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) {
+  Lock lock(mutex_);
+  Statement q(db_, "UPDATE provisioner_jobs SET updated_at = ? WHERE id = ?");
+  q.bind(1, now).bind(2, id).run();
+}
+
+void SqliteStore::update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
+                                                         const std::optional<std::string>& error,
+                                                         const std::string& error_code) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "UPDATE provisioner_jobs SET completed_at = ?, updated_at = ?, error = ?, "
+              "error_code = ? WHERE id = ?");
+  q.bind(1, now).bind(2, now);
+  bind_optional(q, 3, error);
+  q.bind(4, error_code).bind(5, id).run();
+}
+
+void SqliteStore::update_provisioner_job_canceled_by_id(const Uuid& id, TimePoint now,
+                                                        bool complete) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "UPDATE provisioner_jobs SET canceled_at = ?1, updated_at = ?1, "
+              "completed_at = CASE WHEN ?2 THEN ?1 ELSE completed_at END WHERE id = ?3");
+  q.bind(1, now).bind(2, complete).bind(3, id).run();
+}
+
+std::vector<ProvisionerJobRow> SqliteStore::list_stale_provisioner_jobs(TimePoint before,
+                                                                        TimePoint pending_before,
+                                                                        std::int64_t limit) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kJobColumns, "provisioner_jobs",
+                               "WHERE completed_at IS NULL AND ((started_at IS NOT NULL AND "
+                               "updated_at < ?) OR (started_at IS NULL AND updated_at < ?)) "
+                               "ORDER BY created_at LIMIT ?"));
+  q.bind(1, before).bind(2, pending_before).bind(3, limit);
+  return collect<ProvisionerJobRow>(q, read_job);
+}
+
+std::pair<std::int64_t, std::int64_t> SqliteStore::get_provisioner_job_queue_position(
+    const Uuid& id) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "SELECT (SELECT COUNT(*) FROM provisioner_jobs p, provisioner_jobs me "
+              "WHERE me.id = ?1 AND p.started_at IS NULL AND p.completed_at IS NULL AND "
+              "p.canceled_at IS NULL AND (p.created_at < me.created_at OR (p.created_at = "
+              "me.created_at AND p.id <= me.id))), (SELECT COUNT(*) FROM provisioner_jobs "
+              "WHERE started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL)");
+  q.bind(1, id);
+  q.step();
+  return {q.integer(0), q.integer(1)};
+}
+
+std::vector<std::int64_t> SqliteStore::insert_provisioner_job_logs(
+    const Uuid& job_id, const std::vector<ProvisionerJobLogRow>& logs, std::int64_t max_bytes) {
+  Lock lock(mutex_);
+  std::vector<std::int64_t> ids;
+  in_tx([&](Store&) {
+    auto job = get_provisioner_job_by_id(job_id);
+    if (!job || job->logs_overflowed) return;
+    std::int64_t length = job->logs_length;
+    bool overflowed = false;
+    for (const auto& log : logs) {
+      if (length + std::int64_t(log.output.size()) > max_bytes) {
+        overflowed = true;
+        break;
+      }
+      Statement q(db_,
+                  "INSERT INTO provisioner_job_logs (job_id, created_at, source, level, stage, "
+                  "output) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
+      q.bind(1, job_id).bind(2, log.created_at).bind(3, log.source).bind(4, log.level);
+      q.bind(5, log.stage).bind(6, log.output);
+      q.step();
+      ids.push_back(q.integer(0));
+      while (q.step()) {
+      }
+      length += std::int64_t(log.output.size());
+    }
+    Statement update(
+        db_, "UPDATE provisioner_jobs SET logs_length = ?, logs_overflowed = ? WHERE id = ?");
+    update.bind(1, length).bind(2, overflowed).bind(3, job_id).run();
+  });
+  return ids;
+}
+
+std::vector<ProvisionerJobLogRow> SqliteStore::list_provisioner_job_logs_after(
+    const Uuid& job_id, std::int64_t after_id, std::int64_t limit) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kLogColumns, "provisioner_job_logs",
+                               "WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?"));
+  q.bind(1, job_id).bind(2, after_id).bind(3, limit > 0 ? limit : std::int64_t(-1));
+  return collect<ProvisionerJobLogRow>(q, read_log);
+}
+
+}  // namespace berth::store::sqlite
