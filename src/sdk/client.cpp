@@ -3,11 +3,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/beast/websocket/stream.hpp>
 #include <boost/url/parse.hpp>
 
 #include "common/error.hpp"
@@ -96,6 +98,44 @@ HttpResponse Client::request(const std::string& method, const std::string& targe
         throw Error{ErrorCode::unavailable,
                     "Cannot reach the server at " + host_ + ":" + port_ + ".", e.code().message()};
     }
+  }
+}
+
+bool Client::follow_websocket(const std::string& target,
+                              const std::function<bool(const std::string&)>& on_message,
+                              std::chrono::seconds idle_timeout) {
+  namespace websocket = beast::websocket;
+  asio::io_context ioc;
+  asio::ip::tcp::resolver resolver(ioc);
+  websocket::stream<beast::tcp_stream> ws(ioc);
+  try {
+    beast::get_lowest_layer(ws).connect(resolver.resolve(host_, port_));
+    ws.set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
+      req.set(bhttp::field::user_agent, "berth-sdk");
+      if (!token_.empty()) req.set("Coder-Session-Token", token_);
+    }));
+    websocket::response_type response;
+    beast::error_code ec;
+    beast::get_lowest_layer(ws).expires_after(idle_timeout);
+    ws.handshake(response, host_ + ":" + port_, target, ec);
+    if (ec)
+      throw Error{
+          ErrorCode::unavailable, "The WebSocket upgrade to " + target + " failed.",
+          std::to_string(response.result_int()) + " " + response.body() + " " + ec.message()};
+    for (;;) {
+      beast::flat_buffer buffer;
+      beast::get_lowest_layer(ws).expires_after(idle_timeout);
+      ws.read(buffer, ec);
+      if (ec == websocket::error::closed) return true;
+      if (ec) throw Error{ErrorCode::unavailable, "The WebSocket stream broke.", ec.message()};
+      if (!on_message(beast::buffers_to_string(buffer.data()))) {
+        ws.close(websocket::close_code::normal, ec);
+        return false;
+      }
+    }
+  } catch (const beast::system_error& e) {
+    throw Error{ErrorCode::unavailable, "Cannot reach the server at " + host_ + ":" + port_ + ".",
+                e.code().message()};
   }
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +42,14 @@ class Client {
                        const std::vector<std::pair<std::string, std::string>>& headers = {});
   HttpResponse request_json(const std::string& method, const std::string& target,
                             const json::value& body);
+
+  // Opens a WebSocket to `target` (on its own connection) and calls `on_message` for each
+  // text message until the server closes the stream (returns true) or `on_message` returns
+  // false (the client closes; returns false). Throws Error{unavailable} if the upgrade fails
+  // or nothing arrives for `idle_timeout`.
+  bool follow_websocket(const std::string& target,
+                        const std::function<bool(const std::string&)>& on_message,
+                        std::chrono::seconds idle_timeout = std::chrono::seconds(60));
 
  private:
   struct Connection;

@@ -33,6 +33,17 @@ inline sdk::Client sign_in_owner(const std::string& url) {
   return client;
 }
 
+// Signs in as the owner sign_in_owner created (on a restarted server).
+inline sdk::Client sign_in_owner_again(const std::string& url) {
+  sdk::Client client(url);
+  auto login =
+      client.request_json("POST", "/api/v2/users/login",
+                          json::object{{"email", "owner@example.com"}, {"password", kPassword}});
+  EXPECT_EQ(login.status, 201) << login.body;
+  client.set_session_token(std::string(login.json().as_object().at("session_token").as_string()));
+  return client;
+}
+
 // Has `owner` create a member and returns a client signed in as that member.
 inline sdk::Client sign_in_member(const std::string& url, sdk::Client& owner,
                                   const std::string& username) {
