@@ -8,6 +8,7 @@ packages=(
   libboost1.81-dev libsqlite3-dev libssl-dev libsodium-dev libhowardhinnant-date-dev
   libarchive-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  tzdata bubblewrap python3
 )
 
 missing=()

@@ -6,6 +6,7 @@
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
+#include "coderd/workspaces.hpp"
 #include "common/clock.hpp"
 #include "store/pubsub.hpp"
 #include "store/store.hpp"
@@ -28,6 +29,7 @@ struct Deps {
   store::Pubsub& pubsub;
   coderd::JobQueue& jobs;
   coderd::Templates& templates;
+  coderd::Workspaces& workspaces;
   BuildInfo build;
 };
 

@@ -71,4 +71,39 @@ Response get_template_version_variables(Deps& deps, Request& request, const Auth
 Response get_template_version_external_auth(Deps& deps, Request& request,
                                             const Authenticated& auth);
 
+// workspaces.cpp
+Response create_user_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response create_organization_member_workspace(Deps& deps, Request& request,
+                                              const Authenticated& auth);
+Response get_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_by_owner_and_name(Deps& deps, Request& request, const Authenticated& auth);
+Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth);
+Response update_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response update_workspace_autostart(Deps& deps, Request& request, const Authenticated& auth);
+Response update_workspace_ttl(Deps& deps, Request& request, const Authenticated& auth);
+Response update_workspace_automatic_updates(Deps& deps, Request& request,
+                                            const Authenticated& auth);
+Response update_workspace_dormancy(Deps& deps, Request& request, const Authenticated& auth);
+Response extend_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response favorite_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response unfavorite_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response resolve_workspace_autostart(Deps& deps, Request& request, const Authenticated& auth);
+Response post_workspace_usage(Deps& deps, Request& request, const Authenticated& auth);
+Response watch_workspace(Deps& deps, Request& request, const Authenticated& auth);
+Response watch_workspace_ws(Deps& deps, Request& request, const Authenticated& auth);
+
+// workspace_builds.cpp
+Response create_workspace_build(Deps& deps, Request& request, const Authenticated& auth);
+Response list_workspace_builds(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build_by_number(Deps& deps, Request& request, const Authenticated& auth);
+Response cancel_workspace_build(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build_logs(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build_parameters(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build_resources(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build_state(Deps& deps, Request& request, const Authenticated& auth);
+Response update_workspace_build_state(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_build_timings(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_timings(Deps& deps, Request& request, const Authenticated& auth);
+
 }  // namespace berth::api

@@ -3,6 +3,7 @@
 #include "coderd/rbac.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
+#include "coderd/workspaces.hpp"
 #include "common/error.hpp"
 
 namespace berth::api {
@@ -50,6 +51,26 @@ store::TemplateVersionRow resolve_template_version_param(Deps& deps, const http:
   coderd::require_visible(auth.subject, coderd::Action::read,
                           coderd::template_object(version->organization_id));
   return *version;
+}
+
+store::WorkspaceRow resolve_workspace_param(Deps& deps, const http::Request& request,
+                                            const coderd::Authenticated& auth) {
+  auto id = parse_uuid_param(request, "workspace");
+  auto workspace = deps.store.get_workspace_by_id(id);
+  if (!workspace) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  coderd::require_visible(auth.subject, coderd::Action::read, coderd::workspace_object(*workspace));
+  return *workspace;
+}
+
+std::pair<store::WorkspaceBuildRow, store::WorkspaceRow> resolve_build_param(
+    Deps& deps, const http::Request& request, const coderd::Authenticated& auth) {
+  auto id = parse_uuid_param(request, "workspacebuild");
+  auto build = deps.store.get_workspace_build_by_id(id);
+  if (!build) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  auto workspace = deps.store.get_workspace_by_id(build->workspace_id);
+  if (!workspace) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  coderd::require_visible(auth.subject, coderd::Action::read, coderd::workspace_object(*workspace));
+  return {*build, *workspace};
 }
 
 }  // namespace berth::api

@@ -16,6 +16,13 @@ store::TemplateRow resolve_template_param(Deps& deps, const http::Request& reque
 store::TemplateVersionRow resolve_template_version_param(Deps& deps, const http::Request& request,
                                                          const coderd::Authenticated& auth);
 
+// `{workspace}`: a UUID, deleted workspaces included, readable by the caller (404 otherwise).
+store::WorkspaceRow resolve_workspace_param(Deps& deps, const http::Request& request,
+                                            const coderd::Authenticated& auth);
+// `{workspacebuild}` and its workspace, under the same rule.
+std::pair<store::WorkspaceBuildRow, store::WorkspaceRow> resolve_build_param(
+    Deps& deps, const http::Request& request, const coderd::Authenticated& auth);
+
 // A UUID path segment; a malformed one is 400 `Invalid UUID "<raw>".`.
 Uuid parse_uuid_param(const http::Request& request, const std::string& name);
 

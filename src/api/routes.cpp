@@ -97,6 +97,39 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("PATCH", "/api/v2/templates/{template}/versions", update_active_template_version);
   priv("GET", "/api/v2/templates/{template}/versions/{templateversionname}",
        get_template_version_by_name);
+
+  priv("POST", "/api/v2/users/{user}/workspaces", create_user_workspace);
+  priv("POST", "/api/v2/organizations/{organization}/members/{user}/workspaces",
+       create_organization_member_workspace);
+  priv("GET", "/api/v2/users/{user}/workspace/{workspacename}", get_workspace_by_owner_and_name);
+  priv("GET", "/api/v2/users/{user}/workspace/{workspacename}/builds/{buildnumber}",
+       get_workspace_build_by_number);
+  priv("GET", "/api/v2/workspaces", list_workspaces);
+  priv("GET", "/api/v2/workspaces/{workspace}", get_workspace);
+  priv("PATCH", "/api/v2/workspaces/{workspace}", update_workspace);
+  priv("GET", "/api/v2/workspaces/{workspace}/builds", list_workspace_builds);
+  priv("POST", "/api/v2/workspaces/{workspace}/builds", create_workspace_build);
+  priv("PUT", "/api/v2/workspaces/{workspace}/autostart", update_workspace_autostart);
+  priv("PUT", "/api/v2/workspaces/{workspace}/ttl", update_workspace_ttl);
+  priv("PUT", "/api/v2/workspaces/{workspace}/autoupdates", update_workspace_automatic_updates);
+  priv("PUT", "/api/v2/workspaces/{workspace}/dormant", update_workspace_dormancy);
+  priv("PUT", "/api/v2/workspaces/{workspace}/extend", extend_workspace);
+  priv("PUT", "/api/v2/workspaces/{workspace}/favorite", favorite_workspace);
+  priv("DELETE", "/api/v2/workspaces/{workspace}/favorite", unfavorite_workspace);
+  priv("GET", "/api/v2/workspaces/{workspace}/resolve-autostart", resolve_workspace_autostart);
+  priv("POST", "/api/v2/workspaces/{workspace}/usage", post_workspace_usage);
+  priv("GET", "/api/v2/workspaces/{workspace}/watch", watch_workspace);
+  priv("GET", "/api/v2/workspaces/{workspace}/watch-ws", watch_workspace_ws);
+  priv("GET", "/api/v2/workspaces/{workspace}/timings", get_workspace_timings);
+  priv("GET", "/api/v2/workspacebuilds/{workspacebuild}", get_workspace_build);
+  priv("PATCH", "/api/v2/workspacebuilds/{workspacebuild}/cancel", cancel_workspace_build);
+  priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/logs", get_workspace_build_logs);
+  priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/parameters",
+       get_workspace_build_parameters);
+  priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/resources", get_workspace_build_resources);
+  priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/state", get_workspace_build_state);
+  priv("PUT", "/api/v2/workspacebuilds/{workspacebuild}/state", update_workspace_build_state);
+  priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/timings", get_workspace_build_timings);
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "coderd/workspaces.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 
@@ -50,6 +51,13 @@ bool job_is_active(const store::ProvisionerJobRow& job) {
 JobQueue::JobQueue(store::Store& store, store::Pubsub& pubsub, const Clock& clock)
     : store_(store), pubsub_(pubsub), clock_(clock) {}
 
+void JobQueue::publish(const Uuid& job_id, const std::string& message) {
+  pubsub_.publish(job_channel(job_id), message);
+  if (message == "logs") return;
+  if (auto build = store_.get_workspace_build_by_job_id(job_id))
+    pubsub_.publish(workspace_channel(build->workspace_id), "state_change");
+}
+
 void JobQueue::announce_posted() {
   pubsub_.publish(kJobPostedChannel, "");
 }
@@ -57,7 +65,7 @@ void JobQueue::announce_posted() {
 std::optional<store::ProvisionerJobRow> JobQueue::acquire(const DaemonIdentity& daemon) {
   auto job = store_.acquire_provisioner_job(daemon.id, daemon.name, tags_json(daemon.tags),
                                             daemon.provisioners, clock_.now());
-  if (job) pubsub_.publish(job_channel(job->id), "state");
+  if (job) publish(job->id, "state");
   return job;
 }
 
@@ -76,7 +84,8 @@ void JobQueue::append_logs(const Uuid& job_id, const std::vector<JobLogLine>& li
 bool JobQueue::heartbeat(const Uuid& job_id) {
   store_.update_provisioner_job_heartbeat_by_id(job_id, clock_.now());
   auto job = store_.get_provisioner_job_by_id(job_id);
-  return !job || job->canceled_at.has_value();
+  // A job the reaper already failed is as good as canceled for its daemon.
+  return !job || job->canceled_at.has_value() || job->completed_at.has_value();
 }
 
 void JobQueue::finish(const Uuid& job_id, const std::optional<std::string>& error,
@@ -87,17 +96,31 @@ void JobQueue::finish(const Uuid& job_id, const std::optional<std::string>& erro
 void JobQueue::complete_import(const Uuid& job_id,
                                const store::TemplateVersionImportResult& result) {
   store_.in_tx([&](store::Store& tx) {
+    auto job = tx.get_provisioner_job_by_id(job_id);
+    if (!job || job->completed_at) return;  // late: the reaper's verdict stands
     auto version = tx.get_template_version_by_job_id(job_id);
     if (!version) throw Error{ErrorCode::internal, "No template version exists for this job."};
     tx.update_template_version_import_result(version->id, result, clock_.now());
     finish(job_id, std::nullopt, "");
   });
-  pubsub_.publish(job_channel(job_id), "end");
+  publish(job_id, "end");
+}
+
+void JobQueue::complete_build(const Uuid& job_id, const BuildOutcome& outcome) {
+  store_.in_tx([&](store::Store& tx) {
+    auto job = tx.get_provisioner_job_by_id(job_id);
+    if (!job || job->completed_at) return;  // late: the reaper's verdict stands
+    auto build = tx.get_workspace_build_by_job_id(job_id);
+    if (!build) throw Error{ErrorCode::internal, "No workspace build exists for this job."};
+    apply_build_outcome(tx, *build, outcome, clock_.now());
+    finish(job_id, std::nullopt, "");
+  });
+  publish(job_id, "end");
 }
 
 void JobQueue::fail(const Uuid& job_id, const std::string& error, const std::string& error_code) {
   finish(job_id, error.empty() ? std::string("unknown error") : error, error_code);
-  pubsub_.publish(job_channel(job_id), "end");
+  publish(job_id, "end");
 }
 
 void JobQueue::cancel(const Uuid& job_id) {
@@ -111,7 +134,7 @@ void JobQueue::cancel(const Uuid& job_id) {
     finished_now = !job->worker_id.has_value();
     tx.update_provisioner_job_canceled_by_id(job_id, clock_.now(), finished_now);
   });
-  pubsub_.publish(job_channel(job_id), finished_now ? "end" : "state");
+  publish(job_id, finished_now ? "end" : "state");
 }
 
 std::size_t JobQueue::reap(std::chrono::seconds hung_after, std::chrono::seconds pending_after) {

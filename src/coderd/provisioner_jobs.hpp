@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "coderd/build_outcome.hpp"
 #include "common/clock.hpp"
 #include "store/pubsub.hpp"
 #include "store/store.hpp"
@@ -56,6 +57,9 @@ class JobQueue {
   bool heartbeat(const Uuid& job_id);
   // Completes an import: writes what it found onto the template version, then the job.
   void complete_import(const Uuid& job_id, const store::TemplateVersionImportResult& result);
+  // Completes a workspace build: stores what it produced and, for a delete, ends the
+  // workspace, in the same transaction that marks the job succeeded.
+  void complete_build(const Uuid& job_id, const BuildOutcome& outcome);
   void fail(const Uuid& job_id, const std::string& error, const std::string& error_code = {});
 
   // A user's request: a pending job is canceled at once; a running one becomes canceling
@@ -72,6 +76,8 @@ class JobQueue {
  private:
   void finish(const Uuid& job_id, const std::optional<std::string>& error,
               const std::string& error_code);
+  // Tells the job's followers, and the workspace's watchers when the job is a build.
+  void publish(const Uuid& job_id, const std::string& message);
 
   store::Store& store_;
   store::Pubsub& pubsub_;

@@ -22,6 +22,8 @@ const char* to_string(ErrorCode code) {
       return "not_found";
     case ErrorCode::conflict:
       return "conflict";
+    case ErrorCode::not_ready:
+      return "not_ready";
     case ErrorCode::too_large:
       return "too_large";
     case ErrorCode::rate_limited:

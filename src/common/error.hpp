@@ -13,6 +13,7 @@ enum class ErrorCode {
   forbidden,
   not_found,
   conflict,
+  not_ready,  // the thing exists but is not usable yet (Coder's 406 for importing versions)
   too_large,
   rate_limited,
   unavailable,

@@ -110,6 +110,7 @@ class ModuleEvaluator {
 
   ModuleResult run() {
     declare();
+    record_dependencies();
     for (std::size_t i : order()) evaluate_node(nodes_[i]);
     result_.variables = variables_;
     return std::move(result_);
@@ -173,6 +174,15 @@ class ModuleEvaluator {
       if (self.contains(n.key)) n.references.insert(n.key);
     }
     add(std::move(n));
+  }
+
+  // Keeps the references that name declarations (not count.index, path.module, each.key).
+  void record_dependencies() {
+    for (const auto& n : nodes_) {
+      auto& deps = result_.dependencies[n.key];
+      for (const auto& ref : n.references)
+        if (ref != n.key && index_.contains(ref)) deps.push_back(ref);
+    }
   }
 
   // Kahn's algorithm, preferring declaration order so that evaluation is deterministic.
@@ -367,8 +377,8 @@ class ModuleEvaluator {
         fail_at(b.position, "the provider returned no attributes for " + key);
       check_limits(planned, b.position, key);
       instances.push_back(planned);
-      result_.resources.push_back(
-          ResourceInstance{mode, type, name, index, std::move(planned), b.position});
+      result_.resources.push_back(ResourceInstance{mode, type, name, index, std::move(planned),
+                                                   b.position, result_.dependencies[key]});
     }
     if (count)
       resources_[key] = std::move(instances);
@@ -463,6 +473,14 @@ class ModuleEvaluator {
 };
 
 }  // namespace
+
+std::string ResourceInstance::label() const {
+  return (mode == "data" ? "data." : "") + type + "." + name;
+}
+
+std::string ResourceInstance::address() const {
+  return index ? label() + "[" + std::to_string(*index) + "]" : label();
+}
 
 ModuleResult evaluate_module(const std::vector<File>& files, Provider& provider,
                              const ModuleOptions& options) {

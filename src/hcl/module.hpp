@@ -23,6 +23,15 @@ struct ResourceInstance {
   std::optional<std::int64_t> index;  // set when the block has count
   json::value attributes;             // object
   Position position;
+  // The declarations the block refers to directly (expressions and depends_on), sorted:
+  // "coder_agent.main", "data.coder_parameter.region", "local.x", "var.y". These are the
+  // block's edges in Terraform's dependency graph.
+  std::vector<std::string> depends_on;
+
+  // "type.name", "data.type.name", with "[index]" when the block has count.
+  std::string address() const;
+  // The address without the instance index: the node `terraform graph` draws.
+  std::string label() const;
 };
 
 // Plans resources and data sources; implemented by the caller (the coder provider and the
@@ -45,6 +54,9 @@ struct ModuleResult {
   std::vector<ResourceInstance> resources;
   std::map<std::string, json::value> outputs;
   std::map<std::string, json::value> variables;  // resolved
+  // Every declaration ("var.x", "local.x", "output.x", "data.T.N", "T.N") → the declarations
+  // it refers to directly: Terraform's dependency graph before transitive reduction.
+  std::map<std::string, std::vector<std::string>> dependencies;
 };
 
 struct ModuleOptions {

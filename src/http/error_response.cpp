@@ -14,6 +14,8 @@ int status_for(ErrorCode code) {
       return 404;
     case ErrorCode::conflict:
       return 409;
+    case ErrorCode::not_ready:
+      return 406;
     case ErrorCode::too_large:
       return 413;
     case ErrorCode::rate_limited:

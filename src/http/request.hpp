@@ -39,6 +39,9 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::shared_ptr<PushSource> websocket;
+  // Server-Sent Events: each message is written as is (already `event: ...\ndata: ...\n\n`);
+  // an `event: ping` goes out whenever the stream has been quiet for the ping interval.
+  std::shared_ptr<PushSource> event_stream;
 
   void set_header(std::string name, std::string value);
 };

@@ -215,6 +215,79 @@ struct Server::Impl {
     }
   }
 
+  // Server-Sent Events on this connection: headers, then each pushed message as it comes, and a
+  // ping every 15 s of quiet, until the source is done or the client goes away.
+  asio::awaitable<void> run_event_stream(beast::tcp_stream& stream, Connection& conn,
+                                         unsigned version, std::shared_ptr<PushSource> source) {
+    constexpr auto kPing = std::chrono::seconds(15);
+    auto ex = co_await asio::this_coro::executor;
+    stream.expires_never();
+    static constexpr std::string_view kHeaders =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+        "Connection: close\r\nX-Accel-Buffering: no\r\n\r\n";
+    (void)version;
+    auto [hec, hn] =
+        co_await asio::async_write(stream, asio::buffer(kHeaders.data(), kHeaders.size()), kTuple);
+    if (hec) co_return;
+    conn.busy = false;
+    auto state = std::make_shared<PushState>(ex);
+    source->set_waker([state, ex] {
+      asio::post(ex, [state] {
+        state->pending = true;
+        state->timer.cancel();
+      });
+    });
+    // Any bytes or EOF from the client end the stream (SSE is one-way).
+    asio::co_spawn(
+        ex,
+        [&stream, state]() -> asio::awaitable<void> {
+          char scratch[256];
+          for (;;) {
+            auto [ec, n] = co_await stream.async_read_some(asio::buffer(scratch), kTuple);
+            if (ec) break;
+          }
+          state->closed = true;
+          state->reader_done = true;
+          state->timer.cancel();
+        },
+        asio::detached);
+    bool ping = false;
+    while (!state->closed && !stopping) {
+      PushBatch batch;
+      if (ping) {
+        batch.messages.push_back("event: ping\n\n");
+      } else {
+        state->pending = false;
+        try {
+          batch = source->next();
+        } catch (const std::exception& e) {
+          spdlog::error("event stream failed: {}", e.what());
+          batch.done = true;
+        }
+      }
+      for (auto& m : batch.messages) {
+        auto [wec, n] = co_await asio::async_write(stream, asio::buffer(m), kTuple);
+        if (wec) state->closed = true;
+        if (state->closed) break;
+      }
+      if (batch.done || state->closed) break;
+      ping = false;
+      if (!state->pending) {
+        state->timer.expires_after(kPing);
+        auto [tec] = co_await state->timer.async_wait(kTuple);
+        ping = !tec && !state->pending;
+      }
+    }
+    source->set_waker(nullptr);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    while (!state->reader_done) {
+      state->timer.expires_after(std::chrono::seconds(5));
+      auto [wait_ec] = co_await state->timer.async_wait(kTuple);
+      if (!wait_ec && !state->reader_done) break;
+    }
+  }
+
   // One request on the connection; returns false when the connection should close.
   asio::awaitable<bool> serve_one(beast::tcp_stream& stream, beast::flat_buffer& buffer,
                                   Connection& conn, const std::string& remote, bool first) {
@@ -282,6 +355,18 @@ struct Server::Impl {
         ++active_streams;
         if (access_log) access_log(request, 101, 0, std::chrono::microseconds(0));
         co_await run_push(stream, conn, message, std::move(response.websocket));
+        --active_streams;
+        co_return false;
+      }
+    }
+    if (response.event_stream) {
+      if (active_streams >= limits.max_streams) {
+        response = error_response(
+            Error{ErrorCode::unavailable, "Too many open streams; try again later."});
+      } else {
+        ++active_streams;
+        if (access_log) access_log(request, 200, 0, std::chrono::microseconds(0));
+        co_await run_event_stream(stream, conn, version, std::move(response.event_stream));
         --active_streams;
         co_return false;
       }

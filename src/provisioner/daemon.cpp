@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "archive/tar_reader.hpp"
+#include "common/crypto.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
 
@@ -89,8 +90,13 @@ std::map<std::string, std::string> variable_values(const json::value& input) {
 }  // namespace
 
 DaemonPool::DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
-                       Provisioner& provisioner, int count)
-    : jobs_(jobs), store_(store), pubsub_(pubsub), provisioner_(provisioner), count_(count) {}
+                       Provisioner& provisioner, int count, std::string workspaces_dir)
+    : jobs_(jobs),
+      store_(store),
+      pubsub_(pubsub),
+      provisioner_(provisioner),
+      count_(count),
+      workspaces_dir_(std::move(workspaces_dir)) {}
 
 DaemonPool::~DaemonPool() {
   stop();
@@ -163,6 +169,8 @@ void DaemonPool::run_job(const coderd::DaemonIdentity& identity,
   try {
     if (job.type == "template_version_import") {
       run_import(job, context);
+    } else if (job.type == "workspace_build") {
+      run_build(job, context);
     } else {
       jobs_.fail(job.id, "Job type \"" + job.type + "\" is not supported by this provisioner.");
     }
@@ -184,6 +192,100 @@ void DaemonPool::run_import(const store::ProvisionerJobRow& job, JobContext& con
   auto result = provisioner_.import_template(request, context);
   if (context.canceled()) throw JobFailure("canceled", "");
   jobs_.complete_import(job.id, result);
+}
+
+namespace {
+
+template <typename T>
+T must(std::optional<T> value, const char* what) {
+  if (!value) throw JobFailure(std::string("The build's ") + what + " no longer exists.", "");
+  return std::move(*value);
+}
+
+std::string str(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+// The provisioner's resource documents as rows: resources, and agents with hashed tokens.
+coderd::BuildOutcome to_outcome(const BuildResponse& response,
+                                const store::WorkspaceBuildRow& build, TimePoint now) {
+  coderd::BuildOutcome out;
+  out.state = response.state;
+  out.has_ai_task = response.has_ai_task;
+  out.daily_cost = response.daily_cost;
+  for (const auto& item : response.resources) {
+    const auto& r = item.as_object();
+    auto* hide = r.if_contains("hide");
+    auto* cost = r.if_contains("daily_cost");
+    store::WorkspaceResourceRow resource{Uuid::parse(str(r, "id")).value_or(Uuid::random_v4()),
+                                         now,
+                                         build.job_id,
+                                         build.transition,
+                                         str(r, "type"),
+                                         str(r, "name"),
+                                         hide && hide->is_bool() && hide->get_bool(),
+                                         str(r, "icon"),
+                                         cost && cost->is_int64() ? cost->get_int64() : 0,
+                                         json::serialize(r.at("metadata"))};
+    out.resources.push_back(resource);
+    for (const auto& a : r.at("agents").as_array()) {
+      const auto& agent = a.as_object();
+      auto id = str(agent, "id");
+      auto token = response.tokens.find(id);
+      store::WorkspaceAgentRow row;
+      row.id = Uuid::parse(id).value_or(Uuid::random_v4());
+      row.created_at = row.updated_at = now;
+      row.resource_id = resource.id;
+      row.name = str(agent, "name");
+      row.auth_token_hash = to_hex(
+          sha256(token == response.tokens.end() ? Uuid::random_v4().to_string() : token->second));
+      row.config = json::serialize(agent);
+      out.agents.push_back(std::move(row));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& context) {
+  auto input = json::parse(job.input);
+  auto build_id = Uuid::parse(str(input.as_object(), "workspace_build_id"));
+  auto build =
+      must(build_id ? store_.get_workspace_build_by_id(*build_id) : std::nullopt, "record");
+  auto workspace = must(store_.get_workspace_by_id(build.workspace_id), "workspace");
+  auto tmpl = must(store_.get_template_by_id(workspace.template_id), "template");
+  auto version =
+      must(store_.get_template_version_by_id(build.template_version_id), "template version");
+  auto owner = must(store_.get_user_by_id(workspace.owner_id), "owner");
+  auto file = must(store_.get_file_by_id(job.file_id), "template archive");
+  auto import = store_.get_provisioner_job_by_id(version.job_id);
+  context.log({"info", "Setting up", "Unpacking the template archive", "provisioner_daemon"});
+  BuildRequest request;
+  request.files = archive::read_tar(file.data);
+  request.variable_values =
+      import ? variable_values(json::parse(import->input)) : decltype(request.variable_values){};
+  for (const auto& p : store_.list_build_parameters(build.id))
+    request.parameter_values[p.name] = p.value;
+  request.transition = build.transition;
+  request.state = build.provisioner_state;
+  request.workspace_id = workspace.id.to_string();
+  request.workspace_name = workspace.name;
+  request.workspace_dir = workspaces_dir_ + "/" + workspace.id.to_string();
+  request.owner_id = owner.id.to_string();
+  request.owner_name = owner.username;
+  request.owner_email = owner.email;
+  request.owner_full_name = owner.name;
+  request.template_id = tmpl.id.to_string();
+  request.template_name = tmpl.name;
+  request.template_version = version.name;
+  auto response = provisioner_.build_workspace(request, context);
+  if (context.canceled()) throw JobFailure("canceled", "");
+  jobs_.complete_build(
+      job.id,
+      to_outcome(response, build,
+                 std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now())));
 }
 
 }  // namespace berth::provisioner

@@ -19,8 +19,9 @@ namespace berth::provisioner {
 // runs them with the provisioner, heartbeats, and completes or fails them.
 class DaemonPool {
  public:
+  // Workspaces' local files live under `workspaces_dir/<workspace id>`.
   DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
-             Provisioner& provisioner, int count);
+             Provisioner& provisioner, int count, std::string workspaces_dir);
   ~DaemonPool();
   DaemonPool(const DaemonPool&) = delete;
   DaemonPool& operator=(const DaemonPool&) = delete;
@@ -33,12 +34,14 @@ class DaemonPool {
   void run_daemon(coderd::DaemonIdentity identity);
   void run_job(const coderd::DaemonIdentity& identity, const store::ProvisionerJobRow& job);
   void run_import(const store::ProvisionerJobRow& job, JobContext& context);
+  void run_build(const store::ProvisionerJobRow& job, JobContext& context);
 
   coderd::JobQueue& jobs_;
   store::Store& store_;
   store::Pubsub& pubsub_;
   Provisioner& provisioner_;
   int count_;
+  std::string workspaces_dir_;
   std::mutex mutex_;
   std::condition_variable wake_;
   std::uint64_t posted_ = 0;  // bumped on every announcement; guarded by mutex_

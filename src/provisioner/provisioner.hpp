@@ -23,6 +23,34 @@ struct ImportRequest {
   std::map<std::string, std::string> variable_values;
 };
 
+// Everything a workspace build needs to know besides the template source.
+struct BuildRequest {
+  std::map<std::string, std::string> files;  // the template version's archive, unpacked
+  std::map<std::string, std::string> variable_values;
+  std::map<std::string, std::string> parameter_values;
+  std::string transition;  // start | stop | delete
+  std::string state;       // what the previous build left (empty for the first)
+  std::string workspace_id;
+  std::string workspace_name;
+  std::string workspace_dir;  // default home of the workspace's local resources
+  std::string owner_id;
+  std::string owner_name;
+  std::string owner_email;
+  std::string owner_full_name;
+  std::string template_id;
+  std::string template_name;
+  std::string template_version;
+};
+
+// What a successful build produced.
+struct BuildResponse {
+  std::string state;
+  json::array resources;                      // codersdk.WorkspaceResource documents
+  std::map<std::string, std::string> tokens;  // agent id → agent token
+  bool has_ai_task = false;
+  std::int64_t daily_cost = 0;
+};
+
 // A job failure with Coder's error code (e.g. REQUIRED_TEMPLATE_VARIABLES).
 class JobFailure : public Error {
  public:
@@ -42,6 +70,8 @@ class Provisioner {
   // Parses and plans a template version: parameters, variables, presets, dry-run resources.
   virtual store::TemplateVersionImportResult import_template(const ImportRequest& request,
                                                              JobContext& context) = 0;
+  // Plans and applies a start, stop or delete.
+  virtual BuildResponse build_workspace(const BuildRequest& request, JobContext& context) = 0;
 };
 
 }  // namespace berth::provisioner

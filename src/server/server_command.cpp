@@ -15,6 +15,7 @@
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
+#include "coderd/workspaces.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "http/server.hpp"
@@ -65,8 +66,12 @@ int run_server(const ServerOptions& options) {
   spdlog::set_default_logger(spdlog::stderr_logger_mt("berth"));
   spdlog::set_level(level);
 
-  std::string data_dir = options.data_dir.empty() ? default_data_dir() : options.data_dir;
   std::error_code ec;
+  std::string data_dir = std::filesystem::absolute(
+                             options.data_dir.empty() ? default_data_dir() : options.data_dir, ec)
+                             .lexically_normal()
+                             .string();
+  if (!data_dir.empty() && data_dir.back() == '/') data_dir.pop_back();
   std::filesystem::create_directories(data_dir, ec);
   if (ec)
     throw Error{ErrorCode::unavailable, "Cannot create the data directory " + data_dir + ".",
@@ -82,14 +87,16 @@ int run_server(const ServerOptions& options) {
   coderd::Users users(store, clock, api_keys);
   coderd::JobQueue jobs(store, pubsub, clock);
   coderd::Templates templates(store, jobs, clock);
+  coderd::Workspaces workspaces(store, pubsub, jobs, clock);
   if (auto n = jobs.fail_interrupted_jobs())
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
   http::ServerLimits limits;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_connections = options.max_connections;
-  api::Deps deps{store,  clock, api_keys,  users,
-                 pubsub, jobs,  templates, {BERTH_VERSION, "", coderd::deployment_id(store)}};
+  api::Deps deps{store,     clock,      api_keys,
+                 users,     pubsub,     jobs,
+                 templates, workspaces, {BERTH_VERSION, "", coderd::deployment_id(store)}};
   http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
@@ -97,7 +104,8 @@ int run_server(const ServerOptions& options) {
   std::filesystem::create_directories(data_dir + "/jobs");
   provisioner::local::LocalProvisioner local(deps.build.access_url, self_path(),
                                              data_dir + "/jobs");
-  provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons);
+  provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons,
+                                  data_dir + "/workspaces");
   daemons.start();
   provisioner::JobReaper reaper(jobs, {});
   reaper.start();

@@ -183,3 +183,106 @@ struct TemplateVersionImportResult {
 };
 
 }  // namespace berth::store
+
+namespace berth::store {
+
+// A workspace: a named environment of one owner, made from a template.
+struct WorkspaceRow {
+  Uuid id;
+  TimePoint created_at;
+  TimePoint updated_at;
+  Uuid owner_id;
+  Uuid organization_id;
+  Uuid template_id;
+  bool deleted = false;
+  std::string name;
+  std::optional<std::string> autostart_schedule;
+  std::optional<std::int64_t> ttl_ms;
+  TimePoint last_used_at;
+  std::optional<TimePoint> dormant_at;
+  std::optional<TimePoint> deleting_at;
+  std::string automatic_updates = "never";
+  bool favorite = false;
+  std::optional<TimePoint> next_start_at;
+};
+
+// One start, stop or delete of a workspace, run by a provisioner job.
+struct WorkspaceBuildRow {
+  Uuid id;
+  TimePoint created_at;
+  TimePoint updated_at;
+  Uuid workspace_id;
+  Uuid template_version_id;
+  std::int64_t build_number = 0;
+  std::string transition;  // start | stop | delete
+  Uuid initiator_id;
+  std::string provisioner_state;  // opaque bytes the provisioner gave back
+  Uuid job_id;
+  std::optional<TimePoint> deadline;
+  std::optional<TimePoint> max_deadline;
+  std::string reason = "initiator";
+  std::int64_t daily_cost = 0;
+  std::optional<Uuid> template_version_preset_id;
+  bool has_ai_task = false;
+  bool has_external_agent = false;
+};
+
+// A rich parameter value a build used.
+struct BuildParameterRow {
+  std::string name;
+  std::string value;
+};
+
+// Something a build created (a process, a container, a VM...).
+struct WorkspaceResourceRow {
+  Uuid id;
+  TimePoint created_at;
+  Uuid job_id;
+  std::string transition;
+  std::string type;
+  std::string name;
+  bool hide = false;
+  std::string icon;
+  std::int64_t daily_cost = 0;
+  std::string metadata = "[]";  // JSON [{key, value, sensitive}]
+};
+
+// An agent a build defined; `config` holds its static definition (os, dir, env, apps,
+// scripts, display apps) as codersdk-shaped JSON.
+struct WorkspaceAgentRow {
+  Uuid id;
+  TimePoint created_at;
+  TimePoint updated_at;
+  Uuid resource_id;
+  std::string name;
+  std::string auth_token_hash;  // hex SHA-256 of the agent token
+  std::string config;
+  std::optional<TimePoint> first_connected_at;
+  std::optional<TimePoint> last_connected_at;
+  std::optional<TimePoint> disconnected_at;
+  std::string lifecycle_state = "created";
+  std::optional<TimePoint> started_at;
+  std::optional<TimePoint> ready_at;
+  std::string version;
+  std::string api_version;
+  std::string expanded_directory;
+  std::int64_t logs_length = 0;
+  bool logs_overflowed = false;
+  bool deleted = false;
+};
+
+// Filters for listing workspaces (the `q=` grammar, already resolved to ids).
+struct ListWorkspacesParams {
+  std::optional<Uuid> owner_id;
+  std::string name_contains;
+  std::optional<std::string> exact_name;
+  std::vector<Uuid> template_ids;  // any of; empty = all
+  bool filter_templates = false;   // template given but matched none → empty result
+  std::vector<Uuid> ids;
+  std::optional<Uuid> organization_id;
+  std::optional<bool> dormant;
+  std::optional<TimePoint> last_used_after;
+  std::optional<TimePoint> last_used_before;
+};
+
+}  // namespace berth::store

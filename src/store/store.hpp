@@ -79,7 +79,8 @@ class Store {
       const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
       const std::vector<std::string>& provisioners, TimePoint now) = 0;
   virtual void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) = 0;
-  // Marks the job completed; an error (even empty-coded) makes it failed.
+  // Marks the job completed; an error (even empty-coded) makes it failed. A job that already
+  // completed (e.g. failed by the reaper) keeps its first verdict.
   virtual void update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
                                                       const std::optional<std::string>& error,
                                                       const std::string& error_code) = 0;
@@ -129,6 +130,52 @@ class Store {
   virtual void update_template_version_import_result(const Uuid& id,
                                                      const TemplateVersionImportResult& result,
                                                      TimePoint now) = 0;
+
+  // Workspaces
+  virtual void insert_workspace(const WorkspaceRow& row) = 0;
+  virtual std::optional<WorkspaceRow> get_workspace_by_id(const Uuid& id) = 0;
+  // The live workspace of that name, or (include_deleted) the newest deleted one.
+  virtual std::optional<WorkspaceRow> get_workspace_by_owner_and_name(const Uuid& owner_id,
+                                                                      const std::string& name,
+                                                                      bool include_deleted) = 0;
+  // Non-deleted workspaces matching the filters (no paging: callers order and page).
+  virtual std::vector<WorkspaceRow> list_workspaces(const ListWorkspacesParams& params) = 0;
+  virtual std::int64_t count_workspaces_by_template_id(const Uuid& template_id) = 0;
+  // Rewrites the mutable columns.
+  virtual void update_workspace(const WorkspaceRow& row) = 0;
+
+  // Workspace builds
+  virtual void insert_workspace_build(const WorkspaceBuildRow& row) = 0;
+  virtual std::optional<WorkspaceBuildRow> get_workspace_build_by_id(const Uuid& id) = 0;
+  virtual std::optional<WorkspaceBuildRow> get_workspace_build_by_job_id(const Uuid& job_id) = 0;
+  virtual std::optional<WorkspaceBuildRow> get_latest_workspace_build(const Uuid& workspace_id) = 0;
+  virtual std::optional<WorkspaceBuildRow> get_workspace_build_by_number(const Uuid& workspace_id,
+                                                                         std::int64_t number) = 0;
+  // Newest first.
+  virtual std::vector<WorkspaceBuildRow> list_workspace_builds(const Uuid& workspace_id) = 0;
+  virtual void update_workspace_build_completion(const Uuid& id, const std::string& state,
+                                                 std::optional<TimePoint> deadline,
+                                                 std::optional<TimePoint> max_deadline,
+                                                 bool has_ai_task, std::int64_t daily_cost,
+                                                 TimePoint now) = 0;
+  virtual void update_workspace_build_deadline(const Uuid& id, std::optional<TimePoint> deadline,
+                                               TimePoint now) = 0;
+  virtual void update_workspace_build_state(const Uuid& id, const std::string& state,
+                                            TimePoint now) = 0;
+  virtual void insert_build_parameters(const Uuid& build_id,
+                                       const std::vector<BuildParameterRow>& parameters) = 0;
+  virtual std::vector<BuildParameterRow> list_build_parameters(const Uuid& build_id) = 0;
+
+  // Resources and agents
+  virtual void insert_workspace_resource(const WorkspaceResourceRow& row) = 0;
+  virtual std::vector<WorkspaceResourceRow> list_workspace_resources_by_job_id(
+      const Uuid& job_id) = 0;
+  virtual void insert_workspace_agent(const WorkspaceAgentRow& row) = 0;
+  virtual std::optional<WorkspaceAgentRow> get_workspace_agent_by_id(const Uuid& id) = 0;
+  virtual std::optional<WorkspaceAgentRow> get_workspace_agent_by_token_hash(
+      const std::string& hash) = 0;
+  virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
+      const Uuid& resource_id) = 0;
 };
 
 }  // namespace berth::store

@@ -16,9 +16,10 @@ const std::set<std::string> kDataSources = {
     "coder_workspace",     "coder_workspace_owner",  "coder_parameter", "coder_provisioner",
     "coder_external_auth", "coder_workspace_preset", "coder_task",      "coder_workspace_tags"};
 
-const std::set<std::string> kResources = {"coder_agent",          "coder_app",    "coder_script",
-                                          "coder_metadata",       "coder_env",    "coder_ai_task",
-                                          "coder_agent_instance", "berth_process"};
+const std::set<std::string> kResources = {
+    "coder_agent",   "coder_app",     "coder_script",         "coder_metadata",
+    "coder_env",     "coder_ai_task", "coder_agent_instance", "coder_external_agent",
+    "berth_process", "null_resource", "terraform_data"};
 
 [[noreturn]] void fail(const hcl::Position& position, const std::string& what) {
   throw Error{ErrorCode::invalid, position.to_string() + ": " + what};
@@ -90,6 +91,16 @@ void validate_parameter_value(const json::object& p, const std::string& value,
   }
 }
 
+// The form_type the provider computes when the template leaves it out.
+std::string default_form_type(const json::object& p, const std::string& type) {
+  auto* options = p.if_contains("option");
+  bool has_options = options && options->is_array() && !options->get_array().empty();
+  if (type == "list(string)") return has_options ? "multi-select" : "tag-select";
+  if (has_options) return "radio";
+  if (type == "bool") return "checkbox";
+  return "input";
+}
+
 }  // namespace
 
 std::string agent_init_script(const BuildContext& context, const std::string& os) {
@@ -115,7 +126,24 @@ json::value CoderProvider::plan(const std::string& mode, const std::string& type
   if (mode == "data") return plan_data(type, std::move(attributes), position);
   if (type == "coder_agent") return plan_agent(std::move(attributes));
   if (!attributes.contains("id")) attributes["id"] = Uuid::random_v4().to_string();
+  if (type == "terraform_data") {
+    // The hashicorp/terraform provider's no-op resource: `output` mirrors `input`.
+    if (auto* input = attributes.if_contains("input")) attributes["output"] = *input;
+  } else if (type == "coder_ai_task") {
+    plan_ai_task(attributes);
+  }
   return attributes;
+}
+
+void CoderProvider::plan_ai_task(json::object& config) const {
+  // The provider copies the deprecated sidebar_app { id } into app_id.
+  if (!config.contains("app_id"))
+    if (auto* sidebar = config.if_contains("sidebar_app"); sidebar && sidebar->is_array() &&
+                                                           !sidebar->get_array().empty() &&
+                                                           sidebar->get_array()[0].is_object())
+      if (auto* id = sidebar->get_array()[0].get_object().if_contains("id")) config["app_id"] = *id;
+  config["prompt"] = context_.task_prompt;
+  config["enabled"] = !context_.task_id.empty();
 }
 
 json::value CoderProvider::plan_agent(json::object config) {
@@ -125,6 +153,10 @@ json::value CoderProvider::plan_agent(json::object config) {
   config["init_script"] = agent_init_script(context_, os);
   if (!config.contains("arch")) config["arch"] = "amd64";
   if (!config.contains("os")) config["os"] = "linux";
+  if (!config.contains("auth")) config["auth"] = "token";
+  if (!config.contains("connection_timeout")) config["connection_timeout"] = 120;
+  if (!config.contains("startup_script_behavior"))
+    config["startup_script_behavior"] = "non-blocking";
   return config;
 }
 
@@ -151,6 +183,7 @@ json::value CoderProvider::plan_parameter(json::object config, const hcl::Positi
   }
   config["value"] = value;
   config["optional"] = has_default;
+  if (!config.contains("form_type")) config["form_type"] = default_form_type(config, type);
   if (!config.contains("mutable")) config["mutable"] = false;
   if (!config.contains("ephemeral")) config["ephemeral"] = false;
   config["id"] = Uuid::random_v4().to_string();

@@ -30,8 +30,9 @@ struct BuildContext {
   bool import = false;  // a template import: parameters take their defaults, nothing runs
 };
 
-// The `coder` Terraform provider's data sources and resources, plus Berth's own local
-// resource types, evaluated in-process.
+// The `coder` Terraform provider's data sources and resources, the no-op `null_resource` and
+// `terraform_data` that Coder templates use as stand-ins, and Berth's own local resource types,
+// evaluated in-process.
 class CoderProvider : public hcl::Provider {
  public:
   explicit CoderProvider(BuildContext context);
@@ -46,6 +47,7 @@ class CoderProvider : public hcl::Provider {
                         const hcl::Position& position);
   json::value plan_parameter(json::object config, const hcl::Position& position);
   json::value plan_agent(json::object config);
+  void plan_ai_task(json::object& config) const;
 
   BuildContext context_;
 };

@@ -9,6 +9,7 @@
 
 #include "provisioner/local/coder_provider.hpp"
 #include "provisioner/local/import_documents.hpp"
+#include "provisioner/local/process_resource.hpp"
 
 namespace berth::provisioner::local {
 
@@ -141,6 +142,7 @@ store::TemplateVersionImportResult LocalProvisioner::import_template(const Impor
   store::TemplateVersionImportResult out;
   out.readme = readme_of(request.files);
   out.has_ai_task = has_ai_task(start);
+  out.has_external_agent = has_external_agent(start);
   out.parameters = json::serialize(parameters_json(start));
   out.variables = json::serialize(variables_json(files, start, request.variable_values));
   out.presets = json::serialize(presets_json(start));
@@ -151,6 +153,128 @@ store::TemplateVersionImportResult LocalProvisioner::import_template(const Impor
   context.log({"info", "Cleaning Up",
                fmt::format("Found {} parameter(s) and {} resource(s)",
                            json::parse(out.parameters).as_array().size(), resources.size())});
+  return out;
+}
+
+}  // namespace berth::provisioner::local
+
+namespace berth::provisioner::local {
+
+namespace {
+
+constexpr auto kStopGrace = std::chrono::seconds(10);
+
+// The processes a workspace's previous build left running, by resource address.
+std::vector<std::pair<std::string, ProcessState>> previous_processes(const std::string& state) {
+  std::vector<std::pair<std::string, ProcessState>> out;
+  if (state.empty()) return out;
+  auto doc = json::parse(state);
+  auto* list = doc.is_object() ? doc.as_object().if_contains("processes") : nullptr;
+  if (!list || !list->is_array()) return out;
+  for (const auto& item : list->get_array()) {
+    const auto& o = item.as_object();
+    out.emplace_back(std::string(o.at("address").as_string()), process_state_from(o.at("state")));
+  }
+  return out;
+}
+
+std::vector<std::string> strings_of(const json::object& o, const char* key) {
+  std::vector<std::string> out;
+  auto* v = o.if_contains(key);
+  if (!v || !v->is_array()) return out;
+  for (const auto& s : v->get_array())
+    if (s.is_string()) out.emplace_back(s.get_string());
+  return out;
+}
+
+std::string address_of(const hcl::ResourceInstance& r) {
+  auto address = r.type + "." + r.name;
+  if (r.index) address += "[" + std::to_string(*r.index) + "]";
+  return address;
+}
+
+}  // namespace
+
+BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, JobContext& context) {
+  auto tf = root_tf_files(request.files);
+  if (tf.empty()) throw JobFailure("The template has no .tf files in its root directory.", "");
+  auto files = hcl::parse_module(tf);
+  UnpackedTemplate unpacked(work_dir_, request.files);
+  hcl::ModuleOptions options{resolve_variables(files, request.variable_values), unpacked.path(),
+                             1 << 20};
+  BuildContext build;
+  build.transition = request.transition;
+  build.workspace_id = request.workspace_id;
+  build.workspace_name = request.workspace_name;
+  build.owner_id = request.owner_id;
+  build.owner_name = request.owner_name;
+  build.owner_email = request.owner_email;
+  build.owner_full_name = request.owner_full_name;
+  build.template_id = request.template_id;
+  build.template_name = request.template_name;
+  build.template_version = request.template_version;
+  build.access_url = access_url_;
+  build.berth_binary = berth_binary_;
+  build.parameter_values = request.parameter_values;
+  context.log({"info", "Planning", "Planning the " + request.transition + " transition"});
+  CoderProvider provider(build);
+  auto result = hcl::evaluate_module(files, provider, options);
+  check_canceled(context);
+
+  // The old processes go first: a new build gets new agent tokens, so nothing carries over.
+  for (const auto& [address, process] : previous_processes(request.state)) {
+    context.log({"info", "Applying", address + ": Destroying..."});
+    bool killed = stop_process(process, kStopGrace);
+    // Only the default per-workspace directory is ours to remove; a dir the template named
+    // belongs to the user.
+    if (request.transition == "delete" && process.dir == request.workspace_dir)
+      remove_process_dir(process);
+    context.log({"info", "Applying",
+                 address + (killed ? ": Destruction complete (killed after the grace period)"
+                                   : ": Destruction complete")});
+  }
+  json::array processes;
+  for (const auto& r : result.resources) {
+    if (r.mode != "managed" || r.type != "berth_process") continue;
+    check_canceled(context);
+    const auto& a = r.attributes.as_object();
+    ProcessSpec spec;
+    spec.command = strings_of(a, "command");
+    spec.env = strings_of(a, "env");
+    auto* dir = a.if_contains("dir");
+    spec.dir = dir && dir->is_string() ? std::string(dir->get_string()) : request.workspace_dir;
+    auto* sandbox = a.if_contains("sandbox");
+    spec.sandbox = sandbox && sandbox->is_bool() && sandbox->get_bool();
+    auto address = address_of(r);
+    spec.log_path = request.workspace_dir + "/.berth-" + r.name +
+                    (r.index ? std::to_string(*r.index) : "") + ".log";
+    std::filesystem::create_directories(request.workspace_dir);
+    context.log({"info", "Applying", address + ": Creating..."});
+    try {
+      auto state = start_process(spec);
+      context.log(
+          {"info", "Applying", fmt::format("{}: Creation complete [pid={}]", address, state.pid)});
+      processes.push_back(json::object{{"address", address}, {"state", to_json(state)}});
+    } catch (const Error& e) {
+      throw JobFailure(fmt::format("{}: {} {}", address, e.message(), e.detail()), "");
+    }
+  }
+
+  BuildResponse out;
+  out.state = json::serialize(json::object{{"version", 1}, {"processes", std::move(processes)}});
+  out.resources = resources_json(result, request.transition);
+  out.has_ai_task = has_ai_task(result);
+  for (const auto& r : result.resources)
+    if (r.mode == "managed" && r.type == "coder_agent") {
+      const auto& a = r.attributes.as_object();
+      out.tokens[std::string(a.at("id").as_string())] = std::string(a.at("token").as_string());
+    }
+  for (const auto& resource : out.resources)
+    if (auto* cost = resource.as_object().if_contains("daily_cost"); cost && cost->is_int64())
+      out.daily_cost += cost->get_int64();
+  context.log(
+      {"info", "Cleaning Up",
+       fmt::format("{} resource(s), {} agent(s)", out.resources.size(), out.tokens.size())});
   return out;
 }
 

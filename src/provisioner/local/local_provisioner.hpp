@@ -16,6 +16,7 @@ class LocalProvisioner final : public Provisioner {
 
   store::TemplateVersionImportResult import_template(const ImportRequest& request,
                                                      JobContext& context) override;
+  BuildResponse build_workspace(const BuildRequest& request, JobContext& context) override;
 
  private:
   std::string access_url_;

@@ -167,7 +167,100 @@ CREATE UNIQUE INDEX template_versions_template_name_idx ON template_versions (te
 CREATE INDEX template_versions_job_idx ON template_versions (job_id);
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2};
+// Workspaces, their builds, and what each build created. An agent's static configuration
+// (apps, scripts, env) is one JSON document written by its build; what changes while it runs
+// (connection times, lifecycle) has columns. Agent tokens are stored as SHA-256 hashes.
+constexpr const char* kMigration3 = R"sql(
+CREATE TABLE workspaces (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  owner_id TEXT NOT NULL REFERENCES users (id),
+  organization_id TEXT NOT NULL REFERENCES organizations (id),
+  template_id TEXT NOT NULL REFERENCES templates (id),
+  deleted INTEGER NOT NULL DEFAULT 0,
+  name TEXT NOT NULL,
+  autostart_schedule TEXT,
+  ttl_ms INTEGER,
+  last_used_at INTEGER NOT NULL,
+  dormant_at INTEGER,
+  deleting_at INTEGER,
+  automatic_updates TEXT NOT NULL DEFAULT 'never',
+  favorite INTEGER NOT NULL DEFAULT 0,
+  next_start_at INTEGER
+);
+CREATE UNIQUE INDEX workspaces_owner_name_idx ON workspaces (owner_id, lower(name)) WHERE deleted = 0;
+CREATE INDEX workspaces_template_idx ON workspaces (template_id);
+
+CREATE TABLE workspace_builds (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  template_version_id TEXT NOT NULL REFERENCES template_versions (id),
+  build_number INTEGER NOT NULL,
+  transition TEXT NOT NULL,
+  initiator_id TEXT NOT NULL,
+  provisioner_state BLOB NOT NULL DEFAULT '',
+  job_id TEXT NOT NULL REFERENCES provisioner_jobs (id),
+  deadline INTEGER,
+  max_deadline INTEGER,
+  reason TEXT NOT NULL DEFAULT 'initiator',
+  daily_cost INTEGER NOT NULL DEFAULT 0,
+  template_version_preset_id TEXT,
+  has_ai_task INTEGER NOT NULL DEFAULT 0,
+  has_external_agent INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX workspace_builds_number_idx ON workspace_builds (workspace_id, build_number);
+CREATE INDEX workspace_builds_job_idx ON workspace_builds (job_id);
+
+CREATE TABLE workspace_build_parameters (
+  workspace_build_id TEXT NOT NULL REFERENCES workspace_builds (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (workspace_build_id, name)
+);
+
+CREATE TABLE workspace_resources (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  job_id TEXT NOT NULL REFERENCES provisioner_jobs (id),
+  transition TEXT NOT NULL,
+  type TEXT NOT NULL,
+  name TEXT NOT NULL,
+  hide INTEGER NOT NULL DEFAULT 0,
+  icon TEXT NOT NULL DEFAULT '',
+  daily_cost INTEGER NOT NULL DEFAULT 0,
+  metadata TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX workspace_resources_job_idx ON workspace_resources (job_id);
+
+CREATE TABLE workspace_agents (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resource_id TEXT NOT NULL REFERENCES workspace_resources (id),
+  name TEXT NOT NULL,
+  auth_token_hash TEXT NOT NULL,
+  config TEXT NOT NULL,
+  first_connected_at INTEGER,
+  last_connected_at INTEGER,
+  disconnected_at INTEGER,
+  lifecycle_state TEXT NOT NULL DEFAULT 'created',
+  started_at INTEGER,
+  ready_at INTEGER,
+  version TEXT NOT NULL DEFAULT '',
+  api_version TEXT NOT NULL DEFAULT '',
+  expanded_directory TEXT NOT NULL DEFAULT '',
+  logs_length INTEGER NOT NULL DEFAULT 0,
+  logs_overflowed INTEGER NOT NULL DEFAULT 0,
+  deleted INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX workspace_agents_token_idx ON workspace_agents (auth_token_hash);
+CREATE INDEX workspace_agents_resource_idx ON workspace_agents (resource_id);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

@@ -105,7 +105,7 @@ void SqliteStore::update_provisioner_job_completed_by_id(const Uuid& id, TimePoi
   Lock lock(mutex_);
   Statement q(db_,
               "UPDATE provisioner_jobs SET completed_at = ?, updated_at = ?, error = ?, "
-              "error_code = ? WHERE id = ?");
+              "error_code = ? WHERE id = ? AND completed_at IS NULL");
   q.bind(1, now).bind(2, now);
   bind_optional(q, 3, error);
   q.bind(4, error_code).bind(5, id).run();

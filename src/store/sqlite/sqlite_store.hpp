@@ -112,6 +112,46 @@ class SqliteStore final : public Store {
                                              const TemplateVersionImportResult& result,
                                              TimePoint now) override;
 
+  // Workspaces
+  void insert_workspace(const WorkspaceRow& row) override;
+  std::optional<WorkspaceRow> get_workspace_by_id(const Uuid& id) override;
+  std::optional<WorkspaceRow> get_workspace_by_owner_and_name(const Uuid& owner_id,
+                                                              const std::string& name,
+                                                              bool include_deleted) override;
+  std::vector<WorkspaceRow> list_workspaces(const ListWorkspacesParams& params) override;
+  std::int64_t count_workspaces_by_template_id(const Uuid& template_id) override;
+  void update_workspace(const WorkspaceRow& row) override;
+
+  // Workspace builds
+  void insert_workspace_build(const WorkspaceBuildRow& row) override;
+  std::optional<WorkspaceBuildRow> get_workspace_build_by_id(const Uuid& id) override;
+  std::optional<WorkspaceBuildRow> get_workspace_build_by_job_id(const Uuid& job_id) override;
+  std::optional<WorkspaceBuildRow> get_latest_workspace_build(const Uuid& workspace_id) override;
+  std::optional<WorkspaceBuildRow> get_workspace_build_by_number(const Uuid& workspace_id,
+                                                                 std::int64_t number) override;
+  std::vector<WorkspaceBuildRow> list_workspace_builds(const Uuid& workspace_id) override;
+  void update_workspace_build_completion(const Uuid& id, const std::string& state,
+                                         std::optional<TimePoint> deadline,
+                                         std::optional<TimePoint> max_deadline, bool has_ai_task,
+                                         std::int64_t daily_cost, TimePoint now) override;
+  void update_workspace_build_deadline(const Uuid& id, std::optional<TimePoint> deadline,
+                                       TimePoint now) override;
+  void update_workspace_build_state(const Uuid& id, const std::string& state,
+                                    TimePoint now) override;
+  void insert_build_parameters(const Uuid& build_id,
+                               const std::vector<BuildParameterRow>& parameters) override;
+  std::vector<BuildParameterRow> list_build_parameters(const Uuid& build_id) override;
+
+  // Resources and agents
+  void insert_workspace_resource(const WorkspaceResourceRow& row) override;
+  std::vector<WorkspaceResourceRow> list_workspace_resources_by_job_id(const Uuid& job_id) override;
+  void insert_workspace_agent(const WorkspaceAgentRow& row) override;
+  std::optional<WorkspaceAgentRow> get_workspace_agent_by_id(const Uuid& id) override;
+  std::optional<WorkspaceAgentRow> get_workspace_agent_by_token_hash(
+      const std::string& hash) override;
+  std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
+      const Uuid& resource_id) override;
+
  private:
   std::recursive_mutex mutex_;
   Database db_;

@@ -1,0 +1,199 @@
+#include "api/workspaces_json.hpp"
+
+#include "api/jobs_json.hpp"
+#include "coderd/provisioner_jobs.hpp"
+#include "coderd/templates.hpp"
+#include "coderd/workspaces.hpp"
+
+namespace berth::api {
+
+namespace {
+
+using namespace std::chrono;
+
+// An agent silent this long counts as disconnected (it heartbeats far more often).
+constexpr auto kInactiveDisconnect = seconds(60);
+
+std::int64_t connection_timeout_seconds(const json::object& config) {
+  auto* v = config.if_contains("connection_timeout_seconds");
+  return v && v->is_int64() ? v->get_int64() : 120;
+}
+
+std::pair<bool, std::string> agent_health(const std::string& status, const std::string& lifecycle) {
+  if (status != "connected" && lifecycle == "off") return {false, "agent is not running"};
+  if (status == "connecting") return {false, "agent has not yet connected"};
+  if (status == "timeout") return {false, "agent is taking too long to connect"};
+  if (status == "disconnected") return {false, "agent has lost connection"};
+  if (lifecycle == "start_error") return {false, "agent startup script exited with an error"};
+  if (lifecycle == "shutting_down" || lifecycle == "shutdown_timeout" ||
+      lifecycle == "shutdown_error" || lifecycle == "off")
+    return {false, "agent is shutting down"};
+  return {true, ""};
+}
+
+}  // namespace
+
+std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now) {
+  if (!agent.first_connected_at) {
+    auto timeout = connection_timeout_seconds(json::parse(agent.config).as_object());
+    if (timeout > 0 && now - agent.created_at > seconds(timeout)) return "timeout";
+    return "connecting";
+  }
+  if (agent.disconnected_at &&
+      (!agent.last_connected_at || *agent.disconnected_at > *agent.last_connected_at))
+    return "disconnected";
+  if (agent.last_connected_at && now - *agent.last_connected_at > kInactiveDisconnect)
+    return "disconnected";
+  return "connected";
+}
+
+json::value agent_json(const store::WorkspaceAgentRow& agent, TimePoint now) {
+  auto doc = json::parse(agent.config);
+  auto& out = doc.as_object();
+  auto status = agent_status(agent, now);
+  auto [healthy, reason] = agent_health(status, agent.lifecycle_state);
+  out["id"] = agent.id.to_string();
+  out["name"] = agent.name;
+  out["resource_id"] = agent.resource_id.to_string();
+  out["created_at"] = format_rfc3339(agent.created_at);
+  out["updated_at"] = format_rfc3339(agent.updated_at);
+  out["status"] = status;
+  out["lifecycle_state"] = agent.lifecycle_state;
+  out["first_connected_at"] = json::time_or_null(agent.first_connected_at);
+  out["last_connected_at"] = json::time_or_null(agent.last_connected_at);
+  out["disconnected_at"] = json::time_or_null(agent.disconnected_at);
+  out["started_at"] = json::time_or_null(agent.started_at);
+  out["ready_at"] = json::time_or_null(agent.ready_at);
+  out["version"] = agent.version;
+  out["api_version"] = agent.api_version;
+  out["expanded_directory"] = agent.expanded_directory;
+  out["logs_length"] = agent.logs_length;
+  out["logs_overflowed"] = agent.logs_overflowed;
+  out["health"] = healthy ? json::object{{"healthy", true}}
+                          : json::object{{"healthy", false}, {"reason", reason}};
+  out["instance_id"] = "";
+  out["parent_id"] = nullptr;
+  out["latency"] = json::object{};
+  return doc;
+}
+
+json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& r) {
+  json::array agents;
+  auto now = deps.clock.now();
+  for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
+    if (!a.deleted) agents.push_back(agent_json(a, now));
+  return json::object{{"id", r.id.to_string()},
+                      {"created_at", format_rfc3339(r.created_at)},
+                      {"job_id", r.job_id.to_string()},
+                      {"workspace_transition", r.transition},
+                      {"type", r.type},
+                      {"name", r.name},
+                      {"hide", r.hide},
+                      {"icon", r.icon},
+                      {"agents", std::move(agents)},
+                      {"metadata", json::parse(r.metadata)},
+                      {"daily_cost", r.daily_cost}};
+}
+
+json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
+                       const store::WorkspaceRow& w) {
+  auto job = deps.store.get_provisioner_job_by_id(b.job_id);
+  auto version = deps.store.get_template_version_by_id(b.template_version_id);
+  auto owner = deps.store.get_user_by_id(w.owner_id);
+  auto initiator = deps.store.get_user_by_id(b.initiator_id);
+  json::array resources;
+  for (const auto& r : deps.store.list_workspace_resources_by_job_id(b.job_id))
+    resources.push_back(resource_json(deps, r));
+  auto status = job ? coderd::build_status(b.transition, coderd::job_status(*job)) : "failed";
+  return json::object{
+      {"id", b.id.to_string()},
+      {"created_at", format_rfc3339(b.created_at)},
+      {"updated_at", format_rfc3339(b.updated_at)},
+      {"workspace_id", w.id.to_string()},
+      {"workspace_name", w.name},
+      {"workspace_owner_id", w.owner_id.to_string()},
+      {"workspace_owner_name", owner ? owner->username : ""},
+      {"workspace_owner_avatar_url", owner ? owner->avatar_url : ""},
+      {"template_version_id", b.template_version_id.to_string()},
+      {"template_version_name", version ? version->name : ""},
+      {"build_number", b.build_number},
+      {"transition", b.transition},
+      {"initiator_id", b.initiator_id.to_string()},
+      {"initiator_name", initiator ? initiator->username : ""},
+      {"job", job ? provisioner_job_json(deps, *job) : json::value(nullptr)},
+      {"reason", b.reason},
+      {"resources", std::move(resources)},
+      {"deadline", json::time_or_null(b.deadline)},
+      {"max_deadline", json::time_or_null(b.max_deadline)},
+      {"status", status},
+      {"daily_cost", b.daily_cost},
+      {"matched_provisioners",
+       json::object{{"count", 1},
+                    {"available", 1},
+                    {"most_recently_seen", format_rfc3339(deps.clock.now())}}},
+      {"template_version_preset_id", b.template_version_preset_id
+                                         ? json::value(b.template_version_preset_id->to_string())
+                                         : json::value(nullptr)},
+      {"has_ai_task", b.has_ai_task},
+      {"has_external_agent", b.has_external_agent}};
+}
+
+json::value workspace_json(Deps& deps, const store::WorkspaceRow& w, const Uuid& viewer) {
+  auto tmpl = deps.store.get_template_by_id(w.template_id);
+  auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
+  auto owner = deps.store.get_user_by_id(w.owner_id);
+  auto org = deps.store.get_organization_by_id(w.organization_id);
+  auto latest = deps.store.get_latest_workspace_build(w.id);
+  json::value build = latest ? build_json(deps, *latest, w) : json::value(nullptr);
+  json::array failing;
+  if (build.is_object())
+    for (const auto& r : build.as_object().at("resources").as_array())
+      for (const auto& a : r.as_object().at("agents").as_array())
+        if (!a.as_object().at("health").as_object().at("healthy").as_bool())
+          failing.push_back(a.as_object().at("id"));
+  bool healthy = failing.empty();
+  // With user autostop forbidden, the template's default TTL is what applies.
+  json::value ttl = nullptr;
+  if (!policy.allow_user_autostop) {
+    if (policy.default_ttl_ms > 0) ttl = policy.default_ttl_ms;
+  } else if (w.ttl_ms) {
+    ttl = *w.ttl_ms;
+  }
+  return json::object{
+      {"id", w.id.to_string()},
+      {"created_at", format_rfc3339(w.created_at)},
+      {"updated_at", format_rfc3339(w.updated_at)},
+      {"owner_id", w.owner_id.to_string()},
+      {"owner_name", owner ? owner->username : ""},
+      {"owner_avatar_url", owner ? owner->avatar_url : ""},
+      {"organization_id", w.organization_id.to_string()},
+      {"organization_name", org ? org->name : ""},
+      {"template_id", w.template_id.to_string()},
+      {"template_name", tmpl ? tmpl->name : ""},
+      {"template_display_name", tmpl ? tmpl->display_name : ""},
+      {"template_icon", tmpl ? tmpl->icon : ""},
+      {"template_allow_user_cancel_workspace_jobs", policy.allow_user_cancel_workspace_jobs},
+      {"template_active_version_id", tmpl ? tmpl->active_version_id.to_string() : ""},
+      {"template_require_active_version", policy.require_active_version},
+      {"template_use_classic_parameter_flow", policy.use_classic_parameter_flow},
+      {"latest_build", std::move(build)},
+      {"latest_app_status", nullptr},
+      {"outdated", latest && tmpl && latest->template_version_id != tmpl->active_version_id},
+      {"name", w.name},
+      {"autostart_schedule",
+       w.autostart_schedule ? json::value(*w.autostart_schedule) : json::value(nullptr)},
+      {"ttl_ms", std::move(ttl)},
+      {"last_used_at", format_rfc3339(w.last_used_at)},
+      {"deleting_at", json::time_or_null(w.deleting_at)},
+      {"dormant_at", json::time_or_null(w.dormant_at)},
+      {"health", json::object{{"healthy", healthy}, {"failing_agents", std::move(failing)}}},
+      {"automatic_updates", w.automatic_updates},
+      {"allow_renames", true},
+      {"favorite", w.favorite && viewer == w.owner_id},
+      {"next_start_at", json::time_or_null(w.next_start_at)},
+      {"is_prebuild", false},
+      {"task_id", nullptr},
+      {"shared_with", json::array{}}};
+}
+
+}  // namespace berth::api

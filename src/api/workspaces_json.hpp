@@ -1,0 +1,22 @@
+#pragma once
+
+#include "api/deps.hpp"
+#include "common/json.hpp"
+#include "store/rows.hpp"
+
+namespace berth::api {
+
+// An agent's connection status now: connecting, connected, disconnected or timeout.
+std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now);
+
+// codersdk.WorkspaceAgent: the build's static definition plus the live columns.
+json::value agent_json(const store::WorkspaceAgentRow& agent, TimePoint now);
+// codersdk.WorkspaceResource with its agents.
+json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& resource);
+// codersdk.WorkspaceBuild, fully expanded.
+json::value build_json(Deps& deps, const store::WorkspaceBuildRow& build,
+                       const store::WorkspaceRow& workspace);
+// codersdk.Workspace as `viewer` sees it (favorite is the owner's own flag).
+json::value workspace_json(Deps& deps, const store::WorkspaceRow& workspace, const Uuid& viewer);
+
+}  // namespace berth::api

@@ -1,0 +1,368 @@
+// SqliteStore: workspaces, builds, build parameters, resources and agents.
+#include "common/json.hpp"
+#include "store/sqlite/helpers.hpp"
+#include "store/sqlite/sqlite_store.hpp"
+
+namespace berth::store::sqlite {
+
+namespace {
+
+constexpr const char* kWorkspaceColumns =
+    "id, created_at, updated_at, owner_id, organization_id, template_id, deleted, name, "
+    "autostart_schedule, ttl_ms, last_used_at, dormant_at, deleting_at, automatic_updates, "
+    "favorite, next_start_at";
+
+std::optional<std::int64_t> optional_int(const Statement& q, int column) {
+  if (q.is_null(column)) return std::nullopt;
+  return q.integer(column);
+}
+
+WorkspaceRow read_workspace(const Statement& q) {
+  return WorkspaceRow{q.uuid(0),
+                      q.time(1),
+                      q.time(2),
+                      q.uuid(3),
+                      q.uuid(4),
+                      q.uuid(5),
+                      q.boolean(6),
+                      q.text(7),
+                      optional_text(q, 8),
+                      optional_int(q, 9),
+                      q.time(10),
+                      optional_time(q, 11),
+                      optional_time(q, 12),
+                      q.text(13),
+                      q.boolean(14),
+                      optional_time(q, 15)};
+}
+
+constexpr const char* kBuildColumns =
+    "id, created_at, updated_at, workspace_id, template_version_id, build_number, transition, "
+    "initiator_id, provisioner_state, job_id, deadline, max_deadline, reason, daily_cost, "
+    "template_version_preset_id, has_ai_task, has_external_agent";
+
+WorkspaceBuildRow read_build(const Statement& q) {
+  return WorkspaceBuildRow{q.uuid(0),
+                           q.time(1),
+                           q.time(2),
+                           q.uuid(3),
+                           q.uuid(4),
+                           q.integer(5),
+                           q.text(6),
+                           q.uuid(7),
+                           q.text(8),
+                           q.uuid(9),
+                           optional_time(q, 10),
+                           optional_time(q, 11),
+                           q.text(12),
+                           q.integer(13),
+                           optional_uuid(q, 14),
+                           q.boolean(15),
+                           q.boolean(16)};
+}
+
+constexpr const char* kResourceColumns =
+    "id, created_at, job_id, transition, type, name, hide, icon, daily_cost, metadata";
+
+WorkspaceResourceRow read_resource(const Statement& q) {
+  return WorkspaceResourceRow{q.uuid(0), q.time(1),    q.uuid(2), q.text(3),    q.text(4),
+                              q.text(5), q.boolean(6), q.text(7), q.integer(8), q.text(9)};
+}
+
+constexpr const char* kAgentColumns =
+    "id, created_at, updated_at, resource_id, name, auth_token_hash, config, first_connected_at, "
+    "last_connected_at, disconnected_at, lifecycle_state, started_at, ready_at, version, "
+    "api_version, expanded_directory, logs_length, logs_overflowed, deleted";
+
+WorkspaceAgentRow read_agent(const Statement& q) {
+  return WorkspaceAgentRow{q.uuid(0),
+                           q.time(1),
+                           q.time(2),
+                           q.uuid(3),
+                           q.text(4),
+                           q.text(5),
+                           q.text(6),
+                           optional_time(q, 7),
+                           optional_time(q, 8),
+                           optional_time(q, 9),
+                           q.text(10),
+                           optional_time(q, 11),
+                           optional_time(q, 12),
+                           q.text(13),
+                           q.text(14),
+                           q.text(15),
+                           q.integer(16),
+                           q.boolean(17),
+                           q.boolean(18)};
+}
+
+void bind_workspace_mutables(Statement& q, const WorkspaceRow& r, int first) {
+  q.bind(first, r.updated_at).bind(first + 1, r.deleted).bind(first + 2, r.name);
+  bind_optional(q, first + 3, r.autostart_schedule);
+  bind_optional(q, first + 4, r.ttl_ms);
+  q.bind(first + 5, r.last_used_at);
+  bind_optional(q, first + 6, r.dormant_at);
+  bind_optional(q, first + 7, r.deleting_at);
+  q.bind(first + 8, r.automatic_updates).bind(first + 9, r.favorite);
+  bind_optional(q, first + 10, r.next_start_at);
+}
+
+std::string uuid_list(const std::vector<Uuid>& ids) {
+  json::array out;
+  for (const auto& id : ids) out.emplace_back(id.to_string());
+  return json::serialize(out);
+}
+
+}  // namespace
+
+// Workspaces
+
+void SqliteStore::insert_workspace(const WorkspaceRow& r) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "INSERT INTO workspaces (id, created_at, owner_id, organization_id, template_id, "
+              "updated_at, deleted, name, autostart_schedule, ttl_ms, last_used_at, dormant_at, "
+              "deleting_at, automatic_updates, favorite, next_start_at) VALUES "
+              "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.id).bind(2, r.created_at).bind(3, r.owner_id).bind(4, r.organization_id);
+  q.bind(5, r.template_id);
+  bind_workspace_mutables(q, r, 6);
+  q.run();
+}
+
+std::optional<WorkspaceRow> SqliteStore::get_workspace_by_id(const Uuid& id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kWorkspaceColumns, "workspaces", "WHERE id = ?"));
+  q.bind(1, id);
+  return first<WorkspaceRow>(q, read_workspace);
+}
+
+std::optional<WorkspaceRow> SqliteStore::get_workspace_by_owner_and_name(const Uuid& owner_id,
+                                                                         const std::string& name,
+                                                                         bool include_deleted) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              select_from(kWorkspaceColumns, "workspaces",
+                          "WHERE owner_id = ? AND lower(name) = lower(?) AND (deleted = 0 OR ?) "
+                          "ORDER BY deleted ASC, created_at DESC LIMIT 1"));
+  q.bind(1, owner_id).bind(2, name).bind(3, include_deleted);
+  return first<WorkspaceRow>(q, read_workspace);
+}
+
+std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParams& p) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kWorkspaceColumns, "workspaces",
+                               "WHERE deleted = 0"
+                               " AND (?1 IS NULL OR owner_id = ?1)"
+                               " AND (?2 = '' OR instr(lower(name), lower(?2)) > 0)"
+                               " AND (?3 IS NULL OR lower(name) = lower(?3))"
+                               " AND (?4 = 0 OR template_id IN (SELECT value FROM json_each(?5)))"
+                               " AND (?6 = '[]' OR id IN (SELECT value FROM json_each(?6)))"
+                               " AND (?7 IS NULL OR organization_id = ?7)"
+                               " AND (?8 IS NULL OR (?8 = 1 AND dormant_at IS NOT NULL) OR ?8 = 0)"
+                               " AND (?9 IS NULL OR last_used_at >= ?9)"
+                               " AND (?10 IS NULL OR last_used_at <= ?10)"
+                               " ORDER BY created_at, id"));
+  bind_optional(q, 1, p.owner_id);
+  q.bind(2, p.name_contains);
+  bind_optional(q, 3, p.exact_name);
+  q.bind(4, p.filter_templates).bind(5, uuid_list(p.template_ids)).bind(6, uuid_list(p.ids));
+  bind_optional(q, 7, p.organization_id);
+  if (p.dormant)
+    q.bind(8, *p.dormant);
+  else
+    q.bind_null(8);
+  bind_optional(q, 9, p.last_used_after);
+  bind_optional(q, 10, p.last_used_before);
+  return collect<WorkspaceRow>(q, read_workspace);
+}
+
+std::int64_t SqliteStore::count_workspaces_by_template_id(const Uuid& template_id) {
+  Lock lock(mutex_);
+  Statement q(db_, "SELECT COUNT(*) FROM workspaces WHERE template_id = ? AND deleted = 0");
+  q.bind(1, template_id);
+  q.step();
+  return q.integer(0);
+}
+
+void SqliteStore::update_workspace(const WorkspaceRow& r) {
+  Lock lock(mutex_);
+  Statement q(
+      db_,
+      "UPDATE workspaces SET updated_at = ?, deleted = ?, name = ?, autostart_schedule = ?, "
+      "ttl_ms = ?, last_used_at = ?, dormant_at = ?, deleting_at = ?, automatic_updates = ?, "
+      "favorite = ?, next_start_at = ? WHERE id = ?");
+  bind_workspace_mutables(q, r, 1);
+  q.bind(12, r.id).run();
+}
+
+// Workspace builds
+
+void SqliteStore::insert_workspace_build(const WorkspaceBuildRow& r) {
+  Lock lock(mutex_);
+  Statement q(db_, "INSERT INTO workspace_builds (" + std::string(kBuildColumns) +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at).bind(4, r.workspace_id);
+  q.bind(5, r.template_version_id).bind(6, r.build_number).bind(7, r.transition);
+  q.bind(8, r.initiator_id).bind_blob(9, r.provisioner_state).bind(10, r.job_id);
+  bind_optional(q, 11, r.deadline);
+  bind_optional(q, 12, r.max_deadline);
+  q.bind(13, r.reason).bind(14, r.daily_cost);
+  bind_optional(q, 15, r.template_version_preset_id);
+  q.bind(16, r.has_ai_task).bind(17, r.has_external_agent).run();
+}
+
+std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_id(const Uuid& id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kBuildColumns, "workspace_builds", "WHERE id = ?"));
+  q.bind(1, id);
+  return first<WorkspaceBuildRow>(q, read_build);
+}
+
+std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_job_id(const Uuid& job_id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kBuildColumns, "workspace_builds", "WHERE job_id = ?"));
+  q.bind(1, job_id);
+  return first<WorkspaceBuildRow>(q, read_build);
+}
+
+std::optional<WorkspaceBuildRow> SqliteStore::get_latest_workspace_build(const Uuid& workspace_id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kBuildColumns, "workspace_builds",
+                               "WHERE workspace_id = ? ORDER BY build_number DESC LIMIT 1"));
+  q.bind(1, workspace_id);
+  return first<WorkspaceBuildRow>(q, read_build);
+}
+
+std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_number(
+    const Uuid& workspace_id, std::int64_t number) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kBuildColumns, "workspace_builds",
+                               "WHERE workspace_id = ? AND build_number = ?"));
+  q.bind(1, workspace_id).bind(2, number);
+  return first<WorkspaceBuildRow>(q, read_build);
+}
+
+std::vector<WorkspaceBuildRow> SqliteStore::list_workspace_builds(const Uuid& workspace_id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kBuildColumns, "workspace_builds",
+                               "WHERE workspace_id = ? ORDER BY build_number DESC"));
+  q.bind(1, workspace_id);
+  return collect<WorkspaceBuildRow>(q, read_build);
+}
+
+void SqliteStore::update_workspace_build_completion(const Uuid& id, const std::string& state,
+                                                    std::optional<TimePoint> deadline,
+                                                    std::optional<TimePoint> max_deadline,
+                                                    bool has_ai_task, std::int64_t daily_cost,
+                                                    TimePoint now) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "UPDATE workspace_builds SET provisioner_state = ?, deadline = ?, max_deadline = ?, "
+              "has_ai_task = ?, daily_cost = ?, updated_at = ? WHERE id = ?");
+  q.bind_blob(1, state);
+  bind_optional(q, 2, deadline);
+  bind_optional(q, 3, max_deadline);
+  q.bind(4, has_ai_task).bind(5, daily_cost).bind(6, now).bind(7, id).run();
+}
+
+void SqliteStore::update_workspace_build_deadline(const Uuid& id, std::optional<TimePoint> deadline,
+                                                  TimePoint now) {
+  Lock lock(mutex_);
+  Statement q(db_, "UPDATE workspace_builds SET deadline = ?, updated_at = ? WHERE id = ?");
+  bind_optional(q, 1, deadline);
+  q.bind(2, now).bind(3, id).run();
+}
+
+void SqliteStore::update_workspace_build_state(const Uuid& id, const std::string& state,
+                                               TimePoint now) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "UPDATE workspace_builds SET provisioner_state = ?, updated_at = ? WHERE id = ?");
+  q.bind_blob(1, state).bind(2, now).bind(3, id).run();
+}
+
+void SqliteStore::insert_build_parameters(const Uuid& build_id,
+                                          const std::vector<BuildParameterRow>& parameters) {
+  Lock lock(mutex_);
+  for (const auto& p : parameters) {
+    Statement q(db_,
+                "INSERT INTO workspace_build_parameters (workspace_build_id, name, value) "
+                "VALUES (?, ?, ?)");
+    q.bind(1, build_id).bind(2, p.name).bind(3, p.value).run();
+  }
+}
+
+std::vector<BuildParameterRow> SqliteStore::list_build_parameters(const Uuid& build_id) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "SELECT name, value FROM workspace_build_parameters WHERE workspace_build_id = ? "
+              "ORDER BY rowid");
+  q.bind(1, build_id);
+  return collect<BuildParameterRow>(q, [](const Statement& s) {
+    return BuildParameterRow{s.text(0), s.text(1)};
+  });
+}
+
+// Resources and agents
+
+void SqliteStore::insert_workspace_resource(const WorkspaceResourceRow& r) {
+  Lock lock(mutex_);
+  Statement q(db_, "INSERT INTO workspace_resources (" + std::string(kResourceColumns) +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.id).bind(2, r.created_at).bind(3, r.job_id).bind(4, r.transition).bind(5, r.type);
+  q.bind(6, r.name).bind(7, r.hide).bind(8, r.icon).bind(9, r.daily_cost).bind(10, r.metadata);
+  q.run();
+}
+
+std::vector<WorkspaceResourceRow> SqliteStore::list_workspace_resources_by_job_id(
+    const Uuid& job_id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kResourceColumns, "workspace_resources",
+                               "WHERE job_id = ? ORDER BY created_at, rowid"));
+  q.bind(1, job_id);
+  return collect<WorkspaceResourceRow>(q, read_resource);
+}
+
+void SqliteStore::insert_workspace_agent(const WorkspaceAgentRow& r) {
+  Lock lock(mutex_);
+  Statement q(db_, "INSERT INTO workspace_agents (" + std::string(kAgentColumns) +
+                       ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at).bind(4, r.resource_id);
+  q.bind(5, r.name).bind(6, r.auth_token_hash).bind(7, r.config);
+  bind_optional(q, 8, r.first_connected_at);
+  bind_optional(q, 9, r.last_connected_at);
+  bind_optional(q, 10, r.disconnected_at);
+  q.bind(11, r.lifecycle_state);
+  bind_optional(q, 12, r.started_at);
+  bind_optional(q, 13, r.ready_at);
+  q.bind(14, r.version).bind(15, r.api_version).bind(16, r.expanded_directory);
+  q.bind(17, r.logs_length).bind(18, r.logs_overflowed).bind(19, r.deleted).run();
+}
+
+std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_id(const Uuid& id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kAgentColumns, "workspace_agents", "WHERE id = ?"));
+  q.bind(1, id);
+  return first<WorkspaceAgentRow>(q, read_agent);
+}
+
+std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_token_hash(
+    const std::string& hash) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kAgentColumns, "workspace_agents",
+                               "WHERE auth_token_hash = ? AND deleted = 0"));
+  q.bind(1, hash);
+  return first<WorkspaceAgentRow>(q, read_agent);
+}
+
+std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_resource_id(
+    const Uuid& resource_id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from(kAgentColumns, "workspace_agents",
+                               "WHERE resource_id = ? ORDER BY created_at, name"));
+  q.bind(1, resource_id);
+  return collect<WorkspaceAgentRow>(q, read_agent);
+}
+
+}  // namespace berth::store::sqlite
