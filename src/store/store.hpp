@@ -176,6 +176,11 @@ class Store {
       const std::string& hash) = 0;
   virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
       const Uuid& resource_id) = 0;
+
+  // Leases: true if `holder` now holds `name` until `expires_at` (free, expired, or its own).
+  virtual bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,
+                                 TimePoint expires_at) = 0;
+  virtual void release_lease(const std::string& name, const std::string& holder) = 0;
 };
 
 }  // namespace berth::store

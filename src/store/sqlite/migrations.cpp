@@ -260,7 +260,77 @@ CREATE UNIQUE INDEX workspace_agents_token_idx ON workspace_agents (auth_token_h
 CREATE INDEX workspace_agents_resource_idx ON workspace_agents (resource_id);
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3};
+// What running agents report (logs, log sources, app health, metadata, script timings, app
+// statuses for tasks), and named leases so that one replica at a time runs a periodic duty.
+constexpr const char* kMigration4 = R"sql(
+CREATE TABLE workspace_agent_log_sources (
+  id TEXT NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES workspace_agents (id),
+  created_at INTEGER NOT NULL,
+  display_name TEXT NOT NULL,
+  icon TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (agent_id, id)
+);
+
+CREATE TABLE workspace_agent_logs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  agent_id TEXT NOT NULL REFERENCES workspace_agents (id),
+  created_at INTEGER NOT NULL,
+  output TEXT NOT NULL,
+  level TEXT NOT NULL DEFAULT 'info',
+  log_source_id TEXT NOT NULL
+);
+CREATE INDEX workspace_agent_logs_agent_idx ON workspace_agent_logs (agent_id, id);
+
+CREATE TABLE workspace_app_health (
+  agent_id TEXT NOT NULL REFERENCES workspace_agents (id),
+  app_id TEXT NOT NULL,
+  health TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, app_id)
+);
+
+CREATE TABLE workspace_agent_metadata (
+  agent_id TEXT NOT NULL REFERENCES workspace_agents (id),
+  key TEXT NOT NULL,
+  value TEXT NOT NULL DEFAULT '',
+  error TEXT NOT NULL DEFAULT '',
+  collected_at INTEGER NOT NULL,
+  PRIMARY KEY (agent_id, key)
+);
+
+CREATE TABLE workspace_agent_script_timings (
+  agent_id TEXT NOT NULL REFERENCES workspace_agents (id),
+  script_id TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  ended_at INTEGER NOT NULL,
+  exit_code INTEGER NOT NULL,
+  stage TEXT NOT NULL,
+  status TEXT NOT NULL
+);
+CREATE INDEX workspace_agent_script_timings_agent_idx ON workspace_agent_script_timings (agent_id);
+
+CREATE TABLE workspace_app_statuses (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  agent_id TEXT NOT NULL REFERENCES workspace_agents (id),
+  workspace_id TEXT NOT NULL REFERENCES workspaces (id),
+  app_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  message TEXT NOT NULL,
+  uri TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX workspace_app_statuses_workspace_idx ON workspace_app_statuses (workspace_id, created_at);
+
+CREATE TABLE leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

@@ -339,4 +339,24 @@ bool SqliteStore::delete_api_key_by_id(const std::string& id) {
   return q.run() > 0;
 }
 
+// Leases
+
+bool SqliteStore::try_acquire_lease(const std::string& name, const std::string& holder,
+                                    TimePoint now, TimePoint expires_at) {
+  Lock lock(mutex_);
+  // One statement: insert, or take over a lease that expired or is already ours.
+  Statement q(db_,
+              "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4) "
+              "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = "
+              "excluded.expires_at WHERE leases.holder = ?2 OR leases.expires_at <= ?3");
+  q.bind(1, name).bind(2, holder).bind(3, now).bind(4, expires_at);
+  return q.run() > 0;
+}
+
+void SqliteStore::release_lease(const std::string& name, const std::string& holder) {
+  Lock lock(mutex_);
+  Statement q(db_, "DELETE FROM leases WHERE name = ? AND holder = ?");
+  q.bind(1, name).bind(2, holder).run();
+}
+
 }  // namespace berth::store::sqlite

@@ -152,6 +152,11 @@ class SqliteStore final : public Store {
   std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
       const Uuid& resource_id) override;
 
+  // Leases
+  bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,
+                         TimePoint expires_at) override;
+  void release_lease(const std::string& name, const std::string& holder) override;
+
  private:
   std::recursive_mutex mutex_;
   Database db_;
