@@ -39,6 +39,10 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
       ->envname("BERTH_PROVISIONER_DAEMONS")
       ->capture_default_str()
       ->check(CLI::Range(0, 64));
+  cmd->add_option("--autobuild-poll-interval", options.autobuild_poll_interval,
+                  "How often workspace schedules are evaluated (e.g. 1m, 30s)")
+      ->envname("BERTH_AUTOBUILD_POLL_INTERVAL")
+      ->capture_default_str();
   cmd->callback([&options, &exit_code] { exit_code = berth::server::run_server(options); });
 }
 

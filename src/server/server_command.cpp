@@ -11,6 +11,7 @@
 #include "api/deps.hpp"
 #include "api/routes.hpp"
 #include "coderd/api_keys.hpp"
+#include "coderd/lifecycle_executor.hpp"
 #include "coderd/organizations.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
@@ -49,6 +50,26 @@ std::string self_path() {
 
 }  // namespace
 
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& flag) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  auto unit = text.substr(used);
+  double ms = unit == "ms"  ? 1
+              : unit == "s" ? 1000
+              : unit == "m" ? 60000
+              : unit == "h" ? 3600000
+                            : -1;
+  if (used == 0 || ms < 0 || value <= 0)
+    throw Error{ErrorCode::invalid, "Invalid duration \"" + text + "\" for " + flag + ".",
+                "Use a number with a unit: ms, s, m or h (e.g. 30s, 1m)."};
+  return std::chrono::milliseconds(std::int64_t(value * ms));
+}
+
 std::string default_data_dir() {
   if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg && *xdg)
     return std::string(xdg) + "/berth";
@@ -58,6 +79,7 @@ std::string default_data_dir() {
 }
 
 int run_server(const ServerOptions& options) {
+  auto poll_interval = parse_duration(options.autobuild_poll_interval, "--autobuild-poll-interval");
   auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off")
     throw Error{ErrorCode::invalid, "Unknown --log-level \"" + options.log_level +
@@ -109,6 +131,9 @@ int run_server(const ServerOptions& options) {
   daemons.start();
   provisioner::JobReaper reaper(jobs, {});
   reaper.start();
+  coderd::LifecycleExecutor executor(store, workspaces, clock, Uuid::random_v4().to_string());
+  coderd::LifecycleTicker ticker(executor, clock, poll_interval);
+  ticker.start();
 
   std::printf("Started HTTP listener at http://%s\n", bound.c_str());
   std::printf("View the Web UI: %s\n", deps.build.access_url.c_str());
@@ -117,6 +142,7 @@ int run_server(const ServerOptions& options) {
 
   server.run(/*stop_on_signals=*/true);
   spdlog::info("HTTP server stopped; stopping provisioner daemons");
+  ticker.stop();
   reaper.stop();
   daemons.stop();
   spdlog::info("closing the database");

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 
 namespace berth::server {
@@ -13,7 +14,11 @@ struct ServerOptions {
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   std::size_t max_connections = 4096;
   int provisioner_daemons = 3;
+  std::string autobuild_poll_interval = "1m";  // how often the lifecycle executor ticks
 };
+
+// Parses a Go-style duration ("90s", "1m", "500ms", "2h"); throws Error{invalid} naming `flag`.
+std::chrono::milliseconds parse_duration(const std::string& text, const std::string& flag);
 
 // The default for --data-dir on this machine.
 std::string default_data_dir();
