@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "agentapi/agentapi_command.hpp"
 #include "common/error.hpp"
 #include "server/server_command.hpp"
 
@@ -46,6 +47,37 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
   cmd->callback([&options, &exit_code] { exit_code = berth::server::run_server(options); });
 }
 
+void add_agentapi_command(CLI::App& app, berth::agentapi::AgentapiOptions& options,
+                          int& exit_code) {
+  auto* cmd = app.add_subcommand(
+      "agentapi", "Run a terminal program (an AI coding CLI) and serve coder/agentapi's HTTP API.");
+  cmd->add_option("--port,-p", options.port, "Port on 127.0.0.1 (0 picks a free one)")
+      ->envname("AGENTAPI_PORT")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 65535));
+  cmd->add_option("--initial-prompt,-I", options.initial_prompt,
+                  "Typed into the program once its screen is first stable")
+      ->envname("AGENTAPI_INITIAL_PROMPT");
+  cmd->add_option("--status-slug", options.status_slug,
+                  "App slug to report working/idle under (needs CODER_AGENT_URL and "
+                  "CODER_AGENT_TOKEN)")
+      ->envname("CODER_MCP_APP_STATUS_SLUG");
+  cmd->add_option("--stable-after-ms", options.stable_after_ms,
+                  "The screen is stable once unchanged for this long")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 600000));
+  cmd->add_option("--term-width,-W", options.term_width, "Terminal columns")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 1000));
+  cmd->add_option("--term-height,-H", options.term_height, "Terminal rows")
+      ->capture_default_str()
+      ->check(CLI::Range(10, 10000));
+  cmd->add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+  cmd->add_option("command", options.command, "The program to run, after --")->required();
+  cmd->callback([&options, &exit_code] { exit_code = berth::agentapi::run_agentapi(options); });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,6 +86,8 @@ int main(int argc, char** argv) {
   berth::server::ServerOptions server_options;
   int exit_code = 0;
   add_server_command(app, server_options, exit_code);
+  berth::agentapi::AgentapiOptions agentapi_options;
+  add_agentapi_command(app, agentapi_options, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace berth::agentapi {
+
+// A program running on the slave side of a pseudo-terminal; this side holds the master.
+// The destructor terminates the program if it still runs and reaps it.
+class PtyProcess {
+ public:
+  // Starts `argv` (looked up on PATH) with the inherited environment on a cols x rows terminal.
+  // Throws Error{invalid} when the PTY cannot be made.
+  PtyProcess(const std::vector<std::string>& argv, unsigned short cols, unsigned short rows);
+  ~PtyProcess();
+  PtyProcess(const PtyProcess&) = delete;
+  PtyProcess& operator=(const PtyProcess&) = delete;
+
+  // Appends what the program wrote within `timeout`: the byte count, 0 on timeout, or -1 once
+  // the terminal has closed (every process holding it exited).
+  long read_some(std::string& out, std::chrono::milliseconds timeout);
+  // Types `bytes` into the terminal; thread-safe. Throws Error{unavailable} when the program
+  // does not take input within `timeout` or has gone.
+  void write_all(std::string_view bytes, std::chrono::milliseconds timeout);
+  // The exit code (128 + signal when killed) once the program has exited; never blocks.
+  std::optional<int> try_wait();
+  // Waits for the exit; blocks.
+  int wait();
+  // SIGTERM, then SIGKILL after `grace`; returns the exit code.
+  int terminate(std::chrono::milliseconds grace);
+  pid_t pid() const { return pid_; }
+
+ private:
+  int master_ = -1;
+  pid_t pid_ = -1;
+  std::mutex write_mutex_;
+  std::mutex wait_mutex_;
+  std::optional<int> exit_code_;
+};
+
+}  // namespace berth::agentapi
