@@ -130,9 +130,11 @@ TEST_F(ConversationTest, OldestMessagesAreDroppedBeyondTheBound) {
   for (int i = 0; i < 5; ++i) {
     clock.advance(milliseconds(10));
     small.tick();
-    small.begin_user_message("m" + std::to_string(i));
+    // Appending (not "literal" + string) sidesteps GCC 12's false -Wrestrict at -O3.
+    std::string n = std::to_string(i);
+    small.begin_user_message(std::string("m").append(n));
     small.end_user_message();
-    small.observe("start\nreply " + std::to_string(i));
+    small.observe(std::string("start\nreply ").append(n));
   }
   ASSERT_EQ(small.messages().size(), 4u);
   EXPECT_EQ(small.messages().back().id, 10);
