@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "agentapi/agentapi_command.hpp"
+#include "cli/cli.hpp"
 #include "common/error.hpp"
 #include "server/server_command.hpp"
 
@@ -88,6 +89,13 @@ int main(int argc, char** argv) {
   add_server_command(app, server_options, exit_code);
   berth::agentapi::AgentapiOptions agentapi_options;
   add_agentapi_command(app, agentapi_options, exit_code);
+  berth::cli::GlobalOptions cli_options;
+  berth::cli::add_global_options(app, cli_options);
+  berth::cli::add_login_commands(app, cli_options);
+  berth::cli::add_template_commands(app, cli_options);
+  berth::cli::add_create_command(app, cli_options);
+  berth::cli::add_workspace_commands(app, cli_options);
+  berth::cli::add_schedule_commands(app, cli_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

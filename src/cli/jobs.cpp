@@ -1,0 +1,85 @@
+#include "cli/jobs.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "cli/api.hpp"
+#include "common/error.hpp"
+
+namespace berth::cli {
+
+namespace {
+
+// Longer than the reaper's 5-minute silence limit, so the server fails a stuck job first and
+// we report its error rather than a broken stream.
+constexpr std::chrono::seconds kLogIdleTimeout{6 * 60};
+
+bool finished(const std::string& status) {
+  return status == "succeeded" || status == "failed" || status == "canceled";
+}
+
+void follow_logs(sdk::Client& client, const std::string& target) {
+  LogPrinter printer;
+  client.follow_websocket(
+      target + "/logs?follow",
+      [&](const std::string& message) {
+        auto v = json::parse(message);
+        if (v.is_object()) printer.print(v.as_object());
+        return true;
+      },
+      kLogIdleTimeout);
+}
+
+// The stream ends when the job does; a few re-reads cover a status written just after.
+json::object read_finished(sdk::Client& client, const std::string& target) {
+  for (int attempt = 0;; ++attempt) {
+    auto current = get_json(client, target).as_object();
+    if (finished(str(obj(current, "job"), "status")) || attempt >= 50) return current;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
+void check_job(const json::object& job, const std::string& what) {
+  auto status = str(job, "status");
+  if (status == "succeeded") return;
+  auto error = str(job, "error");
+  throw Error{ErrorCode::invalid, what + " " + (status.empty() ? "did not finish" : status) + ".",
+              error};
+}
+
+}  // namespace
+
+void LogPrinter::print(const json::object& log) {
+  auto stage = str(log, "stage");
+  if (!stage.empty() && stage != stage_) {
+    std::printf("==> %s\n", stage.c_str());
+    stage_ = stage;
+  }
+  std::printf("%s\n", str(log, "output").c_str());
+  std::fflush(stdout);
+}
+
+json::object wait_for_template_version(sdk::Client& client, const std::string& version_id) {
+  auto target = "/api/v2/templateversions/" + version_id;
+  follow_logs(client, target);
+  auto version = read_finished(client, target);
+  check_job(obj(version, "job"), "The template version import");
+  std::printf("==> Template version %s imported.\n", str(version, "name").c_str());
+  return version;
+}
+
+json::object wait_for_build(sdk::Client& client, const std::string& build_id) {
+  auto target = "/api/v2/workspacebuilds/" + build_id;
+  follow_logs(client, target);
+  auto build = read_finished(client, target);
+  auto transition = str(build, "transition");
+  check_job(obj(build, "job"), "The " + transition + " build");
+  std::printf("==> Build #%lld (%s) succeeded: the workspace is %s.\n",
+              static_cast<long long>(int_of(build, "build_number")), transition.c_str(),
+              str(build, "status").c_str());
+  std::fflush(stdout);
+  return build;
+}
+
+}  // namespace berth::cli

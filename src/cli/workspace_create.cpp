@@ -1,0 +1,153 @@
+// create: resolves rich parameter values (flags, a file, prompts), then waits for the build.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "cli/api.hpp"
+#include "cli/cli.hpp"
+#include "cli/jobs.hpp"
+#include "cli/prompt.hpp"
+#include "cli/schedule_spec.hpp"
+#include "common/error.hpp"
+
+namespace berth::cli {
+
+namespace {
+
+struct CreateOptions {
+  std::string name;
+  std::string template_name;
+  std::vector<std::string> parameters;
+  std::string parameter_file;
+  std::string start_at;
+  std::string stop_after;
+  bool yes = false;
+};
+
+using Values = std::map<std::string, std::string>;
+
+std::string trim(std::string s) {
+  auto begin = s.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return "";
+  auto end = s.find_last_not_of(" \t\r");
+  s = s.substr(begin, end - begin + 1);
+  // YAML scalars may be quoted; the value is what is inside.
+  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
+    s = s.substr(1, s.size() - 2);
+  return s;
+}
+
+// `key: value` lines; blank lines and `#` comments are skipped.
+void read_parameter_file(const std::string& path, Values& values) {
+  std::ifstream in(path);
+  if (!in) throw Error{ErrorCode::invalid, "Cannot read the parameter file " + path + "."};
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    auto text = trim(line);
+    if (text.empty() || text.front() == '#') continue;
+    auto colon = text.find(':');
+    if (colon == std::string::npos)
+      throw Error{ErrorCode::invalid,
+                  path + ":" + std::to_string(number) + ": expected \"name: value\"."};
+    values[trim(text.substr(0, colon))] = trim(text.substr(colon + 1));
+  }
+}
+
+Values given_values(const CreateOptions& o) {
+  Values values;
+  if (!o.parameter_file.empty()) read_parameter_file(o.parameter_file, values);
+  // Flags win over the file, as in Coder.
+  for (const auto& p : o.parameters) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error{ErrorCode::invalid, "Invalid --parameter \"" + p + "\".", "Use name=value."};
+    values[p.substr(0, eq)] = p.substr(eq + 1);
+  }
+  return values;
+}
+
+std::string ask_parameter(const json::object& p) {
+  auto label = str(p, "display_name").empty() ? str(p, "name") : str(p, "display_name");
+  if (auto description = str(p, "description"); !description.empty())
+    std::fprintf(stderr, "%s: %s\n", label.c_str(), description.c_str());
+  if (const auto* options = p.if_contains("options"); options && options->is_array())
+    for (const auto& opt : options->as_array())
+      std::fprintf(stderr, "  - %s (%s)\n", str(opt.as_object(), "value").c_str(),
+                   str(opt.as_object(), "name").c_str());
+  return value_or_prompt("", "--parameter " + str(p, "name") + "=…", label);
+}
+
+json::array resolve_parameters(const json::array& rich, Values values) {
+  json::array out;
+  std::vector<std::string> missing;
+  for (const auto& item : rich) {
+    const auto& p = item.as_object();
+    auto name = str(p, "name");
+    auto given = values.find(name);
+    if (given != values.end()) {
+      out.push_back(json::object{{"name", name}, {"value", given->second}});
+      values.erase(given);
+    } else if (str(p, "required") == "true") {
+      if (!stdin_is_terminal())
+        missing.push_back(name);
+      else
+        out.push_back(json::object{{"name", name}, {"value", ask_parameter(p)}});
+    }
+  }
+  if (!values.empty())
+    throw Error{ErrorCode::invalid,
+                "Parameter \"" + values.begin()->first + "\" is not defined by the template."};
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& m : missing) names += (names.empty() ? "" : ", ") + m;
+    throw Error{ErrorCode::invalid, "Missing values for required parameters: " + names + ".",
+                "Pass them with --parameter name=value or --rich-parameter-file."};
+  }
+  return out;
+}
+
+void run_create(const GlobalOptions& g, const CreateOptions& o) {
+  auto client = connect(g);
+  std::string owner = "me", name = o.name;
+  if (auto slash = o.name.find('/'); slash != std::string::npos) {
+    owner = o.name.substr(0, slash);
+    name = o.name.substr(slash + 1);
+  }
+  auto tmpl = require_template(client, default_organization_id(client), o.template_name);
+  auto version_id = str(tmpl, "active_version_id");
+  auto rich = get_json(client, "/api/v2/templateversions/" + version_id + "/rich-parameters");
+  json::object body{
+      {"name", name},
+      {"template_id", str(tmpl, "id")},
+      {"rich_parameter_values", resolve_parameters(rich.as_array(), given_values(o))}};
+  if (!o.start_at.empty()) body["autostart_schedule"] = parse_start_at(o.start_at);
+  if (!o.stop_after.empty()) body["ttl_ms"] = parse_duration(o.stop_after).count();
+  // Creating loses nothing, so scripts (no terminal) are not asked; people are, as in Coder.
+  if (stdin_is_terminal()) confirm("Create workspace " + name + "?", o.yes);
+  auto ws =
+      send_json(client, "POST", "/api/v2/users/" + url_escape(owner) + "/workspaces", body, 201)
+          .as_object();
+  wait_for_build(client, str(obj(ws, "latest_build"), "id"));
+  std::printf("The %s workspace has been created.\n", name.c_str());
+}
+
+}  // namespace
+
+void add_create_command(CLI::App& app, GlobalOptions& options) {
+  auto o = std::make_shared<CreateOptions>();
+  auto* create = app.add_subcommand("create", "Create a workspace from a template");
+  create->add_option("name", o->name, "Workspace name (or owner/name)")->required();
+  create->add_option("-t,--template", o->template_name, "Template name")->required();
+  create->add_option("--parameter", o->parameters, "Rich parameter value, name=value (repeatable)");
+  create->add_option("--rich-parameter-file", o->parameter_file,
+                     "File of `name: value` lines with rich parameter values");
+  create->add_option(
+      "--start-at", o->start_at,
+      "Autostart schedule, e.g. \"Mon-Fri 09:00 Europe/Berlin\" or a CRON_TZ string");
+  create->add_option("--stop-after", o->stop_after, "Stop this long after a start, e.g. 8h");
+  create->add_flag("-y,--yes", o->yes, "Skip the confirmation");
+  create->callback([&options, o] { run_create(options, *o); });
+}
+
+}  // namespace berth::cli

@@ -1,0 +1,271 @@
+// Workspace verbs: list, show, start, stop, restart, update, delete, logs, favorite,
+// unfavorite, rename.
+#include <cstdio>
+#include <memory>
+
+#include "cli/api.hpp"
+#include "cli/cli.hpp"
+#include "cli/jobs.hpp"
+#include "cli/output.hpp"
+#include "cli/prompt.hpp"
+#include "cli/schedule_spec.hpp"
+#include "common/error.hpp"
+
+namespace berth::cli {
+
+namespace {
+
+std::string full_name(const json::object& ws) {
+  return str(ws, "owner_name") + "/" + str(ws, "name");
+}
+
+std::string status_of(const json::object& ws) {
+  return str(obj(ws, "latest_build"), "status");
+}
+
+// Posts a build and follows it to the end; throws with the job's error if it fails.
+json::object build(sdk::Client& client, const json::object& ws, json::object body) {
+  auto created =
+      send_json(client, "POST", "/api/v2/workspaces/" + str(ws, "id") + "/builds", body, 201);
+  return wait_for_build(client, str(created.as_object(), "id"));
+}
+
+void run_list(const GlobalOptions& g, const std::string& search, bool all, OutputFormat format) {
+  auto client = connect(g);
+  // Coder lists the caller's own workspaces unless told otherwise.
+  auto q = !search.empty() ? search : all ? std::string() : std::string("owner:me");
+  auto target = "/api/v2/workspaces" + (q.empty() ? std::string() : "?q=" + url_escape(q));
+  auto page = get_json(client, target).as_object();
+  const auto& workspaces = page.at("workspaces").as_array();
+  if (format == OutputFormat::json) {
+    std::fputs(pretty_json(workspaces).c_str(), stdout);
+    return;
+  }
+  if (workspaces.empty()) {
+    std::fprintf(stderr,
+                 "No workspaces found. Create one with 'berth create <name> -t <template>'.\n");
+    return;
+  }
+  Table table(
+      {"workspace", "template", "status", "last built", "outdated", "starts at", "stops after"});
+  for (const auto& item : workspaces) {
+    const auto& ws = item.as_object();
+    table.add_row({full_name(ws), str(ws, "template_name"), status_of(ws),
+                   format_ago(str(obj(ws, "latest_build"), "created_at")), str(ws, "outdated"),
+                   describe_schedule(str(ws, "autostart_schedule")),
+                   format_duration(std::chrono::milliseconds(int_of(ws, "ttl_ms")))});
+  }
+  std::fputs(table.render().c_str(), stdout);
+}
+
+void print_resources(const json::object& latest) {
+  const auto* resources = latest.if_contains("resources");
+  if (!resources || !resources->is_array() || resources->as_array().empty()) return;
+  Table table({"resource", "type", "agents"});
+  for (const auto& r : resources->as_array()) {
+    const auto& res = r.as_object();
+    std::string agents;
+    if (const auto* list = res.if_contains("agents"); list && list->is_array())
+      for (const auto& a : list->as_array())
+        agents += (agents.empty() ? "" : ", ") + str(a.as_object(), "name") + " (" +
+                  str(a.as_object(), "status") + ")";
+    table.add_row({str(res, "name"), str(res, "type"), agents.empty() ? "-" : agents});
+  }
+  std::printf("\n%s", table.render().c_str());
+}
+
+void run_show(const GlobalOptions& g, const std::string& name, OutputFormat format) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  if (format == OutputFormat::json) {
+    std::fputs(pretty_json(ws).c_str(), stdout);
+    return;
+  }
+  const auto& latest = obj(ws, "latest_build");
+  std::printf("Workspace:  %s\n", full_name(ws).c_str());
+  std::printf("Template:   %s (version %s%s)\n", str(ws, "template_name").c_str(),
+              str(latest, "template_version_name").c_str(),
+              str(ws, "outdated") == "true" ? ", outdated" : "");
+  std::printf("Status:     %s (build #%lld, %s)\n", status_of(ws).c_str(),
+              static_cast<long long>(int_of(latest, "build_number")),
+              str(latest, "transition").c_str());
+  std::printf("Autostart:  %s\n", describe_schedule(str(ws, "autostart_schedule")).c_str());
+  std::printf("Autostop:   %s\n",
+              format_duration(std::chrono::milliseconds(int_of(ws, "ttl_ms"))).c_str());
+  std::printf("Deadline:   %s\n", format_time(str(latest, "deadline")).c_str());
+  std::printf("Favorite:   %s\n", str(ws, "favorite") == "true" ? "yes" : "no");
+  print_resources(latest);
+}
+
+void run_start(const GlobalOptions& g, const std::string& name) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  if (status_of(ws) == "running") {
+    std::printf("The %s workspace is already running.\n", full_name(ws).c_str());
+    return;
+  }
+  build(client, ws, json::object{{"transition", "start"}});
+  std::printf("The %s workspace has been started.\n", full_name(ws).c_str());
+}
+
+void run_stop(const GlobalOptions& g, const std::string& name) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  if (status_of(ws) == "stopped") {
+    std::printf("The %s workspace is already stopped.\n", full_name(ws).c_str());
+    return;
+  }
+  build(client, ws, json::object{{"transition", "stop"}});
+  std::printf("The %s workspace has been stopped.\n", full_name(ws).c_str());
+}
+
+// Stop (when running) then start, optionally onto another template version.
+void restart(sdk::Client& client, const json::object& ws, const std::string& version_id) {
+  if (status_of(ws) == "running") build(client, ws, json::object{{"transition", "stop"}});
+  json::object start{{"transition", "start"}};
+  if (!version_id.empty()) start["template_version_id"] = version_id;
+  build(client, ws, start);
+}
+
+void run_restart(const GlobalOptions& g, const std::string& name) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  restart(client, ws, {});
+  std::printf("The %s workspace has been restarted.\n", full_name(ws).c_str());
+}
+
+// The local provisioner's processes belong to the old version, so a running workspace is
+// stopped before it starts on the active one.
+void run_update(const GlobalOptions& g, const std::string& name) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  if (str(ws, "outdated") != "true") {
+    std::printf("The %s workspace is up to date.\n", full_name(ws).c_str());
+    return;
+  }
+  restart(client, ws, str(ws, "template_active_version_id"));
+  std::printf("The %s workspace has been updated.\n", full_name(ws).c_str());
+}
+
+void run_delete(const GlobalOptions& g, const std::string& name, bool orphan, bool yes) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  confirm("Delete workspace " + full_name(ws) + "?", yes);
+  json::object body{{"transition", "delete"}};
+  if (orphan) body["orphan"] = true;
+  build(client, ws, body);
+  std::printf("The %s workspace has been deleted.\n", full_name(ws).c_str());
+}
+
+void run_logs(const GlobalOptions& g, const std::string& name, bool follow) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  auto target = "/api/v2/workspacebuilds/" + str(obj(ws, "latest_build"), "id") + "/logs";
+  LogPrinter printer;
+  if (follow) {
+    client.follow_websocket(target + "?follow", [&](const std::string& message) {
+      auto v = json::parse(message);
+      if (v.is_object()) printer.print(v.as_object());
+      return true;
+    });
+    return;
+  }
+  auto logs = get_json(client, target);
+  for (const auto& log : logs.as_array()) printer.print(log.as_object());
+}
+
+void run_favorite(const GlobalOptions& g, const std::string& name, bool favorite) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  auto target = "/api/v2/workspaces/" + str(ws, "id") + "/favorite";
+  expect_status(client.request(favorite ? "PUT" : "DELETE", target), 204);
+  std::printf("The %s workspace is %s a favorite.\n", full_name(ws).c_str(),
+              favorite ? "now" : "no longer");
+}
+
+void run_rename(const GlobalOptions& g, const std::string& name, const std::string& new_name) {
+  auto client = connect(g);
+  auto ws = resolve_workspace(client, name);
+  send_json(client, "PATCH", "/api/v2/workspaces/" + str(ws, "id"),
+            json::object{{"name", new_name}}, 204);
+  std::printf("The %s workspace is now called %s.\n", full_name(ws).c_str(), new_name.c_str());
+}
+
+// One required workspace positional, shared by most verbs.
+CLI::App* verb(CLI::App& app, const char* name, const char* help, std::string& workspace) {
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("workspace", workspace, "Workspace name (or owner/name)")->required();
+  return cmd;
+}
+
+struct WorkspaceArgs {
+  std::string workspace;
+  std::string new_name;
+  std::string search;
+  bool all = false;
+  bool yes = false;
+  bool orphan = false;
+  bool follow = false;
+  OutputFormat format = OutputFormat::table;
+};
+
+void add_listing(CLI::App& app, GlobalOptions& g, std::shared_ptr<WorkspaceArgs> a) {
+  auto* list = app.add_subcommand("list", "List workspaces");
+  list->alias("ls");
+  list->add_option("--search", a->search, "Search query, as the web UI's (default owner:me)");
+  list->add_flag("-a,--all", a->all, "All workspaces you can see, not just yours");
+  add_output_option(list, a->format);
+  list->callback([&g, a] { run_list(g, a->search, a->all, a->format); });
+
+  auto* show = verb(app, "show", "Show a workspace's status, schedule and resources", a->workspace);
+  add_output_option(show, a->format);
+  show->callback([&g, a] { run_show(g, a->workspace, a->format); });
+
+  auto* logs = verb(app, "logs", "Print the latest build's logs", a->workspace);
+  logs->add_flag("-f,--follow", a->follow, "Keep following until the build ends");
+  logs->callback([&g, a] { run_logs(g, a->workspace, a->follow); });
+}
+
+void add_transitions(CLI::App& app, GlobalOptions& g, std::shared_ptr<WorkspaceArgs> a) {
+  verb(app, "start", "Start a workspace", a->workspace)->callback([&g, a] {
+    run_start(g, a->workspace);
+  });
+  auto* stop = verb(app, "stop", "Stop a workspace", a->workspace);
+  stop->add_flag("-y,--yes", a->yes, "Skip confirmations (stop asks none)");
+  stop->callback([&g, a] { run_stop(g, a->workspace); });
+  auto* restart = verb(app, "restart", "Stop, then start a workspace", a->workspace);
+  restart->add_flag("-y,--yes", a->yes, "Skip confirmations (restart asks none)");
+  restart->callback([&g, a] { run_restart(g, a->workspace); });
+  verb(app, "update", "Restart a workspace on its template's active version", a->workspace)
+      ->callback([&g, a] { run_update(g, a->workspace); });
+  auto* del = verb(app, "delete", "Delete a workspace", a->workspace);
+  del->alias("rm");
+  del->add_flag("--orphan", a->orphan, "Delete without destroying its resources");
+  del->add_flag("-y,--yes", a->yes, "Skip the confirmation");
+  del->callback([&g, a] { run_delete(g, a->workspace, a->orphan, a->yes); });
+}
+
+void add_settings(CLI::App& app, GlobalOptions& g, std::shared_ptr<WorkspaceArgs> a) {
+  verb(app, "favorite", "Mark a workspace as a favorite", a->workspace)->callback([&g, a] {
+    run_favorite(g, a->workspace, true);
+  });
+  verb(app, "unfavorite", "Unmark a favorite workspace", a->workspace)->callback([&g, a] {
+    run_favorite(g, a->workspace, false);
+  });
+  auto* rename = verb(app, "rename", "Rename a workspace", a->workspace);
+  rename->add_option("new-name", a->new_name, "The new name")->required();
+  rename->add_flag("-y,--yes", a->yes, "Skip confirmations (rename asks none)");
+  rename->callback([&g, a] { run_rename(g, a->workspace, a->new_name); });
+}
+
+}  // namespace
+
+void add_workspace_commands(CLI::App& app, GlobalOptions& options) {
+  // One argument block: exactly one subcommand runs per invocation.
+  auto args = std::make_shared<WorkspaceArgs>();
+  add_listing(app, options, args);
+  add_transitions(app, options, args);
+  add_settings(app, options, args);
+}
+
+}  // namespace berth::cli
