@@ -3,9 +3,11 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 #include "agentapi/agentapi_command.hpp"
 #include "cli/cli.hpp"
+#include "agent/agent.hpp"
 #include "common/error.hpp"
 #include "server/server_command.hpp"
 
@@ -79,6 +81,24 @@ void add_agentapi_command(CLI::App& app, berth::agentapi::AgentapiOptions& optio
   cmd->callback([&options, &exit_code] { exit_code = berth::agentapi::run_agentapi(options); });
 }
 
+void add_agent_command(CLI::App& app, berth::agent::AgentOptions& options, int& exit_code) {
+  auto* cmd = app.add_subcommand("agent", "Run the workspace agent (inside a workspace).");
+  // CLI11 keeps one envname per option; BERTH_AGENT_URL is read in the callback.
+  cmd->add_option("--url", options.url, "The Berth server's URL")->envname("CODER_AGENT_URL");
+  cmd->add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
+      ->envname("BERTH_LOG_LEVEL")
+      ->capture_default_str();
+  cmd->callback([&options, &exit_code] {
+    // The token only from the environment: a command line is visible to every process.
+    for (const char* name : {"CODER_AGENT_TOKEN", "BERTH_AGENT_TOKEN"})
+      if (const char* token = std::getenv(name); token && *token && options.token.empty())
+        options.token = token;
+    if (options.url.empty())
+      if (const char* url = std::getenv("BERTH_AGENT_URL")) options.url = url;
+    exit_code = berth::agent::run_agent(options);
+  });
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +107,9 @@ int main(int argc, char** argv) {
   berth::server::ServerOptions server_options;
   int exit_code = 0;
   add_server_command(app, server_options, exit_code);
+  berth::agent::AgentOptions agent_options;
+  agent_options.version = "v" BERTH_PROJECT_VERSION;
+  add_agent_command(app, agent_options, exit_code);
   berth::agentapi::AgentapiOptions agentapi_options;
   add_agentapi_command(app, agentapi_options, exit_code);
   berth::cli::GlobalOptions cli_options;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
@@ -31,6 +32,8 @@ struct Deps {
   coderd::Templates& templates;
   coderd::Workspaces& workspaces;
   BuildInfo build;
+  coderd::Agents& agents;
+  coderd::AgentRegistry& agent_registry;
 };
 
 }  // namespace berth::api

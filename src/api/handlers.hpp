@@ -106,4 +106,13 @@ Response update_workspace_build_state(Deps& deps, Request& request, const Authen
 Response get_workspace_build_timings(Deps& deps, Request& request, const Authenticated& auth);
 Response get_workspace_timings(Deps& deps, Request& request, const Authenticated& auth);
 
+// workspace_agents.cpp
+Response get_workspace_agent(Deps& deps, Request& request, const Authenticated& auth);
+Response get_workspace_agent_logs(Deps& deps, Request& request, const Authenticated& auth);
+// Called with the agent's token.
+Response agent_rpc(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
+Response get_agent_manifest(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
+Response patch_agent_logs(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
+Response post_agent_log_source(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
+
 }  // namespace berth::api

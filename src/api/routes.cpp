@@ -15,6 +15,7 @@ namespace {
 
 using Public = Response (*)(Deps&, Request&);
 using Private = Response (*)(Deps&, Request&, const Authenticated&);
+using AgentOnly = Response (*)(Deps&, Request&, const coderd::AgentIdentity&);
 
 // Middleware, outermost first:
 // 1. build-version header: clients (Coder's CLI) read it from every response, errors too;
@@ -33,12 +34,23 @@ http::Handler private_route(Deps& deps, Private fn) {
   };
 }
 
+// Routes workspace agents call: the token is an agent token, never a user's session.
+http::Handler agent_route(Deps& deps, AgentOnly fn) {
+  return [&deps, fn](Request& r) {
+    auto agent = deps.agents.authenticate(session_token_from(r));
+    return fn(deps, r, agent);
+  };
+}
+
 void add_routes(http::Router& router, Deps& deps) {
   auto pub = [&](const char* method, const char* path, Public fn) {
     router.add(method, path, public_route(deps, fn));
   };
   auto priv = [&](const char* method, const char* path, Private fn) {
     router.add(method, path, private_route(deps, fn));
+  };
+  auto agent = [&](const char* method, const char* path, AgentOnly fn) {
+    router.add(method, path, agent_route(deps, fn));
   };
   pub("GET", "/healthz", get_healthz);
   pub("GET", "/api/v2", get_api_root);
@@ -130,6 +142,14 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/state", get_workspace_build_state);
   priv("PUT", "/api/v2/workspacebuilds/{workspacebuild}/state", update_workspace_build_state);
   priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/timings", get_workspace_build_timings);
+
+  // `me` (the agent's own routes) before `{workspaceagent}`, which would capture it.
+  agent("GET", "/api/v2/workspaceagents/me/rpc", agent_rpc);
+  agent("GET", "/api/v2/workspaceagents/me/manifest", get_agent_manifest);
+  agent("PATCH", "/api/v2/workspaceagents/me/logs", patch_agent_logs);
+  agent("POST", "/api/v2/workspaceagents/me/log-source", post_agent_log_source);
+  priv("GET", "/api/v2/workspaceagents/{workspaceagent}", get_workspace_agent);
+  priv("GET", "/api/v2/workspaceagents/{workspaceagent}/logs", get_workspace_agent_logs);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "api/jobs_json.hpp"
 #include "api/params.hpp"
 #include "api/query.hpp"
+#include "api/workspace_agents_json.hpp"
 #include "api/workspaces_json.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
@@ -121,15 +122,19 @@ json::value build_timings_json(Deps& deps, const store::WorkspaceBuildRow& build
                                  {"started_at", format_rfc3339(*job->started_at)},
                                  {"ended_at", format_rfc3339(*job->completed_at)}}};
   json::array connections;
+  std::vector<store::WorkspaceAgentRow> agents;
   for (const auto& r : deps.store.list_workspace_resources_by_job_id(build.job_id))
-    for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
+    for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id)) {
+      agents.push_back(a);
       if (a.first_connected_at)
         connections.push_back(json::object{{"workspace_agent_id", a.id.to_string()},
                                            {"workspace_agent_name", a.name},
                                            {"started_at", format_rfc3339(a.created_at)},
                                            {"ended_at", format_rfc3339(*a.first_connected_at)},
                                            {"stage", "connect"}});
+    }
   out.as_object()["agent_connection_timings"] = std::move(connections);
+  out.as_object()["agent_script_timings"] = agent_script_timings_json(deps, agents);
   return out;
 }
 

@@ -47,7 +47,45 @@ std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now) {
   return "connected";
 }
 
-json::value agent_json(const store::WorkspaceAgentRow& agent, TimePoint now) {
+namespace {
+
+// Overlays the reported health on the build's apps (initializing/disabled until reported).
+void apply_app_health(Deps& deps, const store::WorkspaceAgentRow& agent, json::object& out) {
+  auto* apps = out.if_contains("apps");
+  if (!apps || !apps->is_array()) return;
+  auto healths = deps.store.list_workspace_app_health(agent.id);
+  if (healths.empty()) return;
+  for (auto& a : apps->get_array()) {
+    auto& app = a.as_object();
+    auto* id = app.if_contains("id");
+    for (const auto& h : healths)
+      if (id && id->is_string() && id->get_string() == h.app_id) app["health"] = h.health;
+  }
+}
+
+// The agent's log sources as stored (the build's, plus any the agent added).
+json::array log_sources_json(Deps& deps, const store::WorkspaceAgentRow& agent,
+                             const json::object& config) {
+  json::array out;
+  for (const auto& s : deps.store.list_workspace_agent_log_sources(agent.id))
+    out.push_back(json::object{{"workspace_agent_id", agent.id.to_string()},
+                               {"id", s.id.to_string()},
+                               {"created_at", format_rfc3339(s.created_at)},
+                               {"display_name", s.display_name},
+                               {"icon", s.icon}});
+  if (!out.empty()) return out;
+  // Never connected: the build's sources, dated like the agent.
+  if (auto* sources = config.if_contains("log_sources"); sources && sources->is_array())
+    for (auto s : sources->get_array()) {
+      s.as_object()["created_at"] = format_rfc3339(agent.created_at);
+      out.push_back(std::move(s));
+    }
+  return out;
+}
+
+}  // namespace
+
+json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now) {
   auto doc = json::parse(agent.config);
   auto& out = doc.as_object();
   auto status = agent_status(agent, now);
@@ -74,6 +112,8 @@ json::value agent_json(const store::WorkspaceAgentRow& agent, TimePoint now) {
   out["instance_id"] = "";
   out["parent_id"] = nullptr;
   out["latency"] = json::object{};
+  apply_app_health(deps, agent, out);
+  out["log_sources"] = log_sources_json(deps, agent, out);
   return doc;
 }
 
@@ -81,7 +121,7 @@ json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& r) {
   json::array agents;
   auto now = deps.clock.now();
   for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
-    if (!a.deleted) agents.push_back(agent_json(a, now));
+    if (!a.deleted) agents.push_back(agent_json(deps, a, now));
   return json::object{{"id", r.id.to_string()},
                       {"created_at", format_rfc3339(r.created_at)},
                       {"job_id", r.job_id.to_string()},

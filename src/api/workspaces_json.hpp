@@ -9,8 +9,9 @@ namespace berth::api {
 // An agent's connection status now: connecting, connected, disconnected or timeout.
 std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now);
 
-// codersdk.WorkspaceAgent: the build's static definition plus the live columns.
-json::value agent_json(const store::WorkspaceAgentRow& agent, TimePoint now);
+// codersdk.WorkspaceAgent: the build's static definition plus the live columns, app health
+// and log sources the agent reported.
+json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now);
 // codersdk.WorkspaceResource with its agents.
 json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& resource);
 // codersdk.WorkspaceBuild, fully expanded.

@@ -31,6 +31,7 @@ struct Request {
 };
 
 class PushSource;
+class DuplexSession;
 
 // A complete response, or (with `websocket` set) an upgrade to a WebSocket that streams what
 // the source pushes.
@@ -42,6 +43,8 @@ struct Response {
   // Server-Sent Events: each message is written as is (already `event: ...\ndata: ...\n\n`);
   // an `event: ping` goes out whenever the stream has been quiet for the ping interval.
   std::shared_ptr<PushSource> event_stream;
+  // A bidirectional WebSocket: the upgrade is accepted and `duplex` gets the frames.
+  std::shared_ptr<DuplexSession> duplex;
 
   void set_header(std::string name, std::string value);
 };

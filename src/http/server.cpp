@@ -12,6 +12,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
@@ -21,12 +22,14 @@
 #include <boost/beast/websocket/stream.hpp>
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <thread>
 
 #include "common/error.hpp"
+#include "http/duplex.hpp"
 #include "http/error_response.hpp"
 #include "http/push.hpp"
 
@@ -94,6 +97,78 @@ asio::awaitable<void> read_until_closed(std::shared_ptr<WebSocket> ws,
   state->closed = true;
   state->reader_done = true;
   state->timer.cancel();
+}
+
+// One duplex connection's shared state: the send queue and the flags its writer loop and
+// reader loop read. Queue and flags are touched only on the connection's strand; send() and
+// close() hop onto it from any thread.
+class DuplexState final : public DuplexChannel, public std::enable_shared_from_this<DuplexState> {
+ public:
+  DuplexState(asio::any_io_executor ex, std::size_t max_queued)
+      : timer(ex), ex_(ex), max_queued_(max_queued) {}
+
+  bool send(std::string text) override {
+    if (closing_) return false;
+    auto size = text.size();
+    if (queued_bytes_.fetch_add(size) + size > max_queued_) {
+      spdlog::warn("duplex connection: send queue over {} bytes, closing", max_queued_);
+      close();
+      return false;
+    }
+    asio::post(ex_, [self = shared_from_this(), text = std::move(text)]() mutable {
+      self->queue.push_back(std::move(text));
+      self->timer.cancel();
+    });
+    return true;
+  }
+
+  void close() override {
+    closing_ = true;
+    asio::post(ex_, [self = shared_from_this()] { self->timer.cancel(); });
+  }
+
+  bool closing() const { return closing_; }
+  void sent(std::size_t bytes) { queued_bytes_ -= bytes; }
+
+  asio::steady_timer timer;
+  std::deque<std::string> queue;
+  bool peer_gone = false;
+  bool reader_done = false;
+
+ private:
+  asio::any_io_executor ex_;
+  std::size_t max_queued_;
+  std::atomic<std::size_t> queued_bytes_{0};
+  std::atomic<bool> closing_{false};
+};
+
+// Reads frames and hands text ones to the session, in order, until the connection ends.
+asio::awaitable<void> read_duplex(std::shared_ptr<WebSocket> ws, std::shared_ptr<DuplexState> state,
+                                  std::shared_ptr<DuplexSession> session) {
+  for (;;) {
+    beast::flat_buffer buffer;
+    auto [ec, n] = co_await ws->async_read(buffer, kTuple);
+    if (ec) break;
+    if (!ws->got_text()) continue;
+    try {
+      session->on_message(beast::buffers_to_string(buffer.data()));
+    } catch (const std::exception& e) {
+      spdlog::error("duplex session failed on a message: {}", e.what());
+      state->close();
+    }
+  }
+  state->peer_gone = true;
+  state->reader_done = true;
+  state->timer.cancel();
+}
+
+// Why a WebSocket endpoint did not upgrade: not asked to, or too many streams are open.
+Response websocket_refusal(bool was_upgrade) {
+  if (was_upgrade)
+    return error_response(Error{ErrorCode::unavailable, "Too many open streams; try again later."});
+  return error_response(
+      Error{ErrorCode::invalid, "This endpoint requires a WebSocket upgrade.",
+            "Send the request with \"Connection: Upgrade\" and \"Upgrade: websocket\"."});
 }
 
 Response too_large_response(std::size_t limit) {
@@ -212,6 +287,58 @@ struct Server::Impl {
       state->timer.expires_after(std::chrono::seconds(5));
       auto [wait_ec] = co_await state->timer.async_wait(kTuple);
       if (!wait_ec && !state->reader_done) break;  // the peer never answered our close
+    }
+  }
+
+  // Upgrades the connection to a WebSocket that `session` talks over in both directions: one
+  // reader loop hands it frames, one writer loop (this coroutine) drains its send queue.
+  asio::awaitable<void> run_duplex(beast::tcp_stream& stream, Connection& conn,
+                                   bhttp::request<bhttp::string_body>& message,
+                                   std::shared_ptr<DuplexSession> session) {
+    namespace ws = beast::websocket;
+    auto ex = co_await asio::this_coro::executor;
+    stream.expires_never();
+    auto socket = std::make_shared<WebSocket>(stream);
+    // Pings at half the idle timeout find a peer that vanished without closing.
+    ws::stream_base::timeout timeouts{std::chrono::seconds(30), std::chrono::seconds(60), true};
+    socket->set_option(timeouts);
+    socket->read_message_max(session->max_message_bytes());
+    auto [ec] = co_await socket->async_accept(message, kTuple);
+    if (ec) co_return;
+    conn.busy = false;  // closable at shutdown like an idle connection
+    auto state = std::make_shared<DuplexState>(ex, session->max_queued_bytes());
+    try {
+      session->on_open(state);
+    } catch (const std::exception& e) {
+      spdlog::error("duplex session failed to open: {}", e.what());
+      state->close();
+    }
+    asio::co_spawn(ex, read_duplex(socket, state, session), asio::detached);
+    co_await write_duplex(*socket, *state);
+    if (!state->peer_gone) co_await socket->async_close(ws::close_code::normal, kTuple);
+    while (!state->reader_done) {
+      state->timer.expires_after(std::chrono::seconds(5));
+      auto [wait_ec] = co_await state->timer.async_wait(kTuple);
+      if (!wait_ec && !state->reader_done) break;  // the peer never answered our close
+    }
+    session->on_close();
+  }
+
+  // Sends queued frames until the peer leaves, the session closes (after the queue drains),
+  // or the server stops.
+  asio::awaitable<void> write_duplex(WebSocket& socket, DuplexState& state) {
+    while (!state.peer_gone && !stopping) {
+      while (!state.queue.empty() && !state.peer_gone) {
+        auto text = std::move(state.queue.front());
+        state.queue.pop_front();
+        state.sent(text.size());
+        socket.text(true);
+        auto [wec, n] = co_await socket.async_write(asio::buffer(text), kTuple);
+        if (wec) state.peer_gone = true;
+      }
+      if (state.peer_gone || state.closing()) break;
+      state.timer.expires_at(asio::steady_timer::time_point::max());
+      co_await state.timer.async_wait(kTuple);
     }
   }
 
@@ -344,17 +471,22 @@ struct Server::Impl {
     }
     if (response.websocket) {
       if (!request.is_websocket_upgrade() || active_streams >= limits.max_streams) {
-        response =
-            request.is_websocket_upgrade()
-                ? error_response(
-                      Error{ErrorCode::unavailable, "Too many open streams; try again later."})
-                : error_response(Error{
-                      ErrorCode::invalid, "This endpoint requires a WebSocket upgrade.",
-                      "Send the request with \"Connection: Upgrade\" and \"Upgrade: websocket\"."});
+        response = websocket_refusal(request.is_websocket_upgrade());
       } else {
         ++active_streams;
         if (access_log) access_log(request, 101, 0, std::chrono::microseconds(0));
         co_await run_push(stream, conn, message, std::move(response.websocket));
+        --active_streams;
+        co_return false;
+      }
+    }
+    if (response.duplex) {
+      if (!request.is_websocket_upgrade() || active_streams >= limits.max_streams) {
+        response = websocket_refusal(request.is_websocket_upgrade());
+      } else {
+        ++active_streams;
+        if (access_log) access_log(request, 101, 0, std::chrono::microseconds(0));
+        co_await run_duplex(stream, conn, message, std::move(response.duplex));
         --active_streams;
         co_return false;
       }

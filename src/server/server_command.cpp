@@ -10,6 +10,7 @@
 
 #include "api/deps.hpp"
 #include "api/routes.hpp"
+#include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/lifecycle_executor.hpp"
 #include "coderd/organizations.hpp"
@@ -110,6 +111,8 @@ int run_server(const ServerOptions& options) {
   coderd::JobQueue jobs(store, pubsub, clock);
   coderd::Templates templates(store, jobs, clock);
   coderd::Workspaces workspaces(store, pubsub, jobs, clock);
+  coderd::Agents agents(store, pubsub, clock);
+  coderd::AgentRegistry agent_registry;
   if (auto n = jobs.fail_interrupted_jobs())
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
@@ -118,7 +121,8 @@ int run_server(const ServerOptions& options) {
   limits.max_connections = options.max_connections;
   api::Deps deps{store,     clock,      api_keys,
                  users,     pubsub,     jobs,
-                 templates, workspaces, {BERTH_VERSION, "", coderd::deployment_id(store)}};
+                 templates, workspaces, {BERTH_VERSION, "", coderd::deployment_id(store)},
+                 agents,    agent_registry};
   http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;

@@ -271,6 +271,54 @@ struct WorkspaceAgentRow {
   bool deleted = false;
 };
 
+// One line an agent logged (its scripts' output, or anything sent to PATCH /me/logs).
+struct WorkspaceAgentLogRow {
+  std::int64_t id = 0;  // increasing; `after` pages by it
+  Uuid agent_id;
+  TimePoint created_at;
+  std::string output;
+  std::string level = "info";  // trace | debug | info | warn | error
+  Uuid log_source_id;
+};
+
+// Where an agent's log lines come from (a script, or "External").
+struct WorkspaceAgentLogSourceRow {
+  Uuid id;
+  Uuid agent_id;
+  TimePoint created_at;
+  std::string display_name;
+  std::string icon;
+};
+
+// The latest health of one app with a healthcheck: initializing | healthy | unhealthy.
+struct WorkspaceAppHealthRow {
+  Uuid agent_id;
+  std::string app_id;
+  std::string health;
+  TimePoint updated_at;
+};
+
+// The latest value of one agent metadata item.
+struct WorkspaceAgentMetadataRow {
+  Uuid agent_id;
+  std::string key;
+  std::string value;
+  std::string error;
+  TimePoint collected_at;
+};
+
+// One run of an agent script: codersdk.AgentScriptTiming.
+struct WorkspaceAgentScriptTimingRow {
+  Uuid agent_id;
+  std::string script_id;
+  std::string display_name;
+  TimePoint started_at;
+  TimePoint ended_at;
+  std::int64_t exit_code = 0;
+  std::string stage;   // start | stop | cron
+  std::string status;  // ok | exit_failure | timed_out | pipes_left_open
+};
+
 // Filters for listing workspaces (the `q=` grammar, already resolved to ids).
 struct ListWorkspacesParams {
   std::optional<Uuid> owner_id;

@@ -176,6 +176,41 @@ class Store {
       const std::string& hash) = 0;
   virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
       const Uuid& resource_id) = 0;
+  virtual std::optional<WorkspaceResourceRow> get_workspace_resource_by_id(const Uuid& id) = 0;
+  virtual void update_workspace_agent_connection_by_id(const Uuid& id,
+                                                       std::optional<TimePoint> first_connected_at,
+                                                       std::optional<TimePoint> last_connected_at,
+                                                       std::optional<TimePoint> disconnected_at,
+                                                       TimePoint now) = 0;
+  virtual void update_workspace_agent_startup_by_id(const Uuid& id, const std::string& version,
+                                                    const std::string& api_version,
+                                                    const std::string& expanded_directory,
+                                                    TimePoint now) = 0;
+  virtual void update_workspace_agent_lifecycle_by_id(const Uuid& id, const std::string& state,
+                                                      std::optional<TimePoint> started_at,
+                                                      std::optional<TimePoint> ready_at,
+                                                      TimePoint now) = 0;
+  virtual void update_workspace_agent_logs_length_by_id(const Uuid& id, std::int64_t length,
+                                                        bool overflowed) = 0;
+
+  // Agent reports
+  // Returns the new rows' ids, in order.
+  virtual std::vector<std::int64_t> insert_workspace_agent_logs(
+      const std::vector<WorkspaceAgentLogRow>& logs) = 0;
+  virtual std::vector<WorkspaceAgentLogRow> list_workspace_agent_logs_after(const Uuid& agent_id,
+                                                                            std::int64_t after_id,
+                                                                            std::int64_t limit) = 0;
+  virtual void upsert_workspace_agent_log_source(const WorkspaceAgentLogSourceRow& row) = 0;
+  virtual std::vector<WorkspaceAgentLogSourceRow> list_workspace_agent_log_sources(
+      const Uuid& agent_id) = 0;
+  virtual void upsert_workspace_app_health(const WorkspaceAppHealthRow& row) = 0;
+  virtual std::vector<WorkspaceAppHealthRow> list_workspace_app_health(const Uuid& agent_id) = 0;
+  virtual void upsert_workspace_agent_metadata(const WorkspaceAgentMetadataRow& row) = 0;
+  virtual std::vector<WorkspaceAgentMetadataRow> list_workspace_agent_metadata(
+      const Uuid& agent_id) = 0;
+  virtual void insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& row) = 0;
+  virtual std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
+      const Uuid& agent_id) = 0;
 
   // Leases: true if `holder` now holds `name` until `expires_at` (free, expired, or its own).
   virtual bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,

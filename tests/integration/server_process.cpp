@@ -60,10 +60,26 @@ std::string read_file(const std::string& path) {
 }  // namespace
 
 ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extra_args)
-    : data_dir_(std::move(data_dir)), log_path_(data_dir_ + "/server.log") {
+    : data_dir_(std::move(data_dir)),
+      log_path_(data_dir_ + "/server.log"),
+      extra_args_(std::move(extra_args)) {
+  start("127.0.0.1:0");
+}
+
+void ServerProcess::kill_and_restart() {
+  auto address = url_.substr(url_.find("://") + 3);
+  kill(pid_, SIGKILL);
+  wait_exit(pid_);
+  pid_ = -1;
+  url_.clear();
+  start(address);
+}
+
+void ServerProcess::start(const std::string& http_address) {
+  auto& extra_args = extra_args_;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {"server", "--http-address", "127.0.0.1:0", "--data-dir",
+  std::vector<std::string> args = {"server", "--http-address", http_address, "--data-dir",
                                    data_dir_};
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   pid_ = spawn(args, fds[1], log_path_);

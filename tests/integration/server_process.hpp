@@ -20,6 +20,9 @@ class ServerProcess {
   const std::string& data_dir() const { return data_dir_; }
   // Sends SIGTERM and waits; returns the exit status (or 128 + signal).
   int stop();
+  // SIGKILLs the server (no clean shutdown) and starts it again on the same address and data
+  // directory, as after a crash.
+  void kill_and_restart();
   // What the server logged to stderr so far.
   std::string log() const;
 
@@ -28,6 +31,9 @@ class ServerProcess {
   std::string log_path_;
   std::string url_;
   pid_t pid_ = -1;
+  std::vector<std::string> extra_args_;
+
+  void start(const std::string& http_address);
 };
 
 // Runs the binary to completion (for start-up failures); returns exit status and stderr.

@@ -151,6 +151,40 @@ class SqliteStore final : public Store {
       const std::string& hash) override;
   std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
       const Uuid& resource_id) override;
+  std::optional<WorkspaceResourceRow> get_workspace_resource_by_id(const Uuid& id) override;
+  void update_workspace_agent_connection_by_id(const Uuid& id,
+                                               std::optional<TimePoint> first_connected_at,
+                                               std::optional<TimePoint> last_connected_at,
+                                               std::optional<TimePoint> disconnected_at,
+                                               TimePoint now) override;
+  void update_workspace_agent_startup_by_id(const Uuid& id, const std::string& version,
+                                            const std::string& api_version,
+                                            const std::string& expanded_directory,
+                                            TimePoint now) override;
+  void update_workspace_agent_lifecycle_by_id(const Uuid& id, const std::string& state,
+                                              std::optional<TimePoint> started_at,
+                                              std::optional<TimePoint> ready_at,
+                                              TimePoint now) override;
+  void update_workspace_agent_logs_length_by_id(const Uuid& id, std::int64_t length,
+                                                bool overflowed) override;
+
+  // Agent reports
+  std::vector<std::int64_t> insert_workspace_agent_logs(
+      const std::vector<WorkspaceAgentLogRow>& logs) override;
+  std::vector<WorkspaceAgentLogRow> list_workspace_agent_logs_after(const Uuid& agent_id,
+                                                                    std::int64_t after_id,
+                                                                    std::int64_t limit) override;
+  void upsert_workspace_agent_log_source(const WorkspaceAgentLogSourceRow& row) override;
+  std::vector<WorkspaceAgentLogSourceRow> list_workspace_agent_log_sources(
+      const Uuid& agent_id) override;
+  void upsert_workspace_app_health(const WorkspaceAppHealthRow& row) override;
+  std::vector<WorkspaceAppHealthRow> list_workspace_app_health(const Uuid& agent_id) override;
+  void upsert_workspace_agent_metadata(const WorkspaceAgentMetadataRow& row) override;
+  std::vector<WorkspaceAgentMetadataRow> list_workspace_agent_metadata(
+      const Uuid& agent_id) override;
+  void insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& row) override;
+  std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
+      const Uuid& agent_id) override;
 
   // Leases
   bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,

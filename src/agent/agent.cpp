@@ -1,0 +1,313 @@
+#include "agent/agent.hpp"
+
+#include <signal.h>
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "agent/connection.hpp"
+#include "agent/http_probe.hpp"
+#include "agent/outbox.hpp"
+#include "agent/script_runner.hpp"
+#include "common/error.hpp"
+#include "sdk/agent_protocol.hpp"
+
+namespace berth::agent {
+
+namespace {
+
+using namespace std::chrono;
+
+std::string str(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+std::int64_t integer(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_int64() ? v->get_int64() : 0;
+}
+
+bool boolean(const json::object& o, const char* key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_bool() && v->get_bool();
+}
+
+const json::array& array_of(const json::object& o, const char* key) {
+  static const json::array kEmpty;
+  auto* v = o.if_contains(key);
+  return v && v->is_array() ? v->get_array() : kEmpty;
+}
+
+std::string now_text() {
+  return format_rfc3339(floor<microseconds>(system_clock::now()));
+}
+
+// A flag that background loops wait on, so that shutdown interrupts their sleeps.
+class StopFlag {
+ public:
+  void set() {
+    {
+      std::lock_guard lock(mutex_);
+      stopped_ = true;
+    }
+    cv_.notify_all();
+  }
+  // Waits `d`; true if stopped meanwhile.
+  bool wait_for(milliseconds d) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, d, [&] { return stopped_; });
+  }
+  bool stopped() {
+    std::lock_guard lock(mutex_);
+    return stopped_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stopped_ = false;
+};
+
+std::string expand_directory(std::string dir) {
+  const char* home = std::getenv("HOME");
+  if (dir.empty()) return home ? home : std::filesystem::current_path().string();
+  if (dir == "~" || dir.starts_with("~/")) dir = std::string(home ? home : "") + dir.substr(1);
+  if (dir.starts_with("$HOME")) dir = std::string(home ? home : "") + dir.substr(5);
+  return dir;
+}
+
+class Agent {
+ public:
+  explicit Agent(const AgentOptions& options)
+      : options_(options),
+        connection_(ConnectionOptions{options.url, options.token, options.version, ""}) {}
+
+  int run(const sigset_t& stop_signals);
+
+ private:
+  void send_loop();
+  bool fetch_manifest();
+  void prepare_environment();
+  void start();
+  void shutdown();
+  ScriptResult run_logged(const json::object& script, const std::string& stage);
+  void report_lifecycle(const std::string& state);
+  void watch_app(json::object app);
+  void collect_metadata(json::object item);
+
+  AgentOptions options_;
+  Connection connection_;
+  Outbox outbox_;
+  StopFlag stop_;          // background loops (health, metadata)
+  StopFlag sender_stop_;   // the sender, last to go
+  json::object manifest_;  // set once, before start() and the loops read it
+  std::map<std::string, std::string> env_;
+  std::string dir_;
+  std::vector<std::thread> loops_;
+};
+
+void Agent::send_loop() {
+  while (!sender_stop_.stopped()) {
+    auto report = outbox_.front(milliseconds(250));
+    if (!report) continue;
+    try {
+      connection_.call(report->method, report->params);
+      outbox_.pop();
+    } catch (const NotDelivered&) {
+      connection_.wait_connected(seconds(1));  // kept: sent again once connected
+    } catch (const RpcError& e) {
+      // Refused for good (e.g. the log limit): retrying would block everything behind it.
+      spdlog::warn("server refused {}: {} ({})", report->method, e.what(), e.code());
+      outbox_.pop();
+    }
+  }
+}
+
+bool Agent::fetch_manifest() {
+  while (!stop_.stopped()) {
+    if (!connection_.wait_connected(seconds(1))) continue;
+    try {
+      manifest_ = connection_.call("get_manifest", {}).as_object();
+      return true;
+    } catch (const std::exception& e) {
+      spdlog::warn("fetching the manifest failed: {}", e.what());
+      stop_.wait_for(seconds(1));
+    }
+  }
+  return false;
+}
+
+void Agent::prepare_environment() {
+  env_ = current_environment();
+  // Scripts must not be able to act as the agent.
+  for (const char* secret : {"CODER_AGENT_TOKEN", "BERTH_AGENT_TOKEN"}) env_.erase(secret);
+  if (auto* vars = manifest_.if_contains("environment_variables"); vars && vars->is_object())
+    for (const auto& [k, v] : vars->get_object())
+      env_[std::string(k)] = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
+  env_["CODER"] = "true";
+  env_["CODER_WORKSPACE_NAME"] = str(manifest_, "workspace_name");
+  env_["CODER_WORKSPACE_OWNER_NAME"] = str(manifest_, "owner_name");
+  env_["CODER_WORKSPACE_AGENT_NAME"] = str(manifest_, "agent_name");
+  dir_ = expand_directory(str(manifest_, "directory"));
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  outbox_.push("update_startup", json::object{{"version", options_.version},
+                                              {"api_version", sdk::agentproto::kApiVersion},
+                                              {"expanded_directory", dir_}});
+}
+
+void Agent::report_lifecycle(const std::string& state) {
+  spdlog::info("lifecycle: {}", state);
+  outbox_.push("update_lifecycle", json::object{{"state", state}, {"changed_at", now_text()}});
+}
+
+ScriptResult Agent::run_logged(const json::object& script, const std::string& stage) {
+  auto source = str(script, "log_source_id");
+  ScriptRun run{str(script, "script"), env_, dir_, seconds(integer(script, "timeout"))};
+  auto result = run_script(
+      run, [&](std::string line) { outbox_.push_log(source, now_text(), std::move(line)); });
+  outbox_.push("script_completed", json::object{{"script_id", str(script, "id")},
+                                                {"display_name", str(script, "display_name")},
+                                                {"started_at", format_rfc3339(result.started_at)},
+                                                {"ended_at", format_rfc3339(result.ended_at)},
+                                                {"exit_code", result.exit_code},
+                                                {"stage", stage},
+                                                {"status", result.status}});
+  return result;
+}
+
+// Start scripts run in parallel, as Coder's do; the agent is ready when all have ended.
+void Agent::start() {
+  report_lifecycle("starting");
+  std::vector<json::object> scripts;
+  for (const auto& s : array_of(manifest_, "scripts"))
+    if (s.is_object() && boolean(s.get_object(), "run_on_start")) scripts.push_back(s.get_object());
+  std::vector<ScriptResult> results(scripts.size());
+  std::vector<std::thread> runners;
+  for (std::size_t i = 0; i < scripts.size(); ++i)
+    runners.emplace_back([&, i] { results[i] = run_logged(scripts[i], "start"); });
+  for (auto& t : runners) t.join();
+  std::string state = "ready";
+  for (const auto& r : results)
+    if (r.status == "timed_out")
+      state = "start_timeout";
+    else if (r.status != "ok" && state == "ready")
+      state = "start_error";
+  report_lifecycle(state);
+}
+
+void Agent::watch_app(json::object app) {
+  const auto& hc = app.at("healthcheck").as_object();
+  auto url = str(hc, "url");
+  auto interval = seconds(integer(hc, "interval"));
+  auto threshold = integer(hc, "threshold");
+  std::string health = "initializing";
+  std::int64_t failures = 0;
+  while (!stop_.wait_for(interval)) {
+    // Coder: one success is healthy; `threshold` failures in a row are unhealthy.
+    std::string next = health;
+    if (probe_http(url, interval - milliseconds(100))) {
+      failures = 0;
+      next = "healthy";
+    } else if (++failures >= threshold) {
+      next = "unhealthy";
+    }
+    if (next == health) continue;
+    health = next;
+    outbox_.push("batch_update_app_healths",
+                 json::object{{"updates", json::array{json::object{{"id", str(app, "id")},
+                                                                   {"health", health}}}}});
+  }
+}
+
+void Agent::collect_metadata(json::object item) {
+  auto interval = seconds(std::max<std::int64_t>(1, integer(item, "interval")));
+  auto timeout = integer(item, "timeout");
+  do {
+    std::string output;
+    ScriptRun run{str(item, "script"), env_, dir_, seconds(timeout > 0 ? timeout : 10)};
+    auto result = run_script(run, [&](std::string line) {
+      if (!output.empty()) output += "\n";
+      output += line;
+    });
+    std::string error = result.status == "ok" ? "" : "metadata script " + result.status;
+    outbox_.push(
+        "batch_update_metadata",
+        json::object{{"metadata", json::array{json::object{{"key", str(item, "key")},
+                                                           {"value", output},
+                                                           {"error", error},
+                                                           {"collected_at", now_text()}}}}});
+  } while (!stop_.wait_for(interval));
+}
+
+void Agent::shutdown() {
+  report_lifecycle("shutting_down");
+  std::string state = "off";
+  for (const auto& s : array_of(manifest_, "scripts")) {
+    if (!s.is_object() || !boolean(s.get_object(), "run_on_stop")) continue;
+    auto r = run_logged(s.get_object(), "stop");
+    if (r.status == "timed_out") state = "shutdown_timeout";
+    if (r.status == "exit_failure" && state == "off") state = "shutdown_error";
+  }
+  report_lifecycle(state);
+}
+
+int Agent::run(const sigset_t& stop_signals) {
+  connection_.start();
+  std::thread sender([this] { send_loop(); });
+  std::thread starter([this] {
+    if (!fetch_manifest()) return;
+    prepare_environment();
+    for (const auto& a : array_of(manifest_, "apps")) {
+      const auto& app = a.as_object();
+      auto* hc = app.if_contains("healthcheck");
+      if (hc && hc->is_object() && !str(hc->get_object(), "url").empty() &&
+          integer(hc->get_object(), "interval") > 0 && integer(hc->get_object(), "threshold") > 0)
+        loops_.emplace_back([this, app] { watch_app(app); });
+    }
+    for (const auto& m : array_of(manifest_, "metadata"))
+      if (m.is_object() && !str(m.get_object(), "script").empty())
+        loops_.emplace_back([this, item = m.get_object()] { collect_metadata(item); });
+    start();
+  });
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  spdlog::info("received signal {}, shutting down", signal);
+  stop_.set();
+  starter.join();  // a running start script finishes or dies with the process group's signal
+  for (auto& t : loops_) t.join();
+  if (!manifest_.empty()) shutdown();
+  // What is queued (the final lifecycle included) gets a bounded chance to reach the server.
+  if (!outbox_.wait_empty(seconds(5)))
+    spdlog::warn("{} report(s) not delivered before exit", outbox_.size());
+  sender_stop_.set();
+  outbox_.stop();
+  sender.join();
+  connection_.stop();
+  return 0;
+}
+
+}  // namespace
+
+int run_agent(const AgentOptions& options) {
+  spdlog::set_default_logger(spdlog::stderr_logger_mt("berth-agent"));
+  spdlog::set_level(spdlog::level::from_str(options.log_level));
+  if (options.url.empty() || options.token.empty())
+    throw Error{ErrorCode::invalid, "The agent needs CODER_AGENT_URL and CODER_AGENT_TOKEN."};
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  Agent agent(options);
+  return agent.run(stop_signals);
+}
+
+}  // namespace berth::agent

@@ -1,0 +1,342 @@
+#include "agent/connection.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket/stream.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "agent/backoff.hpp"
+#include "sdk/agent_protocol.hpp"
+
+namespace berth::agent {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = beast::websocket;
+namespace proto = sdk::agentproto;
+using tcp = asio::ip::tcp;
+using WebSocket = websocket::stream<beast::tcp_stream>;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+struct Endpoint {
+  std::string host;
+  std::string port;
+  std::string path;  // prefix before /api/v2
+};
+
+Endpoint parse_url(const std::string& url) {
+  constexpr std::string_view kScheme = "http://";
+  if (!url.starts_with(kScheme))
+    throw std::invalid_argument("CODER_AGENT_URL must be an http:// URL: " + url);
+  auto rest = url.substr(kScheme.size());
+  auto slash = rest.find('/');
+  auto authority = rest.substr(0, slash);
+  auto path = slash == std::string::npos ? "" : rest.substr(slash);
+  while (!path.empty() && path.back() == '/') path.pop_back();
+  auto colon = authority.rfind(':');
+  if (colon == std::string::npos || authority.back() == ']') return {authority, "80", path};
+  return {authority.substr(0, colon), authority.substr(colon + 1), path};
+}
+
+// What a caller of call() waits for.
+struct Pending {
+  bool done = false;
+  bool ok = false;
+  json::value result;
+  std::string code;
+  std::string message;
+};
+
+}  // namespace
+
+struct Connection::Impl : std::enable_shared_from_this<Impl> {
+  explicit Impl(ConnectionOptions o)
+      : options(std::move(o)),
+        endpoint(parse_url(options.url)),
+        backoff(options.backoff_initial, options.backoff_max, std::random_device{}()) {}
+
+  ConnectionOptions options;
+  Endpoint endpoint;
+  Backoff backoff;
+  asio::io_context ioc;
+  asio::steady_timer wake{ioc};   // wakes the writer
+  asio::steady_timer retry{ioc};  // the backoff wait
+  std::thread thread;
+  // I/O thread only:
+  std::shared_ptr<WebSocket> ws;
+  std::deque<std::string> outq;
+  // Shared, under `mutex`:
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool connected = false;
+  bool stopping = false;
+  std::uint64_t generation = 0;  // bumped per connection: frames of an older one are dropped
+  std::int64_t next_id = 1;
+  std::map<std::int64_t, std::shared_ptr<Pending>> pending;
+
+  bool is_stopping() {
+    std::lock_guard lock(mutex);
+    return stopping;
+  }
+
+  void fail_pending(const std::string& why) {
+    std::lock_guard lock(mutex);
+    connected = false;
+    for (auto& [id, p] : pending) {
+      p->done = true;
+      p->code = "disconnected";
+      p->message = why;
+    }
+    pending.clear();
+    cv.notify_all();
+  }
+
+  std::int64_t take_id() {
+    std::lock_guard lock(mutex);
+    return next_id++;
+  }
+
+  void enqueue(std::string frame) {
+    outq.push_back(std::move(frame));
+    wake.cancel();
+  }
+
+  asio::awaitable<void> run() {
+    while (!is_stopping()) {
+      bool held = false;
+      try {
+        held = co_await session();
+      } catch (const boost::system::system_error& e) {
+        spdlog::warn("connection to {} failed: {}", options.url, e.code().message());
+      } catch (const std::exception& e) {
+        spdlog::warn("connection to {} failed: {}", options.url, e.what());
+      }
+      fail_pending("the connection to the server dropped");
+      if (is_stopping()) break;
+      if (held) backoff.reset();
+      auto delay = backoff.next();
+      spdlog::info("reconnecting in {} ms", delay.count());
+      retry.expires_after(delay);
+      co_await retry.async_wait(kTuple);
+    }
+  }
+
+  asio::awaitable<std::shared_ptr<WebSocket>> open() {
+    auto ex = co_await asio::this_coro::executor;
+    tcp::resolver resolver(ex);
+    auto results =
+        co_await resolver.async_resolve(endpoint.host, endpoint.port, asio::use_awaitable);
+    auto socket = std::make_shared<WebSocket>(ex);
+    auto& tcp_layer = beast::get_lowest_layer(*socket);
+    tcp_layer.expires_after(std::chrono::seconds(10));
+    co_await tcp_layer.async_connect(results, asio::use_awaitable);
+    tcp_layer.expires_never();
+    // Pings at half the idle timeout find a server that vanished without closing.
+    socket->set_option(
+        websocket::stream_base::timeout{std::chrono::seconds(10), std::chrono::seconds(45), true});
+    socket->set_option(websocket::stream_base::decorator([this](websocket::request_type& req) {
+      req.set("Coder-Session-Token", options.token);
+      req.set(beast::http::field::user_agent, "berth-agent/" + options.version);
+    }));
+    socket->read_message_max(proto::kMaxMessageBytes);
+    websocket::response_type response;
+    auto [ec] = co_await socket->async_handshake(response, endpoint.host + ":" + endpoint.port,
+                                                 endpoint.path + proto::kRpcPath, kTuple);
+    if (ec)
+      throw std::runtime_error("the server refused the agent connection (HTTP " +
+                               std::to_string(response.result_int()) + "): " + response.body());
+    co_return socket;
+  }
+
+  // One connection, from connect to drop; true if it was established.
+  asio::awaitable<bool> session() {
+    auto socket = co_await open();
+    auto ex = co_await asio::this_coro::executor;
+    std::uint64_t gen;
+    {
+      std::lock_guard lock(mutex);
+      gen = ++generation;
+    }
+    ws = socket;
+    outq.clear();
+    // update_startup goes first, before any caller's frame can be queued.
+    outq.push_back(
+        proto::encode_request(take_id(), "update_startup",
+                              json::object{{"version", options.version},
+                                           {"api_version", proto::kApiVersion},
+                                           {"expanded_directory", options.expanded_directory}}));
+    {
+      std::lock_guard lock(mutex);
+      connected = true;
+    }
+    cv.notify_all();
+    spdlog::info("connected to {}", options.url);
+    auto heartbeat = std::make_shared<asio::steady_timer>(ex);
+    asio::co_spawn(ex, write_loop(socket, gen), asio::detached);
+    asio::co_spawn(ex, heartbeat_loop(heartbeat, gen), asio::detached);
+    co_await read_loop(*socket);
+    {
+      std::lock_guard lock(mutex);
+      connected = false;
+      ++generation;  // ends the writer and heartbeat of this connection
+    }
+    heartbeat->cancel();
+    wake.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(*socket).socket().close(ignored);
+    ws.reset();
+    co_return true;
+  }
+
+  bool current(std::uint64_t gen) {
+    std::lock_guard lock(mutex);
+    return generation == gen && !stopping;
+  }
+
+  asio::awaitable<void> write_loop(std::shared_ptr<WebSocket> socket, std::uint64_t gen) {
+    while (current(gen)) {
+      if (outq.empty()) {
+        wake.expires_at(asio::steady_timer::time_point::max());
+        co_await wake.async_wait(kTuple);
+        continue;
+      }
+      auto frame = std::move(outq.front());
+      outq.pop_front();
+      socket->text(true);
+      auto [ec, n] = co_await socket->async_write(asio::buffer(frame), kTuple);
+      if (ec) {
+        beast::error_code ignored;
+        beast::get_lowest_layer(*socket).socket().close(ignored);  // the reader ends the session
+        co_return;
+      }
+    }
+  }
+
+  asio::awaitable<void> heartbeat_loop(std::shared_ptr<asio::steady_timer> timer,
+                                       std::uint64_t gen) {
+    for (;;) {
+      timer->expires_after(options.heartbeat);
+      co_await timer->async_wait(kTuple);
+      if (!current(gen)) co_return;
+      enqueue(proto::encode_request(take_id(), "heartbeat", {}));
+    }
+  }
+
+  asio::awaitable<void> read_loop(WebSocket& socket) {
+    for (;;) {
+      beast::flat_buffer buffer;
+      auto [ec, n] = co_await socket.async_read(buffer, kTuple);
+      if (ec) {
+        if (!is_stopping()) spdlog::warn("connection lost: {}", ec.message());
+        co_return;
+      }
+      handle(proto::parse_message(beast::buffers_to_string(buffer.data())));
+    }
+  }
+
+  void handle(const proto::Message& m) {
+    using Kind = proto::Message::Kind;
+    if (m.kind == Kind::response || m.kind == Kind::error) {
+      std::lock_guard lock(mutex);
+      auto it = pending.find(m.id);
+      if (it == pending.end()) return;  // heartbeat and startup answers
+      auto& p = *it->second;
+      p.done = true;
+      p.ok = m.kind == Kind::response;
+      p.result = m.result;
+      p.code = m.error_code;
+      p.message = m.error_message;
+      pending.erase(it);
+      cv.notify_all();
+    } else if (m.kind == Kind::request) {
+      enqueue(proto::encode_error(m.id, "not_found", "Unknown method.",
+                                  "this agent does not serve \"" + m.method + "\""));
+    } else if (m.kind == Kind::invalid) {
+      spdlog::warn("ignoring a bad frame from the server: {}", m.error_message);
+    }
+  }
+
+  json::value call(const std::string& method, json::object params,
+                   std::chrono::milliseconds timeout) {
+    auto p = std::make_shared<Pending>();
+    std::int64_t id;
+    std::uint64_t gen;
+    {
+      std::lock_guard lock(mutex);
+      if (!connected) throw NotDelivered("not connected to the server");
+      id = next_id++;
+      gen = generation;
+      pending[id] = p;
+    }
+    auto frame = proto::encode_request(id, method, std::move(params));
+    asio::post(ioc, [self = shared_from_this(), frame = std::move(frame), gen]() mutable {
+      if (self->current(gen)) self->enqueue(std::move(frame));
+    });
+    std::unique_lock lock(mutex);
+    if (!cv.wait_for(lock, timeout, [&] { return p->done; })) {
+      pending.erase(id);
+      throw NotDelivered("no answer from the server to " + method);
+    }
+    if (p->ok) return p->result;
+    if (p->code == "disconnected") throw NotDelivered(p->message);
+    throw RpcError(p->code, p->message);
+  }
+};
+
+Connection::Connection(ConnectionOptions options)
+    : impl_(std::make_shared<Impl>(std::move(options))) {}
+
+Connection::~Connection() {
+  stop();
+}
+
+void Connection::start() {
+  auto impl = impl_;
+  asio::co_spawn(impl->ioc, impl->run(), asio::detached);
+  impl->thread = std::thread([impl] { impl->ioc.run(); });
+}
+
+void Connection::stop() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    if (impl_->stopping) return;
+    impl_->stopping = true;
+  }
+  asio::post(impl_->ioc, [impl = impl_] {
+    impl->retry.cancel();
+    impl->wake.cancel();
+    beast::error_code ignored;
+    if (impl->ws) beast::get_lowest_layer(*impl->ws).socket().close(ignored);
+  });
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+json::value Connection::call(const std::string& method, json::object params,
+                             std::chrono::milliseconds timeout) {
+  return impl_->call(method, std::move(params), timeout);
+}
+
+bool Connection::wait_connected(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(impl_->mutex);
+  return impl_->cv.wait_for(lock, timeout, [&] { return impl_->connected || impl_->stopping; }) &&
+         impl_->connected;
+}
+
+}  // namespace berth::agent

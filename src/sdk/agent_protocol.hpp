@@ -1,0 +1,76 @@
+#pragma once
+
+// The Berth agent protocol: how `berth agent` and the server talk over the agent's ONE
+// outbound WebSocket, `GET /api/v2/workspaceagents/me/rpc` with the agent token in the
+// `Coder-Session-Token` header. Every WebSocket text frame is one JSON object:
+//
+//   request       {"id": 7, "method": "update_lifecycle", "params": {...}}
+//   response      {"id": 7, "result": {...}}
+//   error         {"id": 7, "error": {"code": "invalid", "message": "...", "detail": "..."}}
+//   notification  {"method": "...", "params": {...}}                   (no id, no response)
+//   stream data   {"stream": 3, "data": "<base64>"}   stream close  {"stream": 3, "close": true}
+//
+// Both sides send requests. Ids are chosen by the sender (increasing integers) and a response
+// answers the receiver's own request with that id, so the two id spaces never mix. `code` is
+// a berth::ErrorCode name (invalid, too_large, ...).
+//
+// Agent → server methods (params → result):
+//   update_startup   {version, api_version, expanded_directory} → {}       first, on every connect
+//   get_manifest     {} → manifest (agent_id, agent_name, workspace_id, workspace_name,
+//                        owner_name, directory, environment_variables, scripts, apps,
+//                        metadata, log_sources)
+//   heartbeat        {} → {}                                               every ~15 s
+//   update_lifecycle {state, changed_at?} → {}
+//   batch_create_logs {log_source_id?, logs: [{created_at, output, level}]} → {}
+//                    (error code too_large once the agent's 1 MiB of logs is used up)
+//   batch_update_app_healths {updates: [{id, health}]} → {}
+//   batch_update_metadata {metadata: [{key, value, error, collected_at}]} → {}
+//   script_completed {script_id, display_name, started_at, ended_at, exit_code, stage,
+//                     status} → {}
+// Server → agent methods (for port forwarding, app proxy and terminals; streams are
+// multiplexed by the server-chosen stream number):
+//   open_stream      {stream, port} → {}   then stream frames flow both ways until a close.
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/json.hpp"
+
+namespace berth::sdk::agentproto {
+
+inline constexpr const char* kApiVersion = "1.0";
+// A frame larger than this ends the connection (a log batch is far smaller).
+inline constexpr std::size_t kMaxMessageBytes = 4 * 1024 * 1024;
+inline constexpr const char* kRpcPath = "/api/v2/workspaceagents/me/rpc";
+
+// One decoded frame.
+struct Message {
+  enum class Kind { request, notification, response, error, stream, invalid };
+  Kind kind = Kind::invalid;
+  std::int64_t id = 0;
+  std::string method;
+  json::object params;
+  json::value result;
+  std::string error_code;  // for Kind::error (and the reason for Kind::invalid)
+  std::string error_message;
+  std::string error_detail;
+  std::int64_t stream = 0;
+  std::string data;  // decoded stream bytes
+  bool close = false;
+};
+
+// Never throws: malformed input is Kind::invalid with the reason in error_message.
+Message parse_message(std::string_view text);
+
+std::string encode_request(std::int64_t id, std::string_view method, json::object params);
+std::string encode_notification(std::string_view method, json::object params);
+std::string encode_result(std::int64_t id, json::value result);
+std::string encode_error(std::int64_t id, std::string_view code, std::string_view message,
+                         std::string_view detail = {});
+std::string encode_stream_data(std::int64_t stream, std::string_view bytes);
+std::string encode_stream_close(std::int64_t stream);
+
+}  // namespace berth::sdk::agentproto

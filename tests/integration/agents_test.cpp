@@ -1,0 +1,299 @@
+// Workspace agents against the real binary: the built-in provisioner starts `berth agent`
+// inside the workspace process, and the agent reports back over its WebSocket.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+
+#include "integration/fixtures.hpp"
+#include "integration/server_process.hpp"
+#include "support/tar_builder.hpp"
+#include "support/temp_dir.hpp"
+
+namespace berth::testing {
+namespace {
+
+using namespace std::chrono;
+
+json::object obj(const sdk::HttpResponse& r) {
+  return r.json().as_object();
+}
+std::string str(const json::value& v) {
+  return std::string(v.as_string());
+}
+
+// A workspace whose process runs the agent; `startup` and `shutdown` are its scripts.
+std::string agent_template(const std::string& startup, const std::string& shutdown) {
+  return R"(
+data "coder_workspace" "me" {}
+resource "coder_agent" "main" {
+  os   = "linux"
+  arch = "amd64"
+  dir  = "/tmp"
+  env  = { GREETING = "hello from the env" }
+  startup_script = <<-EOT
+)" + startup +
+         R"(
+  EOT
+  shutdown_script = <<-EOT
+)" + shutdown +
+         R"(
+  EOT
+  metadata {
+    display_name = "Answer"
+    key          = "answer"
+    script       = "echo 42"
+    interval     = 1
+    timeout      = 5
+  }
+}
+resource "coder_app" "dead" {
+  agent_id = coder_agent.main.id
+  slug     = "dead"
+  url      = "http://127.0.0.1:1"
+  healthcheck {
+    url       = "http://127.0.0.1:1/"
+    interval  = 1
+    threshold = 1
+  }
+}
+resource "berth_process" "workspace" {
+  count   = data.coder_workspace.me.start_count
+  command = ["sh", "-c", coder_agent.main.init_script]
+  env     = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
+}
+)";
+}
+
+class AgentsApi : public ::testing::Test {
+ protected:
+  void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_->url())); }
+
+  void TearDown() override {
+    // Stop what is still running, so no agent outlives the test.
+    for (const auto& id : running_) {
+      auto b = owner().request_json("POST", "/api/v2/workspaces/" + id + "/builds",
+                                    json::object{{"transition", "stop"}});
+      if (b.status == 201) follow_build(str(obj(b).at("id")));
+    }
+  }
+
+  sdk::Client& owner() { return *owner_; }
+
+  std::string push_template(const std::string& main_tf, const std::string& name) {
+    auto upload = owner().request("POST", "/api/v2/files", make_tar({{"main.tf", main_tf, ""}}),
+                                  {{"Content-Type", "application/x-tar"}});
+    auto file = str(obj(upload).at("hash"));
+    auto version = obj(owner().request_json(
+        "POST", "/api/v2/organizations/default/templateversions",
+        json::object{{"storage_method", "file"}, {"provisioner", "terraform"}, {"file_id", file}}));
+    auto vid = str(version.at("id"));
+    owner().follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
+                             [](const std::string&) { return true; });
+    auto created = owner().request_json("POST", "/api/v2/organizations/default/templates",
+                                        json::object{{"name", name}, {"template_version_id", vid}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    return str(obj(created).at("id"));
+  }
+
+  void follow_build(const std::string& build_id) {
+    owner().follow_websocket("/api/v2/workspacebuilds/" + build_id + "/logs?follow",
+                             [](const std::string&) { return true; });
+  }
+
+  // Creates a workspace from a new template and waits for its build; returns the workspace.
+  json::object create_workspace(const std::string& main_tf, const std::string& name) {
+    auto tid = push_template(main_tf, name);
+    auto r = owner().request_json("POST", "/api/v2/users/me/workspaces",
+                                  json::object{{"name", name}, {"template_id", tid}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto ws = obj(r);
+    follow_build(str(ws.at("latest_build").as_object().at("id")));
+    running_.push_back(str(ws.at("id")));
+    return obj(owner().request("GET", "/api/v2/workspaces/" + str(ws.at("id"))));
+  }
+
+  static std::string agent_id_of(const json::object& ws) {
+    const auto& resources = ws.at("latest_build").as_object().at("resources").as_array();
+    for (const auto& r : resources)
+      for (const auto& a : r.as_object().at("agents").as_array())
+        return str(a.as_object().at("id"));
+    ADD_FAILURE() << "the workspace has no agent";
+    return "";
+  }
+
+  json::object agent(const std::string& id) {
+    auto r = owner().request("GET", "/api/v2/workspaceagents/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return obj(r);
+  }
+
+  // Waits, woken by the workspace's watch stream (every agent change publishes it), until
+  // `done(agent)` holds; fails after `limit`. Re-subscribes if the server restarts.
+  json::object wait_agent(const std::string& workspace_id, const std::string& agent_id,
+                          const std::function<bool(const json::object&)>& done,
+                          seconds limit = seconds(60)) {
+    auto deadline = steady_clock::now() + limit;
+    sdk::Client watcher(server_->url());
+    watcher.set_session_token(owner().session_token());
+    json::object last;
+    bool met = false;
+    while (!met && steady_clock::now() < deadline) {
+      try {
+        watcher.follow_websocket(
+            "/api/v2/workspaces/" + workspace_id + "/watch-ws",
+            [&](const std::string&) {
+              last = agent(agent_id);
+              met = done(last);
+              return !met && steady_clock::now() < deadline;
+            },
+            seconds(30));
+      } catch (const std::exception&) {
+        // The server went away mid-watch (restart test); watch again.
+      }
+    }
+    EXPECT_TRUE(met) << "agent never reached the state; last seen: " << json::serialize(last);
+    return last;
+  }
+
+  std::vector<std::string> log_lines(const std::string& agent_id) {
+    auto r = owner().request("GET", "/api/v2/workspaceagents/" + agent_id + "/logs");
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    auto logs = r.json();
+    for (const auto& l : logs.as_array()) out.push_back(str(l.as_object().at("output")));
+    return out;
+  }
+
+  static bool ready(const json::object& a) {
+    return str(a.at("status")) == "connected" && str(a.at("lifecycle_state")) == "ready";
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ServerProcess> server_ = std::make_unique<ServerProcess>(dir_.path().string());
+  std::unique_ptr<sdk::Client> owner_;
+  std::vector<std::string> running_;
+};
+
+TEST_F(AgentsApi, ConnectsRunsTheStartupScriptAndReportsEverything) {
+  auto ws = create_workspace(agent_template("echo \"$GREETING\"\npwd", "echo bye"), "happy");
+  auto wid = str(ws.at("id"));
+  auto aid = agent_id_of(ws);
+  auto a = wait_agent(wid, aid, ready);
+  EXPECT_FALSE(a.at("first_connected_at").is_null());
+  EXPECT_FALSE(a.at("started_at").is_null());
+  EXPECT_FALSE(a.at("ready_at").is_null());
+  EXPECT_EQ(str(a.at("api_version")), "1.0");
+  EXPECT_FALSE(str(a.at("version")).empty());
+  EXPECT_EQ(str(a.at("expanded_directory")), "/tmp");
+  EXPECT_TRUE(a.at("health").as_object().at("healthy").as_bool());
+  EXPECT_FALSE(a.at("log_sources").as_array().empty());
+  // The startup script ran with the agent's env and dir; its output is the agent's logs.
+  auto lines = log_lines(aid);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "hello from the env"), lines.end());
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "/tmp"), lines.end());
+  // `after` pages by id.
+  auto all_doc = owner().request("GET", "/api/v2/workspaceagents/" + aid + "/logs").json();
+  const auto& all = all_doc.as_array();
+  auto first_id = all.at(0).as_object().at("id").as_int64();
+  auto rest = owner()
+                  .request("GET", "/api/v2/workspaceagents/" + aid +
+                                      "/logs?after=" + std::to_string(first_id))
+                  .json();
+  EXPECT_EQ(rest.as_array().size(), all.size() - 1);
+  // Follow streams what is there as a JSON array per message.
+  std::vector<std::string> followed;
+  owner().follow_websocket("/api/v2/workspaceagents/" + aid + "/logs?follow",
+                           [&](const std::string& m) {
+                             auto batch = json::parse(m);
+                             for (const auto& l : batch.as_array())
+                               followed.push_back(str(l.as_object().at("output")));
+                             return followed.size() < all.size();
+                           });
+  EXPECT_EQ(followed.size(), all.size());
+  // The unreachable app turns unhealthy after its threshold.
+  wait_agent(wid, aid, [](const json::object& agent) {
+    return str(agent.at("apps").as_array().at(0).as_object().at("health")) == "unhealthy";
+  });
+  // The script's timing is in the workspace timings.
+  auto timings = obj(owner().request("GET", "/api/v2/workspaces/" + wid + "/timings"));
+  const auto& scripts = timings.at("agent_script_timings").as_array();
+  ASSERT_FALSE(scripts.empty());
+  EXPECT_EQ(str(scripts[0].as_object().at("status")), "ok");
+  EXPECT_EQ(str(scripts[0].as_object().at("stage")), "start");
+}
+
+TEST_F(AgentsApi, AFailingStartupScriptGivesStartError) {
+  auto ws = create_workspace(agent_template("echo failing\nexit 7", "true"), "failing");
+  auto a = wait_agent(str(ws.at("id")), agent_id_of(ws), [](const json::object& agent) {
+    return str(agent.at("lifecycle_state")) == "start_error";
+  });
+  EXPECT_FALSE(a.at("health").as_object().at("healthy").as_bool());
+  EXPECT_EQ(str(a.at("health").as_object().at("reason")),
+            "agent startup script exited with an error");
+  auto timings = obj(owner().request("GET", "/api/v2/workspaces/" + str(ws.at("id")) + "/timings"));
+  const auto& t = timings.at("agent_script_timings").as_array().at(0).as_object();
+  EXPECT_EQ(t.at("exit_code").as_int64(), 7);
+  EXPECT_EQ(str(t.at("status")), "exit_failure");
+}
+
+TEST_F(AgentsApi, StoppingRunsTheShutdownScriptAndTurnsTheAgentOff) {
+  auto ws = create_workspace(agent_template("echo up", "echo shutting-down-now"), "stopper");
+  auto wid = str(ws.at("id"));
+  auto aid = agent_id_of(ws);
+  wait_agent(wid, aid, ready);
+  auto b = owner().request_json("POST", "/api/v2/workspaces/" + wid + "/builds",
+                                json::object{{"transition", "stop"}});
+  ASSERT_EQ(b.status, 201) << b.body;
+  follow_build(str(obj(b).at("id")));  // ends once the workspace process (the agent) is gone
+  running_.clear();
+  auto a = agent(aid);
+  EXPECT_EQ(str(a.at("lifecycle_state")), "off");
+  EXPECT_EQ(str(a.at("status")), "disconnected");
+  auto lines = log_lines(aid);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "shutting-down-now"), lines.end());
+}
+
+TEST_F(AgentsApi, ReconnectsAfterAServerRestartWithoutLosingLogs) {
+  // Lines keep coming while the server is down; the agent queues and sends them later.
+  auto ws = create_workspace(
+      agent_template("for i in $(seq 1 40); do echo line-$i; sleep 0.1; done", "true"), "restart");
+  auto wid = str(ws.at("id"));
+  auto aid = agent_id_of(ws);
+  wait_agent(wid, aid, [&](const json::object&) { return !log_lines(aid).empty(); });
+  server_->kill_and_restart();
+  owner_ = std::make_unique<sdk::Client>(sign_in_owner_again(server_->url()));
+  auto a = wait_agent(wid, aid, [&](const json::object& agent) {
+    return ready(agent) && log_lines(aid).size() >= 40;
+  });
+  auto lines = log_lines(aid);
+  for (int i = 1; i <= 40; ++i)
+    EXPECT_NE(std::find(lines.begin(), lines.end(), "line-" + std::to_string(i)), lines.end())
+        << "line-" << i << " was lost";
+}
+
+TEST_F(AgentsApi, RefusesBadAgentTokensAndHidesAgentsFromOtherUsers) {
+  auto ws = create_workspace(agent_template("true", "true"), "private");
+  auto aid = agent_id_of(ws);
+  sdk::Client anonymous(server_->url());
+  for (const char* token : {"", "not-a-uuid", "5f4b7a3e-8f0e-4c8e-9f59-000000000000"}) {
+    auto r = anonymous.request("GET", "/api/v2/workspaceagents/me/manifest", {},
+                               {{"Coder-Session-Token", token}});
+    EXPECT_EQ(r.status, 401) << token << ": " << r.body;
+  }
+  auto patch = anonymous.request("PATCH", "/api/v2/workspaceagents/me/logs", R"({"logs":[]})",
+                                 {{"Coder-Session-Token", "5f4b7a3e-8f0e-4c8e-9f59-000000000000"},
+                                  {"Content-Type", "application/json"}});
+  EXPECT_EQ(patch.status, 401);
+  // A user's session token is not an agent token.
+  auto as_user = owner().request("GET", "/api/v2/workspaceagents/me/manifest");
+  EXPECT_EQ(as_user.status, 401);
+  auto member = sign_in_member(server_->url(), owner(), "mallory");
+  EXPECT_EQ(member.request("GET", "/api/v2/workspaceagents/" + aid).status, 404);
+  EXPECT_EQ(member.request("GET", "/api/v2/workspaceagents/" + aid + "/logs").status, 404);
+  EXPECT_EQ(owner().request("GET", "/api/v2/workspaceagents/not-a-uuid").status, 400);
+}
+
+}  // namespace
+}  // namespace berth::testing
