@@ -146,8 +146,15 @@ bool Agent::fetch_manifest() {
 
 void Agent::prepare_environment() {
   env_ = current_environment();
-  // Scripts must not be able to act as the agent.
-  for (const char* secret : {"CODER_AGENT_TOKEN", "BERTH_AGENT_TOKEN"}) env_.erase(secret);
+  // Scripts keep CODER_AGENT_URL/CODER_AGENT_TOKEN, as Coder's do: task scripts report app
+  // status and upload log snapshots with them. They also find this `berth` on their PATH,
+  // so templates can run `berth agentapi` without knowing where Berth is installed.
+  std::error_code self_ec;
+  auto self = std::filesystem::read_symlink("/proc/self/exe", self_ec);
+  if (!self_ec) {
+    auto path = env_.count("PATH") ? env_["PATH"] : std::string("/usr/local/bin:/usr/bin:/bin");
+    env_["PATH"] = self.parent_path().string() + ":" + path;
+  }
   if (auto* vars = manifest_.if_contains("environment_variables"); vars && vars->is_object())
     for (const auto& [k, v] : vars->get_object())
       env_[std::string(k)] = v.is_string() ? std::string(v.get_string()) : json::serialize(v);

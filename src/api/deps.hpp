@@ -5,6 +5,7 @@
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/provisioner_jobs.hpp"
+#include "coderd/tasks.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
 #include "coderd/workspaces.hpp"
@@ -32,6 +33,8 @@ struct Deps {
   coderd::Templates& templates;
   coderd::Workspaces& workspaces;
   BuildInfo build;
+  coderd::Tasks& tasks;
+  coderd::AppHttpClient& app_http;
   coderd::Agents& agents;
   coderd::AgentRegistry& agent_registry;
 };

@@ -115,4 +115,18 @@ Response get_agent_manifest(Deps& deps, Request& request, const coderd::AgentIde
 Response patch_agent_logs(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
 Response post_agent_log_source(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
 
+// tasks.cpp
+Response list_tasks(Deps& deps, Request& request, const Authenticated& auth);
+Response create_task(Deps& deps, Request& request, const Authenticated& auth);
+Response get_task(Deps& deps, Request& request, const Authenticated& auth);
+Response delete_task(Deps& deps, Request& request, const Authenticated& auth);
+Response update_task_input(Deps& deps, Request& request, const Authenticated& auth);
+Response pause_task(Deps& deps, Request& request, const Authenticated& auth);
+Response resume_task(Deps& deps, Request& request, const Authenticated& auth);
+Response send_task_input(Deps& deps, Request& request, const Authenticated& auth);
+Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth);
+Response patch_agent_app_status(Deps& deps, Request& request, const coderd::AgentIdentity& agent);
+Response post_agent_task_log_snapshot(Deps& deps, Request& request,
+                                      const coderd::AgentIdentity& agent);
+
 }  // namespace berth::api

@@ -143,11 +143,24 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("PUT", "/api/v2/workspacebuilds/{workspacebuild}/state", update_workspace_build_state);
   priv("GET", "/api/v2/workspacebuilds/{workspacebuild}/timings", get_workspace_build_timings);
 
+  priv("GET", "/api/v2/tasks", list_tasks);
+  priv("POST", "/api/v2/tasks/{user}", create_task);
+  priv("GET", "/api/v2/tasks/{user}/{task}", get_task);
+  priv("DELETE", "/api/v2/tasks/{user}/{task}", delete_task);
+  priv("PATCH", "/api/v2/tasks/{user}/{task}/input", update_task_input);
+  priv("POST", "/api/v2/tasks/{user}/{task}/send", send_task_input);
+  priv("GET", "/api/v2/tasks/{user}/{task}/logs", get_task_logs);
+  priv("POST", "/api/v2/tasks/{user}/{task}/pause", pause_task);
+  priv("POST", "/api/v2/tasks/{user}/{task}/resume", resume_task);
+
   // `me` (the agent's own routes) before `{workspaceagent}`, which would capture it.
   agent("GET", "/api/v2/workspaceagents/me/rpc", agent_rpc);
   agent("GET", "/api/v2/workspaceagents/me/manifest", get_agent_manifest);
   agent("PATCH", "/api/v2/workspaceagents/me/logs", patch_agent_logs);
   agent("POST", "/api/v2/workspaceagents/me/log-source", post_agent_log_source);
+  agent("PATCH", "/api/v2/workspaceagents/me/app-status", patch_agent_app_status);
+  agent("POST", "/api/v2/workspaceagents/me/tasks/{task}/log-snapshot",
+        post_agent_task_log_snapshot);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}", get_workspace_agent);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}/logs", get_workspace_agent_logs);
 }

@@ -82,17 +82,18 @@ struct Snapshot {
   std::string owner_name;
 };
 
-Snapshot snapshot_of(Deps& deps, const store::WorkspaceRow& w) {
-  Snapshot s{w, "pending", false, false, ""};
-  auto build = deps.store.get_latest_workspace_build(w.id);
-  if (build) {
-    auto job = deps.store.get_provisioner_job_by_id(build->job_id);
-    s.status = job ? coderd::build_status(build->transition, coderd::job_status(*job)) : "failed";
-    auto tmpl = deps.store.get_template_by_id(w.template_id);
-    s.outdated = tmpl && tmpl->active_version_id != build->template_version_id;
-    s.has_ai_task = build->has_ai_task;
+Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
+  Snapshot s{summary.workspace, "pending", false, summary.has_ai_task, summary.owner_username};
+  if (!summary.latest_transition.empty()) {
+    store::ProvisionerJobRow job;
+    job.started_at = summary.job_started_at;
+    job.completed_at = summary.job_completed_at;
+    job.canceled_at = summary.job_canceled_at;
+    job.error = summary.job_error;
+    s.status = coderd::build_status(summary.latest_transition, coderd::job_status(job));
+    s.outdated =
+        summary.latest_version_id && *summary.latest_version_id != summary.active_version_id;
   }
-  if (auto owner = deps.store.get_user_by_id(w.owner_id)) s.owner_name = owner->username;
   return s;
 }
 
@@ -251,12 +252,30 @@ Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth
   auto q = request.query_values("q");
   auto search = parse_workspace_search(deps, auth, q.empty() ? "" : q.front());
   auto page = parse_pagination(request);
+  // Callers who may read every workspace, with no filter that needs the latest build, get
+  // ordering, paging and counting done by the database.
+  bool reads_all =
+      coderd::authorize(auth.subject, coderd::Action::read,
+                        coderd::Object{coderd::Resource::workspace, std::nullopt, std::nullopt});
+  if (reads_all && !search.status && !search.outdated && !search.has_ai_task) {
+    json::array out;
+    std::int64_t count = 0;
+    if (!search.empty_result) {
+      count = deps.store.count_workspaces(search.params);
+      for (const auto& summary : deps.store.list_workspace_summaries_page(
+               search.params, auth.user.id, page.limit, page.offset))
+        out.push_back(workspace_json(deps, summary.workspace, auth.user.id));
+    }
+    return http::json_response(200, json::object{{"workspaces", std::move(out)}, {"count", count}});
+  }
   std::vector<Snapshot> rows;
   if (!search.empty_result)
-    for (const auto& w : deps.store.list_workspaces(search.params)) {
-      if (!coderd::authorize(auth.subject, coderd::Action::read, coderd::workspace_object(w)))
+    // One query for every matching row's summary; full JSON only for the requested page.
+    for (const auto& summary : deps.store.list_workspace_summaries(search.params)) {
+      if (!coderd::authorize(auth.subject, coderd::Action::read,
+                             coderd::workspace_object(summary.workspace)))
         continue;
-      auto s = snapshot_of(deps, w);
+      auto s = snapshot_of(summary);
       if (search.status && s.status != *search.status) continue;
       if (search.outdated && s.outdated != *search.outdated) continue;
       if (search.has_ai_task && s.has_ai_task != *search.has_ai_task) continue;

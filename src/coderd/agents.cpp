@@ -88,7 +88,14 @@ AgentIdentity Agents::authenticate(const std::string& token) {
   auto workspace = build ? store_.get_workspace_by_id(build->workspace_id) : std::nullopt;
   if (!workspace || workspace->deleted) throw not_authorized("The agent's workspace is gone.");
   auto latest = store_.get_latest_workspace_build(workspace->id);
-  if (!latest || latest->id != build->id)
+  // While a newer build is still running (the stop that is shutting this agent down), the
+  // agent may still report: its shutdown scripts upload task snapshots and app statuses.
+  bool superseded_in_progress = false;
+  if (latest && latest->id != build->id && latest->build_number == build->build_number + 1) {
+    auto job = store_.get_provisioner_job_by_id(latest->job_id);
+    superseded_in_progress = job && !job->completed_at;
+  }
+  if (!latest || (latest->id != build->id && !superseded_in_progress))
     throw not_authorized("The agent belongs to a build that is not the workspace's latest.");
   return AgentIdentity{std::move(*agent), workspace->id, workspace->owner_id};
 }

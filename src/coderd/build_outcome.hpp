@@ -14,6 +14,7 @@ struct BuildOutcome {
   std::vector<store::WorkspaceResourceRow> resources;
   std::vector<store::WorkspaceAgentRow> agents;  // resource_id set, token hashed
   bool has_ai_task = false;
+  std::string ai_task_app_id;
   std::int64_t daily_cost = 0;
 };
 

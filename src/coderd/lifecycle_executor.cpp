@@ -69,10 +69,12 @@ void LifecycleExecutor::evaluate(const store::WorkspaceRow& w, TimePoint now,
   bool failed = latest->job_status == "failed";
   bool completed = latest->job.completed_at.has_value();
   bool dormant = w.dormant_at.has_value();
+  bool is_task = store_.get_task_by_workspace_id(w.id).has_value();
   auto run = [&](const std::string& transition, const std::string& reason, bool active_version) {
     BuildParams params;
     params.transition = transition;
-    params.reason = reason;
+    // An idle task's workspace stopping on its deadline is a pause of the task.
+    params.reason = is_task && reason == "autostop" ? "task_auto_pause" : reason;
     params.use_active_version = active_version;
     workspaces_.build(nullptr, w.owner_id, w, params);
   };

@@ -359,6 +359,8 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
                                      false};
     tx.insert_workspace_build(build);
     tx.insert_build_parameters(build.id, values);
+    if (auto task = tx.get_task_by_workspace_id(workspace.id))
+      tx.upsert_task_workspace_app({task->id, build.build_number, std::nullopt, std::nullopt});
   });
   jobs_.announce_posted();
   pubsub_.publish(workspace_channel(workspace.id), "state_change");
@@ -534,22 +536,23 @@ void Workspaces::record_usage(const Subject& actor, store::WorkspaceRow w, bool 
   auto now = clock_.now();
   w.last_used_at = now;
   store_.update_workspace(w);
-  if (bump) {
-    auto policy = template_policy_from(load_template(store_, w.template_id).policy);
-    auto build = store_.get_latest_workspace_build(w.id);
-    auto job = build ? store_.get_provisioner_job_by_id(build->job_id) : std::nullopt;
-    if (build && job && build->transition == "start" && job->completed_at && build->deadline &&
-        policy.activity_bump_ms > 0) {
-      auto bump_by = milliseconds(policy.activity_bump_ms);
-      // Only after 5% of the bump has passed since the last one, never earlier, never past max.
-      if (*build->deadline - bump_by * 95 / 100 < now) {
-        auto deadline = std::max(*build->deadline, now + bump_by);
-        if (build->max_deadline) deadline = std::min(deadline, *build->max_deadline);
-        store_.update_workspace_build_deadline(build->id, deadline, now);
-      }
-    }
-  }
+  if (bump) bump_activity(w);
   pubsub_.publish(workspace_channel(w.id), "stats_update");
+}
+
+void Workspaces::bump_activity(const store::WorkspaceRow& w) {
+  auto now = clock_.now();
+  auto policy = template_policy_from(load_template(store_, w.template_id).policy);
+  auto build = store_.get_latest_workspace_build(w.id);
+  auto job = build ? store_.get_provisioner_job_by_id(build->job_id) : std::nullopt;
+  if (!build || !job || build->transition != "start" || !job->completed_at || !build->deadline ||
+      policy.activity_bump_ms <= 0)
+    return;
+  auto bump_by = milliseconds(policy.activity_bump_ms);
+  if (*build->deadline - bump_by * 95 / 100 >= now) return;
+  auto deadline = std::max(*build->deadline, now + bump_by);
+  if (build->max_deadline) deadline = std::min(deadline, *build->max_deadline);
+  store_.update_workspace_build_deadline(build->id, deadline, now);
 }
 
 void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build,
@@ -581,6 +584,18 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
   if (build.transition == "delete") workspace->deleted = true;
   workspace->updated_at = now;
   tx.update_workspace(*workspace);
+  if (auto task = tx.get_task_by_workspace_id(workspace->id)) {
+    // The task's app in this build: the agent that has the coder_ai_task's app.
+    store::TaskWorkspaceAppRow row{task->id, build.build_number, std::nullopt, std::nullopt};
+    if (!outcome.ai_task_app_id.empty())
+      for (const auto& agent : outcome.agents)
+        if (agent.config.find("\"" + outcome.ai_task_app_id + "\"") != std::string::npos) {
+          row.agent_id = agent.id;
+          row.app_id = outcome.ai_task_app_id;
+        }
+    tx.upsert_task_workspace_app(row);
+    if (build.transition == "delete") tx.delete_task(task->id, now);
+  }
 }
 
 }  // namespace berth::coderd

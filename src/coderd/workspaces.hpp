@@ -75,6 +75,9 @@ class Workspaces {
   void set_favorite(const Subject& actor, store::WorkspaceRow workspace, bool favorite);
   // Records use: last_used_at now, and an activity bump of the deadline (Coder's rule).
   void record_usage(const Subject& actor, store::WorkspaceRow workspace, bool bump);
+  // Moves a running workspace's deadline out by the template's activity bump: only after 5%
+  // of the bump has passed since the last one, never earlier, never past max_deadline.
+  void bump_activity(const store::WorkspaceRow& workspace);
 
   // Updates the workspace row and tells watchers.
   void save(store::WorkspaceRow workspace);

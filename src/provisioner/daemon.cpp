@@ -213,6 +213,7 @@ coderd::BuildOutcome to_outcome(const BuildResponse& response,
   coderd::BuildOutcome out;
   out.state = response.state;
   out.has_ai_task = response.has_ai_task;
+  out.ai_task_app_id = response.ai_task_app_id;
   out.daily_cost = response.daily_cost;
   for (const auto& item : response.resources) {
     const auto& r = item.as_object();
@@ -280,6 +281,10 @@ void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& cont
   request.template_id = tmpl.id.to_string();
   request.template_name = tmpl.name;
   request.template_version = version.name;
+  if (auto task = store_.get_task_by_workspace_id(workspace.id)) {
+    request.task_id = task->id.to_string();
+    request.task_prompt = task->prompt;
+  }
   auto response = provisioner_.build_workspace(request, context);
   if (context.canceled()) throw JobFailure("canceled", "");
   jobs_.complete_build(

@@ -40,6 +40,8 @@ struct BuildRequest {
   std::string template_id;
   std::string template_name;
   std::string template_version;
+  std::string task_id;  // set when the workspace belongs to an AI task
+  std::string task_prompt;
 };
 
 // What a successful build produced.
@@ -48,6 +50,7 @@ struct BuildResponse {
   json::array resources;                      // codersdk.WorkspaceResource documents
   std::map<std::string, std::string> tokens;  // agent id → agent token
   bool has_ai_task = false;
+  std::string ai_task_app_id;  // the coder_app a coder_ai_task points at
   std::int64_t daily_cost = 0;
 };
 

@@ -9,12 +9,14 @@
 #include <thread>
 
 #include "api/deps.hpp"
+#include "api/direct_app_http.hpp"
 #include "api/routes.hpp"
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/lifecycle_executor.hpp"
 #include "coderd/organizations.hpp"
 #include "coderd/provisioner_jobs.hpp"
+#include "coderd/tasks.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
 #include "coderd/workspaces.hpp"
@@ -112,6 +114,8 @@ int run_server(const ServerOptions& options) {
   coderd::Templates templates(store, jobs, clock);
   coderd::Workspaces workspaces(store, pubsub, jobs, clock);
   coderd::Agents agents(store, pubsub, clock);
+  coderd::Tasks tasks(store, pubsub, workspaces, clock);
+  api::DirectAppHttpClient app_http;
   coderd::AgentRegistry agent_registry;
   if (auto n = jobs.fail_interrupted_jobs())
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
@@ -119,10 +123,11 @@ int run_server(const ServerOptions& options) {
   http::ServerLimits limits;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_connections = options.max_connections;
-  api::Deps deps{store,     clock,      api_keys,
-                 users,     pubsub,     jobs,
-                 templates, workspaces, {BERTH_VERSION, "", coderd::deployment_id(store)},
-                 agents,    agent_registry};
+  api::Deps deps{store,         clock,      api_keys,
+                 users,         pubsub,     jobs,
+                 templates,     workspaces, {BERTH_VERSION, "", coderd::deployment_id(store)},
+                 tasks,         app_http,   agents,
+                 agent_registry};
   http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;

@@ -334,3 +334,67 @@ struct ListWorkspacesParams {
 };
 
 }  // namespace berth::store
+
+namespace berth::store {
+
+// An AI task: a prompt worked on by an AI agent in a workspace made for it.
+struct TaskRow {
+  Uuid id;
+  Uuid organization_id;
+  Uuid owner_id;
+  std::string name;
+  std::string display_name;
+  std::optional<Uuid> workspace_id;
+  Uuid template_version_id;
+  std::string prompt;
+  TimePoint created_at;
+  std::optional<TimePoint> deleted_at;
+};
+
+// Which agent and app (the coder_ai_task's) serve a task in one build of its workspace.
+struct TaskWorkspaceAppRow {
+  Uuid task_id;
+  std::int64_t build_number = 0;
+  std::optional<Uuid> agent_id;
+  std::optional<std::string> app_id;
+};
+
+// The last conversation an agent uploaded for a task (agentapi's messages JSON).
+struct TaskSnapshotRow {
+  Uuid task_id;
+  std::string log_snapshot;
+  TimePoint created_at;
+};
+
+// A state an app reported (working, idle, complete, failure) with its message.
+struct WorkspaceAppStatusRow {
+  Uuid id;
+  TimePoint created_at;
+  Uuid agent_id;
+  Uuid workspace_id;
+  std::string app_id;
+  std::string state;
+  std::string message;
+  std::string uri;
+};
+
+}  // namespace berth::store
+
+namespace berth::store {
+
+// A workspace with what listing sorts and filters by, read in one query: its owner's name and
+// its latest build's transition, job timestamps and versions.
+struct WorkspaceSummary {
+  WorkspaceRow workspace;
+  std::string owner_username;
+  std::string latest_transition;  // empty when the workspace has no build
+  std::optional<TimePoint> job_started_at;
+  std::optional<TimePoint> job_completed_at;
+  std::optional<TimePoint> job_canceled_at;
+  std::optional<std::string> job_error;
+  bool has_ai_task = false;
+  std::optional<Uuid> latest_version_id;
+  Uuid active_version_id;
+};
+
+}  // namespace berth::store

@@ -141,6 +141,15 @@ class Store {
   // Non-deleted workspaces matching the filters (no paging: callers order and page).
   virtual std::vector<WorkspaceRow> list_workspaces(const ListWorkspacesParams& params) = 0;
   virtual std::int64_t count_workspaces_by_template_id(const Uuid& template_id) = 0;
+  // The same filter as list_workspaces, with each row's summary, in one query.
+  virtual std::vector<WorkspaceSummary> list_workspace_summaries(
+      const ListWorkspacesParams& params) = 0;
+  // One page in Coder's list order (the viewer's favourites, running ones, owner, name) and
+  // the number that matched, for callers who may read every row.
+  virtual std::vector<WorkspaceSummary> list_workspace_summaries_page(
+      const ListWorkspacesParams& params, const Uuid& viewer, std::int64_t limit,
+      std::int64_t offset) = 0;
+  virtual std::int64_t count_workspaces(const ListWorkspacesParams& params) = 0;
   // Rewrites the mutable columns.
   virtual void update_workspace(const WorkspaceRow& row) = 0;
 
@@ -211,6 +220,27 @@ class Store {
   virtual void insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& row) = 0;
   virtual std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
       const Uuid& agent_id) = 0;
+
+  // Tasks
+  virtual void insert_task(const TaskRow& row) = 0;
+  virtual std::optional<TaskRow> get_task_by_id(const Uuid& id) = 0;  // live tasks only
+  virtual std::optional<TaskRow> get_task_by_owner_and_name(const Uuid& owner_id,
+                                                            const std::string& name) = 0;
+  virtual std::optional<TaskRow> get_task_by_workspace_id(const Uuid& workspace_id) = 0;
+  virtual std::vector<TaskRow> list_tasks(const std::optional<Uuid>& owner_id,
+                                          const std::optional<Uuid>& organization_id) = 0;
+  virtual void update_task_workspace_id(const Uuid& id, const Uuid& workspace_id) = 0;
+  virtual void update_task_prompt(const Uuid& id, const std::string& prompt) = 0;
+  virtual void delete_task(const Uuid& id, TimePoint now) = 0;  // soft delete
+  virtual void upsert_task_workspace_app(const TaskWorkspaceAppRow& row) = 0;
+  virtual std::optional<TaskWorkspaceAppRow> get_latest_task_workspace_app(const Uuid& task_id) = 0;
+  virtual void upsert_task_snapshot(const TaskSnapshotRow& row) = 0;
+  virtual std::optional<TaskSnapshotRow> get_task_snapshot(const Uuid& task_id) = 0;
+  virtual void insert_workspace_app_status(const WorkspaceAppStatusRow& row) = 0;
+  virtual std::optional<WorkspaceAppStatusRow> get_latest_workspace_app_status(
+      const Uuid& workspace_id) = 0;
+  virtual std::optional<WorkspaceAppStatusRow> get_latest_app_status_by_app(
+      const Uuid& agent_id, const std::string& app_id) = 0;
 
   // Leases: true if `holder` now holds `name` until `expires_at` (free, expired, or its own).
   virtual bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,

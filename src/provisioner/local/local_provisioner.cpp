@@ -216,6 +216,8 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   build.access_url = access_url_;
   build.berth_binary = berth_binary_;
   build.parameter_values = request.parameter_values;
+  build.task_id = request.task_id;
+  build.task_prompt = request.task_prompt;
   context.log({"info", "Planning", "Planning the " + request.transition + " transition"});
   CoderProvider provider(build);
   auto result = hcl::evaluate_module(files, provider, options);
@@ -264,6 +266,10 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   out.state = json::serialize(json::object{{"version", 1}, {"processes", std::move(processes)}});
   out.resources = resources_json(result, request.transition);
   out.has_ai_task = has_ai_task(result);
+  for (const auto& r : result.resources)
+    if (r.mode == "managed" && r.type == "coder_ai_task")
+      if (auto* app = r.attributes.as_object().if_contains("app_id"); app && app->is_string())
+        out.ai_task_app_id = std::string(app->get_string());
   for (const auto& r : result.resources)
     if (r.mode == "managed" && r.type == "coder_agent") {
       const auto& a = r.attributes.as_object();

@@ -1,5 +1,7 @@
 #include "provisioner/local/process_resource.hpp"
 
+#include <poll.h>
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -518,9 +520,16 @@ bool stop_process(const ProcessState& state, std::chrono::milliseconds grace) {
   if (read_stat(state.pid, leader) && leader.start_ticks != state.start_ticks) return false;
   if (!group_alive(state)) return false;
 
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  // The main process (the agent) hears first, so that its shutdown scripts can still talk to
+  // what it started (a task's agentapi); the rest of the group follows once it has exited.
+  ::kill(state.pid, SIGTERM);
+  ::kill(state.pid, SIGCONT);
+  while (process_alive(state) && std::chrono::steady_clock::now() < deadline)
+    ::poll(nullptr, 0, 10);
   ::kill(-state.pid, SIGTERM);
   ::kill(-state.pid, SIGCONT);
-  if (wait_group_gone(state, std::chrono::steady_clock::now() + grace)) return false;
+  if (wait_group_gone(state, deadline + std::chrono::seconds(2))) return false;
 
   ::kill(-state.pid, SIGKILL);
   wait_group_gone(state, std::chrono::steady_clock::now() + kKillWait);

@@ -330,7 +330,41 @@ CREATE TABLE leases (
 );
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4};
+// AI tasks: a prompt and a workspace, the agent/app of each of its builds, and the last
+// conversation snapshot the agent uploaded.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  organization_id TEXT NOT NULL REFERENCES organizations (id),
+  owner_id TEXT NOT NULL REFERENCES users (id),
+  name TEXT NOT NULL,
+  display_name TEXT NOT NULL DEFAULT '',
+  workspace_id TEXT REFERENCES workspaces (id),
+  template_version_id TEXT NOT NULL REFERENCES template_versions (id),
+  prompt TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  deleted_at INTEGER
+);
+CREATE UNIQUE INDEX tasks_owner_name_idx ON tasks (owner_id, lower(name)) WHERE deleted_at IS NULL;
+CREATE INDEX tasks_workspace_idx ON tasks (workspace_id);
+
+CREATE TABLE task_workspace_apps (
+  task_id TEXT NOT NULL REFERENCES tasks (id),
+  build_number INTEGER NOT NULL,
+  agent_id TEXT,
+  app_id TEXT,
+  PRIMARY KEY (task_id, build_number)
+);
+
+CREATE TABLE task_snapshots (
+  task_id TEXT PRIMARY KEY REFERENCES tasks (id),
+  log_snapshot TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                    kMigration5};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

@@ -62,6 +62,8 @@ SqliteStore::SqliteStore(const std::string& path) : db_(path) {
   db_.exec("PRAGMA synchronous = NORMAL");
   db_.exec("PRAGMA foreign_keys = ON");
   db_.exec("PRAGMA busy_timeout = 5000");
+  // 64 MiB of page cache: listings join several tables that outgrow SQLite's 2 MiB default.
+  db_.exec("PRAGMA cache_size = -65536");
   migrate(db_);
 }
 

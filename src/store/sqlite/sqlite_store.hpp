@@ -120,6 +120,13 @@ class SqliteStore final : public Store {
                                                               bool include_deleted) override;
   std::vector<WorkspaceRow> list_workspaces(const ListWorkspacesParams& params) override;
   std::int64_t count_workspaces_by_template_id(const Uuid& template_id) override;
+  std::vector<WorkspaceSummary> list_workspace_summaries(
+      const ListWorkspacesParams& params) override;
+  std::vector<WorkspaceSummary> list_workspace_summaries_page(const ListWorkspacesParams& params,
+                                                              const Uuid& viewer,
+                                                              std::int64_t limit,
+                                                              std::int64_t offset) override;
+  std::int64_t count_workspaces(const ListWorkspacesParams& params) override;
   void update_workspace(const WorkspaceRow& row) override;
 
   // Workspace builds
@@ -185,6 +192,27 @@ class SqliteStore final : public Store {
   void insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& row) override;
   std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
       const Uuid& agent_id) override;
+
+  // Tasks
+  void insert_task(const TaskRow& row) override;
+  std::optional<TaskRow> get_task_by_id(const Uuid& id) override;
+  std::optional<TaskRow> get_task_by_owner_and_name(const Uuid& owner_id,
+                                                    const std::string& name) override;
+  std::optional<TaskRow> get_task_by_workspace_id(const Uuid& workspace_id) override;
+  std::vector<TaskRow> list_tasks(const std::optional<Uuid>& owner_id,
+                                  const std::optional<Uuid>& organization_id) override;
+  void update_task_workspace_id(const Uuid& id, const Uuid& workspace_id) override;
+  void update_task_prompt(const Uuid& id, const std::string& prompt) override;
+  void delete_task(const Uuid& id, TimePoint now) override;
+  void upsert_task_workspace_app(const TaskWorkspaceAppRow& row) override;
+  std::optional<TaskWorkspaceAppRow> get_latest_task_workspace_app(const Uuid& task_id) override;
+  void upsert_task_snapshot(const TaskSnapshotRow& row) override;
+  std::optional<TaskSnapshotRow> get_task_snapshot(const Uuid& task_id) override;
+  void insert_workspace_app_status(const WorkspaceAppStatusRow& row) override;
+  std::optional<WorkspaceAppStatusRow> get_latest_workspace_app_status(
+      const Uuid& workspace_id) override;
+  std::optional<WorkspaceAppStatusRow> get_latest_app_status_by_app(
+      const Uuid& agent_id, const std::string& app_id) override;
 
   // Leases
   bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,

@@ -149,20 +149,22 @@ std::optional<WorkspaceRow> SqliteStore::get_workspace_by_owner_and_name(const U
   return first<WorkspaceRow>(q, read_workspace);
 }
 
-std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParams& p) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kWorkspaceColumns, "workspaces",
-                               "WHERE deleted = 0"
-                               " AND (?1 IS NULL OR owner_id = ?1)"
-                               " AND (?2 = '' OR instr(lower(name), lower(?2)) > 0)"
-                               " AND (?3 IS NULL OR lower(name) = lower(?3))"
-                               " AND (?4 = 0 OR template_id IN (SELECT value FROM json_each(?5)))"
-                               " AND (?6 = '[]' OR id IN (SELECT value FROM json_each(?6)))"
-                               " AND (?7 IS NULL OR organization_id = ?7)"
-                               " AND (?8 IS NULL OR (?8 = 1 AND dormant_at IS NOT NULL) OR ?8 = 0)"
-                               " AND (?9 IS NULL OR last_used_at >= ?9)"
-                               " AND (?10 IS NULL OR last_used_at <= ?10)"
-                               " ORDER BY created_at, id"));
+namespace {
+
+// The filter clause shared by the two listings (parameters ?1..?10).
+constexpr const char* kWorkspaceFilter =
+    "w.deleted = 0"
+    " AND (?1 IS NULL OR w.owner_id = ?1)"
+    " AND (?2 = '' OR instr(lower(w.name), lower(?2)) > 0)"
+    " AND (?3 IS NULL OR lower(w.name) = lower(?3))"
+    " AND (?4 = 0 OR w.template_id IN (SELECT value FROM json_each(?5)))"
+    " AND (?6 = '[]' OR w.id IN (SELECT value FROM json_each(?6)))"
+    " AND (?7 IS NULL OR w.organization_id = ?7)"
+    " AND (?8 IS NULL OR (?8 = 1 AND w.dormant_at IS NOT NULL) OR ?8 = 0)"
+    " AND (?9 IS NULL OR w.last_used_at >= ?9)"
+    " AND (?10 IS NULL OR w.last_used_at <= ?10)";
+
+void bind_workspace_filter(Statement& q, const ListWorkspacesParams& p) {
   bind_optional(q, 1, p.owner_id);
   q.bind(2, p.name_contains);
   bind_optional(q, 3, p.exact_name);
@@ -174,7 +176,92 @@ std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParam
     q.bind_null(8);
   bind_optional(q, 9, p.last_used_after);
   bind_optional(q, 10, p.last_used_before);
+}
+
+std::string prefixed_workspace_columns() {
+  std::string out;
+  std::string columns = kWorkspaceColumns;
+  std::size_t start = 0;
+  while (start < columns.size()) {
+    auto end = columns.find(',', start);
+    if (end == std::string::npos) end = columns.size();
+    auto name = columns.substr(start, end - start);
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    out += (out.empty() ? "w." : ", w.") + name;
+    start = end + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParams& p) {
+  Lock lock(mutex_);
+  Statement q(db_, "SELECT " + prefixed_workspace_columns() + " FROM workspaces w WHERE " +
+                       std::string(kWorkspaceFilter) + " ORDER BY w.created_at, w.id");
+  bind_workspace_filter(q, p);
   return collect<WorkspaceRow>(q, read_workspace);
+}
+
+namespace {
+
+std::string summary_query(const std::string& order_and_limit) {
+  return "SELECT " + prefixed_workspace_columns() +
+         ", u.username, b.transition, j.started_at, j.completed_at, j.canceled_at, j.error, "
+         "b.has_ai_task, b.template_version_id, t.active_version_id "
+         "FROM workspaces w JOIN users u ON u.id = w.owner_id "
+         "JOIN templates t ON t.id = w.template_id "
+         "LEFT JOIN workspace_builds b ON b.workspace_id = w.id AND b.build_number = "
+         "(SELECT MAX(build_number) FROM workspace_builds WHERE workspace_id = w.id) "
+         "LEFT JOIN provisioner_jobs j ON j.id = b.job_id WHERE " +
+         std::string(kWorkspaceFilter) + " " + order_and_limit;
+}
+
+WorkspaceSummary read_summary(const Statement& s) {
+  WorkspaceSummary out;
+  out.workspace = read_workspace(s);
+  out.owner_username = s.text(16);
+  out.latest_transition = s.is_null(17) ? "" : s.text(17);
+  out.job_started_at = optional_time(s, 18);
+  out.job_completed_at = optional_time(s, 19);
+  out.job_canceled_at = optional_time(s, 20);
+  out.job_error = optional_text(s, 21);
+  out.has_ai_task = !s.is_null(22) && s.boolean(22);
+  out.latest_version_id = optional_uuid(s, 23);
+  out.active_version_id = s.uuid(24);
+  return out;
+}
+
+}  // namespace
+
+std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries(const ListWorkspacesParams& p) {
+  Lock lock(mutex_);
+  Statement q(db_, summary_query("ORDER BY w.created_at, w.id"));
+  bind_workspace_filter(q, p);
+  return collect<WorkspaceSummary>(q, read_summary);
+}
+
+std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries_page(
+    const ListWorkspacesParams& p, const Uuid& viewer, std::int64_t limit, std::int64_t offset) {
+  Lock lock(mutex_);
+  // "Running" = the latest build is a start whose job succeeded (completed, no error, not
+  // canceled), as Coder orders its list.
+  Statement q(db_,
+              summary_query("ORDER BY (w.favorite = 1 AND w.owner_id = ?11) DESC, "
+                            "(b.transition = 'start' AND j.completed_at IS NOT NULL AND "
+                            "(j.error IS NULL OR j.error = '') AND j.canceled_at IS NULL) DESC, "
+                            "lower(u.username), lower(w.name), w.id LIMIT ?12 OFFSET ?13"));
+  bind_workspace_filter(q, p);
+  q.bind(11, viewer).bind(12, limit > 0 ? limit : std::int64_t(-1)).bind(13, offset);
+  return collect<WorkspaceSummary>(q, read_summary);
+}
+
+std::int64_t SqliteStore::count_workspaces(const ListWorkspacesParams& p) {
+  Lock lock(mutex_);
+  Statement q(db_, "SELECT COUNT(*) FROM workspaces w WHERE " + std::string(kWorkspaceFilter));
+  bind_workspace_filter(q, p);
+  q.step();
+  return q.integer(0);
 }
 
 std::int64_t SqliteStore::count_workspaces_by_template_id(const Uuid& template_id) {

@@ -1,0 +1,382 @@
+#include "coderd/tasks.hpp"
+#include "api/auth.hpp"
+#include "api/handlers.hpp"
+#include "api/params.hpp"
+#include "api/query.hpp"
+#include "api/workspaces_json.hpp"
+#include "coderd/users.hpp"
+#include "coderd/workspaces.hpp"
+#include "common/error.hpp"
+#include "http/error_response.hpp"
+
+namespace berth::api {
+
+namespace {
+
+json::value task_json(Deps& deps, const coderd::TaskView& v) {
+  const auto& t = v.task;
+  auto owner = deps.store.get_user_by_id(t.owner_id);
+  auto tmpl = v.workspace ? deps.store.get_template_by_id(v.workspace->template_id) : std::nullopt;
+  json::object out{
+      {"id", t.id.to_string()},
+      {"organization_id", t.organization_id.to_string()},
+      {"owner_id", t.owner_id.to_string()},
+      {"owner_name", owner ? owner->username : ""},
+      {"name", t.name},
+      {"display_name", t.display_name},
+      {"template_version_id", t.template_version_id.to_string()},
+      {"template_id", tmpl ? json::value(tmpl->id.to_string()) : json::value("")},
+      {"template_name", tmpl ? tmpl->name : ""},
+      {"template_display_name", tmpl ? tmpl->display_name : ""},
+      {"template_icon", tmpl ? tmpl->icon : ""},
+      {"initial_prompt", t.prompt},
+      {"created_at", format_rfc3339(t.created_at)},
+      {"updated_at", format_rfc3339(v.workspace ? v.workspace->updated_at : t.created_at)},
+      {"status", v.status},
+      {"workspace_id",
+       t.workspace_id ? json::value(t.workspace_id->to_string()) : json::value(nullptr)},
+      {"workspace_name", v.workspace ? v.workspace->name : ""},
+      {"workspace_agent_id", v.agent ? json::value(v.agent->id.to_string()) : json::value(nullptr)},
+      {"workspace_app_id", nullptr},
+      {"workspace_agent_lifecycle",
+       v.agent ? json::value(v.agent->lifecycle_state) : json::value(nullptr)},
+      {"workspace_agent_health", nullptr},
+      {"current_state", deps.tasks.current_state(v)}};
+  if (owner && !owner->avatar_url.empty()) out["owner_avatar_url"] = owner->avatar_url;
+  if (v.build) {
+    out["workspace_build_number"] = v.build->build_number;
+    auto job = deps.store.get_provisioner_job_by_id(v.build->job_id);
+    if (job)
+      out["workspace_status"] = coderd::build_status(v.build->transition, coderd::job_status(*job));
+  }
+  if (v.agent) {
+    auto agent = agent_json(deps, *v.agent, deps.clock.now());
+    out["workspace_agent_health"] = agent.as_object().at("health");
+    if (auto app = deps.store.get_latest_task_workspace_app(t.id); app && app->app_id)
+      out["workspace_app_id"] = *app->app_id;
+  }
+  return out;
+}
+
+// `{task}`: an id (of any owner) or the name of one of `{user}`'s tasks, readable by the caller.
+store::TaskRow resolve_task(Deps& deps, const Request& request, const Authenticated& auth) {
+  const auto& raw = request.param("task");
+  if (raw.empty()) throw Error{ErrorCode::invalid, "\"task\" must be provided."};
+  std::optional<store::TaskRow> task;
+  if (auto id = Uuid::parse(raw)) task = deps.store.get_task_by_id(*id);
+  if (!task) {
+    auto owner = resolve_user_param(deps, request, auth);
+    task = deps.store.get_task_by_owner_and_name(owner.id, raw);
+  }
+  if (!task) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  auto workspace =
+      task->workspace_id ? deps.store.get_workspace_by_id(*task->workspace_id) : std::nullopt;
+  bool readable = workspace ? coderd::authorize(auth.subject, coderd::Action::read,
+                                                coderd::workspace_object(*workspace))
+                            : task->owner_id == auth.user.id;
+  if (!readable) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  return *task;
+}
+
+// The checks send and live logs share (Coder's order and messages).
+void require_active(const coderd::TaskView& v) {
+  const auto& s = v.status;
+  if (s == "pending" || s == "initializing")
+    throw Error{
+        ErrorCode::conflict, "Task is " + s + ".",
+        "The task is resuming. Wait for the task to become active before sending messages."};
+  if (s == "paused")
+    throw Error{ErrorCode::conflict, "Task is paused.", "Resume the task to send messages."};
+  if (s != "active")
+    throw Error{ErrorCode::invalid, "Task must be active.",
+                "Task status is \"" + s + "\", it must be \"active\" to interact with the task."};
+}
+
+// The task app's URL (its coder_app url), from the agent's definition.
+std::string task_app_url(Deps& deps, const coderd::TaskView& v) {
+  auto app = deps.store.get_latest_task_workspace_app(v.task.id);
+  if (!app || !app->app_id || !v.agent)
+    throw Error{ErrorCode::invalid, "Task does not have a workspace app."};
+  auto config = json::parse(v.agent->config);
+  for (const auto& a : config.as_object().at("apps").as_array())
+    if (a.as_object().at("id").as_string() == *app->app_id) {
+      std::string url(a.as_object().at("url").as_string());
+      if (url.empty()) throw Error{ErrorCode::internal, "Task app URL is not configured."};
+      if (url.rfind("http://", 0) != 0)
+        throw Error{ErrorCode::invalid, "Only http scheme is supported for direct agent-dial."};
+      while (!url.empty() && url.back() == '/') url.pop_back();
+      return url;
+    }
+  throw Error{ErrorCode::invalid, "Task does not have a workspace app."};
+}
+
+[[noreturn]] void bad_gateway(const std::string& message, const std::string& detail = {}) {
+  throw Error{ErrorCode::unavailable, message, detail};
+}
+
+// agentapi's messages as TaskLogEntry values.
+json::array log_entries(const json::value& messages, bool snapshot) {
+  json::array out;
+  auto* list = messages.is_object() ? messages.as_object().if_contains("messages") : nullptr;
+  if (!list || !list->is_array()) {
+    if (snapshot) throw Error{ErrorCode::internal, "Invalid snapshot data."};
+    bad_gateway("Invalid task app response.");
+  }
+  for (const auto& m : list->get_array()) {
+    const auto& o = m.as_object();
+    auto role = o.if_contains("role") && o.at("role").is_string()
+                    ? std::string(o.at("role").as_string())
+                    : "";
+    if (role != "user" && role != "agent") {
+      if (snapshot) throw Error{ErrorCode::internal, "Invalid snapshot data."};
+      bad_gateway("Invalid task app response.");
+    }
+    out.push_back(
+        json::object{{"id", o.if_contains("id") ? o.at("id") : json::value(0)},
+                     {"content", o.if_contains("content") ? o.at("content") : json::value("")},
+                     {"type", role == "user" ? "input" : "output"},
+                     {"time", o.if_contains("time") ? o.at("time") : json::value(nullptr)}});
+  }
+  return out;
+}
+
+json::value parse_app_json(const coderd::AppHttpResponse& r, const char* failure) {
+  if (r.status < 200 || r.status >= 300) bad_gateway(failure, "status " + std::to_string(r.status));
+  try {
+    return json::parse(r.body);
+  } catch (const Error&) {
+    bad_gateway("Invalid task app response.");
+  }
+}
+
+Response accepted(const json::value& body) {
+  return http::json_response(202, body);
+}
+
+}  // namespace
+
+Response list_tasks(Deps& deps, Request& request, const Authenticated& auth) {
+  std::optional<Uuid> owner_id, org_id;
+  std::optional<std::string> status;
+  auto q = request.query_values("q");
+  std::string query = q.empty() ? "" : q.front();
+  for (auto& c : query) c = char(std::tolower(static_cast<unsigned char>(c)));
+  for (const auto& term : split_search_terms(query)) {
+    auto colon = term.find(':');
+    auto invalid = [](std::string field, std::string detail) {
+      throw Error{ErrorCode::invalid,
+                  "Invalid task search query.",
+                  {},
+                  {{std::move(field), std::move(detail)}}};
+    };
+    if (colon == 0 || (colon != std::string::npos && colon + 1 == term.size()))
+      invalid("q", "Query element \"" + term + "\" cannot start or end with ':'");
+    if (colon != std::string::npos && term.find(':', colon + 1) != std::string::npos)
+      invalid("q", "Query element \"" + term + "\" can only contain 1 ':'");
+    auto key = colon == std::string::npos ? std::string("owner") : term.substr(0, colon);
+    auto value = colon == std::string::npos ? term : term.substr(colon + 1);
+    if (key == "owner") {
+      std::optional<store::UserRow> user;
+      if (value == "me")
+        user = auth.user;
+      else if (auto id = Uuid::parse(value))
+        user = deps.store.get_user_by_id(*id);
+      else
+        user = deps.store.get_user_by_username(value);
+      if (!user)
+        invalid("owner", "user \"" + value +
+                             "\" either does not exist, or you are unauthorized to view them");
+      owner_id = user->id;
+    } else if (key == "organization") {
+      auto org = Uuid::parse(value) ? deps.store.get_organization_by_id(*Uuid::parse(value))
+                                    : deps.store.get_organization_by_name(value);
+      if (!org)
+        invalid("organization", "organization \"" + value +
+                                    "\" either does not exist, or you are unauthorized to view it");
+      org_id = org->id;
+    } else if (key == "status") {
+      status = value;
+    } else {
+      invalid(key, "\"" + key + "\" is not a valid query param");
+    }
+  }
+  json::array out;
+  for (const auto& task : deps.store.list_tasks(owner_id, org_id)) {
+    auto workspace =
+        task.workspace_id ? deps.store.get_workspace_by_id(*task.workspace_id) : std::nullopt;
+    if (!workspace || !coderd::authorize(auth.subject, coderd::Action::read,
+                                         coderd::workspace_object(*workspace)))
+      continue;
+    auto view = deps.tasks.view(task);
+    if (status && view.status != *status) continue;
+    out.push_back(task_json(deps, view));
+  }
+  auto count = std::int64_t(out.size());
+  return http::json_response(200, json::object{{"tasks", std::move(out)}, {"count", count}});
+}
+
+Response create_task(Deps& deps, Request& request, const Authenticated& auth) {
+  auto owner = resolve_user_param(deps, request, auth);
+  json::ObjectReader body(json::parse_body(request.body));
+  coderd::CreateTaskParams p;
+  auto version = body.uuid("template_version_id");
+  if (!version)
+    body.invalid("template_version_id", "Validation failed for tag \"required\" with value: \"\"");
+  p.preset_id = body.uuid("template_version_preset_id");
+  p.input = body.string("input").value_or("");
+  p.name = body.string("name").value_or("");
+  p.display_name = body.string("display_name").value_or("");
+  body.finish();
+  p.template_version_id = *version;
+  auto task = deps.tasks.create(auth.subject, owner, p);
+  return http::json_response(201, task_json(deps, deps.tasks.view(task)));
+}
+
+Response get_task(Deps& deps, Request& request, const Authenticated& auth) {
+  return http::json_response(200,
+                             task_json(deps, deps.tasks.view(resolve_task(deps, request, auth))));
+}
+
+Response delete_task(Deps& deps, Request& request, const Authenticated& auth) {
+  deps.tasks.remove(auth.subject, resolve_task(deps, request, auth));
+  Response r;
+  r.status = 202;
+  return r;
+}
+
+Response update_task_input(Deps& deps, Request& request, const Authenticated& auth) {
+  auto task = resolve_task(deps, request, auth);
+  json::ObjectReader body(json::parse_body(request.body));
+  auto input = body.string("input").value_or("");
+  body.finish();
+  deps.tasks.update_input(auth.subject, task, input);
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response pause_task(Deps& deps, Request& request, const Authenticated& auth) {
+  auto task = resolve_task(deps, request, auth);
+  auto build = deps.tasks.pause(auth.subject, task);
+  auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
+  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)}});
+}
+
+Response resume_task(Deps& deps, Request& request, const Authenticated& auth) {
+  auto task = resolve_task(deps, request, auth);
+  auto status = deps.tasks.view(task).status;
+  if (status != "paused")
+    throw Error{ErrorCode::conflict, "Task cannot be resumed.",
+                "Task status is \"" + status + "\"; only a paused task can be resumed."};
+  auto build = deps.tasks.resume(auth.subject, task);
+  auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
+  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)}});
+}
+
+Response send_task_input(Deps& deps, Request& request, const Authenticated& auth) {
+  auto task = resolve_task(deps, request, auth);
+  json::ObjectReader body(json::parse_body(request.body));
+  auto input = body.string("input").value_or("");
+  body.finish();
+  if (input.empty()) throw Error{ErrorCode::invalid, "Task input is required."};
+  auto view = deps.tasks.view(task);
+  require_active(view);
+  auto url = task_app_url(deps, view);
+  auto status = parse_app_json(deps.app_http.request(view.agent->id, "GET", url + "/status", ""),
+                               "Failed to get status from task app.");
+  auto* s = status.is_object() ? status.as_object().if_contains("status") : nullptr;
+  std::string state = s && s->is_string() ? std::string(s->get_string()) : "";
+  if (state != "stable") bad_gateway("Task app is not ready to accept input.", "Status: " + state);
+  auto sent =
+      deps.app_http.request(view.agent->id, "POST", url + "/message",
+                            json::serialize(json::object{{"content", input}, {"type", "user"}}));
+  if (sent.status < 200 || sent.status >= 300)
+    bad_gateway("Task app rejected the message.", sent.body);
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) {
+  auto task = resolve_task(deps, request, auth);
+  auto view = deps.tasks.view(task);
+  const auto& s = view.status;
+  if (s == "paused" || s == "pending" || s == "initializing") {
+    auto snapshot = deps.store.get_task_snapshot(task.id);
+    if (!snapshot)
+      return http::json_response(200, json::object{{"logs", json::array{}}, {"snapshot", true}});
+    auto envelope = json::parse(snapshot->log_snapshot);
+    auto format = envelope.as_object().at("format").as_string();
+    if (format != "agentapi")
+      throw Error{ErrorCode::internal, "Unsupported task snapshot format.",
+                  "Expected format \"agentapi\", got \"" + std::string(format) + "\"."};
+    return http::json_response(
+        200, json::object{{"logs", log_entries(envelope.as_object().at("data"), true)},
+                          {"snapshot", true},
+                          {"snapshot_at", format_rfc3339(snapshot->created_at)}});
+  }
+  if (s != "active")
+    throw Error{ErrorCode::conflict, "Cannot fetch logs for task in current state.",
+                "Task status is \"" + s + "\"."};
+  auto url = task_app_url(deps, view);
+  auto messages =
+      parse_app_json(deps.app_http.request(view.agent->id, "GET", url + "/messages", ""),
+                     "Failed to get messages from task app.");
+  return http::json_response(
+      200, json::object{{"logs", log_entries(messages, false)}, {"snapshot", false}});
+}
+
+}  // namespace berth::api
+
+namespace berth::api {
+
+Response patch_agent_app_status(Deps& deps, Request& request, const coderd::AgentIdentity& agent) {
+  json::ObjectReader body(json::parse_body(request.body));
+  auto slug = body.string("app_slug").value_or("");
+  auto state = body.string("state").value_or("");
+  auto message = body.string("message").value_or("");
+  auto uri = body.string("uri").value_or("");
+  body.finish();
+  deps.tasks.record_app_status(agent.agent, agent.workspace_id, slug, state, message, uri);
+  return http::json_response(200, nullptr);
+}
+
+Response post_agent_task_log_snapshot(Deps& deps, Request& request,
+                                      const coderd::AgentIdentity& agent) {
+  // agentapi's shutdown script uploads at most 64 KiB (Coder's cap on this body).
+  constexpr std::size_t kMaxSnapshotBytes = 64 * 1024;
+  auto task_id = Uuid::parse(request.param("task"));
+  if (!task_id) throw Error{ErrorCode::invalid, "Invalid task ID format."};
+  auto formats = request.query_values("format");
+  if (formats.empty() || formats[0].empty())
+    throw Error{ErrorCode::invalid,
+                "Invalid query parameters.",
+                {},
+                {{"format", "Query param \"format\" is required and cannot be empty"}}};
+  if (formats[0] != "agentapi")
+    throw Error{ErrorCode::invalid, "Invalid format parameter.",
+                "Only \"agentapi\" format is currently supported, got \"" + formats[0] + "\"."};
+  auto task = deps.store.get_task_by_id(*task_id);
+  if (!task || task->workspace_id != agent.workspace_id)
+    throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  if (request.body.size() > kMaxSnapshotBytes)
+    throw Error{ErrorCode::invalid, "Failed to decode request payload.",
+                "the snapshot is larger than 64 KiB"};
+  json::value payload;
+  try {
+    payload = json::parse_body(request.body);
+  } catch (const Error& e) {
+    throw Error{ErrorCode::invalid, "Failed to decode request payload.", e.detail()};
+  }
+  auto* messages = payload.is_object() ? payload.as_object().if_contains("messages") : nullptr;
+  if (!messages || !messages->is_array())
+    throw Error{ErrorCode::invalid, "Invalid agentapi payload structure.",
+                "Missing required \"messages\" field."};
+  auto envelope = json::serialize(json::object{{"format", "agentapi"}, {"data", payload}});
+  deps.tasks.save_snapshot(agent.agent, agent.workspace_id, *task_id, envelope);
+  Response r;
+  r.status = 204;
+  return r;
+}
+
+}  // namespace berth::api

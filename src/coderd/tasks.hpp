@@ -1,0 +1,87 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "coderd/rbac.hpp"
+#include "coderd/workspaces.hpp"
+#include "common/clock.hpp"
+#include "common/json.hpp"
+#include "store/pubsub.hpp"
+#include "store/store.hpp"
+
+namespace berth::coderd {
+
+// A plain HTTP answer from an app inside a workspace.
+struct AppHttpResponse {
+  int status = 0;
+  std::string body;
+};
+
+// Reaches an HTTP app inside a workspace (agentapi for tasks) by its configured URL, e.g.
+// http://localhost:3284/status, through the agent that serves it. Throws Error{unavailable}
+// when the app cannot be reached.
+class AppHttpClient {
+ public:
+  virtual ~AppHttpClient() = default;
+  virtual AppHttpResponse request(const Uuid& agent_id, const std::string& method,
+                                  const std::string& url, const std::string& body) = 0;
+};
+
+// What `POST /tasks/{user}` asks for.
+struct CreateTaskParams {
+  Uuid template_version_id;
+  std::optional<Uuid> preset_id;
+  std::string input;
+  std::string name;
+  std::string display_name;
+};
+
+// A task with everything its status is derived from (Coder's tasks_with_status view).
+struct TaskView {
+  store::TaskRow task;
+  std::optional<store::WorkspaceRow> workspace;
+  std::optional<store::WorkspaceBuildRow> build;  // the latest build recorded for the task
+  std::string job_status;                         // of that build's job
+  std::optional<store::WorkspaceAgentRow> agent;
+  std::string app_health;  // of the task's app, empty when unknown
+  std::string status;      // pending | initializing | active | paused | error | unknown
+};
+
+// Name and display name made from a prompt (Coder's fallback when neither is given).
+std::pair<std::string, std::string> task_names_from_prompt(const std::string& prompt);
+
+// The rules for AI tasks: a prompt and a workspace built from a template with coder_ai_task.
+class Tasks {
+ public:
+  Tasks(store::Store& store, store::Pubsub& pubsub, Workspaces& workspaces, const Clock& clock);
+
+  store::TaskRow create(const Subject& actor, const store::UserRow& owner, CreateTaskParams params);
+  TaskView view(const store::TaskRow& task);
+  // The current_state entry (codersdk.TaskStateEntry) or null.
+  json::value current_state(const TaskView& view);
+
+  store::WorkspaceBuildRow pause(const Subject& actor, const store::TaskRow& task);
+  store::WorkspaceBuildRow resume(const Subject& actor, const store::TaskRow& task);
+  // Deletes the task's workspace (a delete build) and the task.
+  void remove(const Subject& actor, const store::TaskRow& task);
+  void update_input(const Subject& actor, const store::TaskRow& task, const std::string& input);
+
+  // `PATCH /workspaceagents/me/app-status`: validates and records an app's state.
+  void record_app_status(const store::WorkspaceAgentRow& agent, const Uuid& workspace_id,
+                         const std::string& slug, const std::string& state,
+                         const std::string& message, const std::string& uri);
+  // The agent's upload of the task's conversation (bounded by the caller).
+  void save_snapshot(const store::WorkspaceAgentRow& agent, const Uuid& workspace_id,
+                     const Uuid& task_id, const std::string& snapshot);
+
+ private:
+  store::WorkspaceRow task_workspace(const store::TaskRow& task);
+
+  store::Store& store_;
+  store::Pubsub& pubsub_;
+  Workspaces& workspaces_;
+  const Clock& clock_;
+};
+
+}  // namespace berth::coderd
