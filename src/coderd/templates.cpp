@@ -331,10 +331,14 @@ void Templates::delete_template(const Subject& actor, store::TemplateRow tmpl) {
   if (!authorize(actor, Action::delete_, template_object(tmpl.organization_id)))
     throw Error{ErrorCode::forbidden, "Forbidden.",
                 "You don't have permission to delete templates."};
-  // Workspaces do not exist yet in this schema; when they do, a template in use is refused here.
-  tmpl.deleted = true;
-  tmpl.updated_at = clock_.now();
-  store_.update_template(tmpl);
+  store_.in_tx([&](store::Store& tx) {
+    if (tx.count_workspaces_by_template_id(tmpl.id) > 0)
+      throw Error{ErrorCode::invalid,
+                  "All workspaces must be deleted before a template can be removed."};
+    tmpl.deleted = true;
+    tmpl.updated_at = clock_.now();
+    tx.update_template(tmpl);
+  });
 }
 
 store::TemplateVersionRow Templates::update_version(const Subject& actor,

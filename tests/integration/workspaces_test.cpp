@@ -221,7 +221,14 @@ TEST_F(WorkspacesApi, CreateStartStopStartDeleteRunsAndStopsTheProcess) {
   EXPECT_EQ(str(obj(deleted).at("latest_build").as_object().at("status")), "deleted");
   EXPECT_EQ(obj(owner().request("GET", "/api/v2/workspaces")).at("count").as_int64(), 0);
   // The name is free again.
-  create_workspace(owner(), "dev");
+  auto again = create_workspace(owner(), "dev");
+  // A template in use cannot be deleted; once its workspaces are gone it can.
+  auto in_use = owner().request("DELETE", "/api/v2/templates/" + template_id_);
+  EXPECT_EQ(in_use.status, 400);
+  EXPECT_EQ(message_of(in_use), "All workspaces must be deleted before a template can be removed.");
+  follow_build(owner(), str(again.at("latest_build").as_object().at("id")));
+  build(owner(), str(again.at("id")), json::object{{"transition", "delete"}});
+  EXPECT_EQ(owner().request("DELETE", "/api/v2/templates/" + template_id_).status, 200);
 }
 
 TEST_F(WorkspacesApi, ValidatesParametersAndRefusesConcurrentBuilds) {
