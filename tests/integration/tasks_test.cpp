@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "integration/fixtures.hpp"
 #include "integration/server_process.hpp"
@@ -282,6 +283,92 @@ TEST_F(TasksApi, RefusesBadCreationsAndHidesOthersTasks) {
   EXPECT_EQ(stranger.request_json("PATCH", "/api/v2/workspaceagents/me/app-status", json::object{})
                 .status,
             401);
+}
+
+}  // namespace
+}  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+// The whole path with real processes: the tasks-local example runs `berth agent`, whose startup
+// script runs `berth agentapi` around a shell standing in for an AI CLI.
+class TasksEndToEnd : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  ServerProcess server_{dir_.path().string()};
+};
+
+// Polls `probe` until it returns true, for at most `limit` (the task's processes start in the
+// background; nothing here sleeps for a fixed time).
+template <typename Probe>
+bool eventually(Probe probe, std::chrono::seconds limit = std::chrono::seconds(60)) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (probe()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return false;
+}
+
+TEST_F(TasksEndToEnd, TypesThePromptSendsInputPausesWithASnapshotAndResumes) {
+  auto owner = sign_in_owner(server_.url());
+  auto tar =
+      tar_directory(std::filesystem::path(BERTH_SOURCE_DIR) / "examples/templates/tasks-local");
+  auto file =
+      str(obj(owner.request("POST", "/api/v2/files", tar, {{"Content-Type", "application/x-tar"}}))
+              .at("hash"));
+  auto version =
+      str(obj(owner.request_json(
+                  "POST", "/api/v2/organizations/default/templateversions",
+                  json::object{
+                      {"storage_method", "file"}, {"provisioner", "terraform"}, {"file_id", file}}))
+              .at("id"));
+  owner.follow_websocket("/api/v2/templateversions/" + version + "/logs?follow",
+                         [](const std::string&) { return true; });
+  ASSERT_EQ(owner
+                .request_json("POST", "/api/v2/organizations/default/templates",
+                              json::object{{"name", "tasks"}, {"template_version_id", version}})
+                .status,
+            201);
+  auto created = owner.request_json(
+      "POST", "/api/v2/tasks/me",
+      json::object{{"template_version_id", version}, {"input", "echo hello-from-task"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto id = str(obj(created).at("id"));
+  auto status = [&] {
+    return str(obj(owner.request("GET", "/api/v2/tasks/me/" + id)).at("status"));
+  };
+  auto logs_text = [&] { return owner.request("GET", "/api/v2/tasks/me/" + id + "/logs").body; };
+  ASSERT_TRUE(eventually([&] { return status() == "active"; })) << "status " << status();
+  // The initial prompt was typed into the program once it was first stable.
+  ASSERT_TRUE(eventually([&] {
+    return logs_text().find("hello-from-task\\n") != std::string::npos;
+  })) << logs_text();
+  ASSERT_TRUE(eventually([&] {
+    auto r = owner.request_json("POST", "/api/v2/tasks/me/" + id + "/send",
+                                json::object{{"input", "echo second-message"}});
+    return r.status == 204;
+  }));
+  ASSERT_TRUE(eventually([&] {
+    return logs_text().find("second-message\\n") != std::string::npos;
+  })) << logs_text();
+  auto live = obj(owner.request("GET", "/api/v2/tasks/me/" + id + "/logs"));
+  EXPECT_FALSE(live.at("snapshot").as_bool());
+
+  ASSERT_EQ(owner.request("POST", "/api/v2/tasks/me/" + id + "/pause").status, 202);
+  ASSERT_TRUE(eventually([&] { return status() == "paused"; }));
+  auto snapshot = obj(owner.request("GET", "/api/v2/tasks/me/" + id + "/logs"));
+  EXPECT_TRUE(snapshot.at("snapshot").as_bool());
+  EXPECT_NE(json::serialize(snapshot.at("logs")).find("second-message"), std::string::npos);
+
+  ASSERT_EQ(owner.request("POST", "/api/v2/tasks/me/" + id + "/resume").status, 202);
+  ASSERT_TRUE(eventually([&] { return status() == "active"; }));
+  auto workspace_id = str(obj(owner.request("GET", "/api/v2/tasks/me/" + id)).at("workspace_id"));
+  EXPECT_EQ(owner.request("DELETE", "/api/v2/tasks/me/" + id).status, 202);
+  // The delete build stops the workspace's processes; wait for it so none outlive the test.
+  EXPECT_TRUE(eventually(
+      [&] { return owner.request("GET", "/api/v2/workspaces/" + workspace_id).status == 410; }));
 }
 
 }  // namespace
