@@ -9,6 +9,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -55,6 +56,21 @@ Endpoint parse_url(const std::string& url) {
   return {authority.substr(0, colon), authority.substr(colon + 1), path};
 }
 
+// A TCP connection the server asked for (open_stream), relayed as stream frames.
+struct TcpRelay {
+  explicit TcpRelay(asio::any_io_executor ex) : socket(ex) {}
+  tcp::socket socket;
+  std::deque<std::string> writes;  // bytes from the server not yet written to the port
+  std::size_t queued = 0;
+  bool writing = false;
+  bool closed = false;
+};
+
+// Bytes from the server one stream may hold before it is closed, and frames in the send
+// queue above which relays stop reading their ports for a moment.
+constexpr std::size_t kMaxRelayQueuedBytes = 8 * 1024 * 1024;
+constexpr std::size_t kMaxQueuedFrames = 256;
+
 // What a caller of call() waits for.
 struct Pending {
   bool done = false;
@@ -82,6 +98,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   // I/O thread only:
   std::shared_ptr<WebSocket> ws;
   std::deque<std::string> outq;
+  std::map<std::int64_t, std::shared_ptr<TcpRelay>> relays;
   // Shared, under `mutex`:
   std::mutex mutex;
   std::condition_variable cv;
@@ -199,6 +216,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     }
     heartbeat->cancel();
     wake.cancel();
+    close_relays();
     beast::error_code ignored;
     beast::get_lowest_layer(*socket).socket().close(ignored);
     ws.reset();
@@ -265,11 +283,143 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       p.message = m.error_message;
       pending.erase(it);
       cv.notify_all();
+    } else if (m.kind == Kind::stream) {
+      relay_frame(m);
+    } else if (m.kind == Kind::request && m.method == "open_stream") {
+      std::uint64_t gen;
+      {
+        std::lock_guard lock(mutex);
+        gen = generation;
+      }
+      asio::co_spawn(ioc, open_relay(m.id, m.params, gen), asio::detached);
     } else if (m.kind == Kind::request) {
       enqueue(proto::encode_error(m.id, "not_found", "Unknown method.",
                                   "this agent does not serve \"" + m.method + "\""));
     } else if (m.kind == Kind::invalid) {
       spdlog::warn("ignoring a bad frame from the server: {}", m.error_message);
+    }
+  }
+
+  // --- TCP streams (I/O thread only) ---
+
+  void close_relays() {
+    for (auto& [id, r] : relays) {
+      r->closed = true;
+      beast::error_code ignored;
+      r->socket.close(ignored);
+    }
+    relays.clear();
+  }
+
+  // Closes one relay; tells the server unless it closed the stream itself.
+  void end_relay(std::int64_t id, const std::shared_ptr<TcpRelay>& r, bool tell,
+                 std::uint64_t gen) {
+    if (r->closed) return;
+    r->closed = true;
+    beast::error_code ignored;
+    r->socket.close(ignored);
+    if (auto it = relays.find(id); it != relays.end() && it->second == r) relays.erase(it);
+    if (tell && current(gen)) enqueue(proto::encode_stream_close(id));
+  }
+
+  asio::awaitable<void> open_relay(std::int64_t request_id, json::object params,
+                                   std::uint64_t gen) {
+    auto* sv = params.if_contains("stream");
+    auto* pv = params.if_contains("port");
+    if (!sv || !sv->is_int64() || !pv || !pv->is_int64() || pv->get_int64() < 1 ||
+        pv->get_int64() > 65535) {
+      if (current(gen))
+        enqueue(
+            proto::encode_error(request_id, "invalid", "open_stream needs a stream and a port."));
+      co_return;
+    }
+    auto id = sv->get_int64();
+    auto port = static_cast<unsigned short>(pv->get_int64());
+    if (relays.contains(id)) {
+      if (current(gen))
+        enqueue(proto::encode_error(request_id, "conflict", "That stream is already open."));
+      co_return;
+    }
+    auto r = std::make_shared<TcpRelay>(ioc.get_executor());
+    relays[id] = r;
+    // Only this machine's loopback: a stream reaches the workspace's own ports.
+    auto [ec] = co_await r->socket.async_connect(
+        tcp::endpoint(asio::ip::address_v4::loopback(), port), kTuple);
+    if (!current(gen) || r->closed) {
+      end_relay(id, r, false, gen);
+      co_return;
+    }
+    if (ec) {
+      end_relay(id, r, false, gen);
+      enqueue(proto::encode_error(request_id, "unavailable",
+                                  "Could not connect to port " + std::to_string(port) + ".",
+                                  ec.message()));
+      co_return;
+    }
+    enqueue(proto::encode_result(request_id, json::object{}));
+    co_await pump_from_port(id, r, gen);
+  }
+
+  asio::awaitable<void> pump_from_port(std::int64_t id, std::shared_ptr<TcpRelay> r,
+                                       std::uint64_t gen) {
+    std::string buf(32 * 1024, '\0');
+    asio::steady_timer pause(ioc);
+    for (;;) {
+      while (outq.size() > kMaxQueuedFrames && current(gen) && !r->closed) {
+        pause.expires_after(std::chrono::milliseconds(5));
+        co_await pause.async_wait(kTuple);
+      }
+      auto [ec, n] = co_await r->socket.async_read_some(asio::buffer(buf), kTuple);
+      if (r->closed || !current(gen)) co_return;
+      if (n > 0) enqueue(proto::encode_stream_data(id, std::string_view(buf.data(), n)));
+      if (ec) {
+        end_relay(id, r, true, gen);
+        co_return;
+      }
+    }
+  }
+
+  asio::awaitable<void> pump_to_port(std::int64_t id, std::shared_ptr<TcpRelay> r,
+                                     std::uint64_t gen) {
+    while (!r->writes.empty() && !r->closed) {
+      auto [ec, n] = co_await asio::async_write(r->socket, asio::buffer(r->writes.front()), kTuple);
+      if (ec || r->closed) {
+        end_relay(id, r, true, gen);
+        break;
+      }
+      r->queued -= r->writes.front().size();
+      r->writes.pop_front();
+    }
+    r->writing = false;
+  }
+
+  void relay_frame(const proto::Message& m) {
+    std::uint64_t gen;
+    {
+      std::lock_guard lock(mutex);
+      gen = generation;
+    }
+    auto it = relays.find(m.stream);
+    if (it == relays.end()) {
+      if (!m.close) enqueue(proto::encode_stream_close(m.stream));
+      return;
+    }
+    auto r = it->second;
+    if (m.close) {
+      end_relay(m.stream, r, false, gen);
+      return;
+    }
+    if (m.data.empty()) return;
+    if (r->queued + m.data.size() > kMaxRelayQueuedBytes) {
+      spdlog::warn("stream {}: the port does not keep up; closing it", m.stream);
+      end_relay(m.stream, r, true, gen);
+      return;
+    }
+    r->queued += m.data.size();
+    r->writes.push_back(m.data);
+    if (!r->writing) {
+      r->writing = true;  // before the writer starts: co_spawn only posts it
+      asio::co_spawn(ioc, pump_to_port(m.stream, r, gen), asio::detached);
     }
   }
 

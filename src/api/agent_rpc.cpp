@@ -83,8 +83,32 @@ void AgentRpcSession::on_message(std::string text) {
     spdlog::warn("agent {}: bad frame: {}", identity_.agent.id.to_string(), m.error_message);
     return;
   }
-  if (m.kind != proto::Message::Kind::request && m.kind != proto::Message::Kind::notification)
-    return;  // answers to server requests and stream frames: nothing asks for them yet
+  if (m.kind == proto::Message::Kind::stream) {
+    std::shared_ptr<AgentStream> stream;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = streams_.find(m.stream);
+      if (it != streams_.end()) stream = it->second;
+    }
+    if (!stream) {
+      if (!m.close) send(proto::encode_stream_close(m.stream));  // one this side forgot
+      return;
+    }
+    if (!m.data.empty()) stream->deliver(m.data);
+    if (m.close) stream->remote_closed();
+    return;
+  }
+  if (m.kind == proto::Message::Kind::response || m.kind == proto::Message::Kind::error) {
+    std::lock_guard lock(mutex_);
+    auto it = calls_.find(m.id);
+    if (it == calls_.end()) return;
+    it->second->done = true;
+    it->second->ok = m.kind == proto::Message::Kind::response;
+    it->second->message = m.error_message;
+    calls_.erase(it);
+    cv_.notify_all();
+    return;
+  }
   try {
     auto result = dispatch(m.method, m.params);
     if (m.kind == proto::Message::Kind::request)
@@ -99,10 +123,20 @@ void AgentRpcSession::on_message(std::string text) {
 }
 
 void AgentRpcSession::on_close() {
+  std::map<std::int64_t, std::shared_ptr<AgentStream>> streams;
   {
     std::lock_guard lock(mutex_);
     channel_.reset();
+    closed_ = true;
+    for (auto& [id, call] : calls_) {
+      call->done = true;
+      call->message = "the agent disconnected";
+    }
+    calls_.clear();
+    streams.swap(streams_);
+    cv_.notify_all();
   }
+  for (auto& [id, stream] : streams) stream->remote_closed();
   // A connection replaced by the agent's newer one must not mark the agent disconnected.
   if (!deps_.agent_registry.remove(identity_.agent.id, this)) return;
   try {
@@ -126,6 +160,122 @@ bool AgentRpcSession::send(std::string message) {
 void AgentRpcSession::close() {
   std::lock_guard lock(mutex_);
   if (channel_) channel_->close();
+}
+
+std::shared_ptr<AgentStream> AgentRpcSession::open_stream(int port,
+                                                          std::chrono::milliseconds timeout) {
+  auto call = std::make_shared<PendingCall>();
+  std::shared_ptr<AgentStream> stream;
+  std::int64_t request_id;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_ || !channel_) throw Error{ErrorCode::unavailable, "The agent is not connected."};
+    request_id = next_request_id_++;
+    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++);
+    streams_[stream->id()] = stream;  // before the request: data may follow the answer at once
+    calls_[request_id] = call;
+  }
+  auto fail = [&](const std::string& why) -> std::shared_ptr<AgentStream> {
+    {
+      std::lock_guard lock(mutex_);
+      calls_.erase(request_id);
+      streams_.erase(stream->id());
+    }
+    throw Error{ErrorCode::unavailable, "Failed to open a stream to the agent.", why};
+  };
+  if (!send(proto::encode_request(request_id, "open_stream",
+                                  json::object{{"stream", stream->id()}, {"port", port}})))
+    return fail("the agent is not connected");
+  {
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, timeout, [&] { return call->done; })) {
+      lock.unlock();
+      return fail("the agent did not answer in time");
+    }
+  }
+  if (!call->ok) return fail(call->message);
+  return stream;
+}
+
+void AgentRpcSession::forget_stream(std::int64_t id) {
+  std::lock_guard lock(mutex_);
+  streams_.erase(id);
+}
+
+AgentStream::AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id)
+    : session_(std::move(session)), id_(id) {}
+
+bool AgentStream::write(std::string_view bytes) {
+  constexpr std::size_t kChunk = 64 * 1024;
+  {
+    std::lock_guard lock(mutex_);
+    if (sent_close_) return false;
+  }
+  auto session = session_.lock();
+  if (!session) return false;
+  for (std::size_t at = 0; at < bytes.size(); at += kChunk)
+    if (!session->send(proto::encode_stream_data(id_, bytes.substr(at, kChunk)))) return false;
+  return true;
+}
+
+std::optional<std::string> AgentStream::read(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  cv_.wait_for(lock, timeout, [&] { return !chunks_.empty() || closed_; });
+  if (chunks_.empty()) return std::nullopt;
+  auto out = std::move(chunks_.front());
+  chunks_.pop_front();
+  queued_ -= out.size();
+  return out;
+}
+
+bool AgentStream::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_ && chunks_.empty();
+}
+
+void AgentStream::close() {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    chunks_.clear();
+    queued_ = 0;
+    if (sent_close_) return;
+    sent_close_ = true;
+    cv_.notify_all();
+  }
+  if (auto session = session_.lock()) {
+    session->send(proto::encode_stream_close(id_));
+    session->forget_stream(id_);
+  }
+}
+
+void AgentStream::deliver(std::string bytes) {
+  bool overflow = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_) return;
+    if (queued_ + bytes.size() > kMaxQueuedBytes) {
+      overflow = true;
+    } else {
+      queued_ += bytes.size();
+      chunks_.push_back(std::move(bytes));
+    }
+    cv_.notify_all();
+  }
+  if (overflow) close();
+}
+
+void AgentStream::remote_closed() {
+  bool forget = false;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    // The agent already closed its end: no close frame back, just forget the stream.
+    forget = !sent_close_;
+    sent_close_ = true;
+    cv_.notify_all();
+  }
+  if (auto session = session_.lock(); session && forget) session->forget_stream(id_);
 }
 
 json::value AgentRpcSession::dispatch(const std::string& method, const json::object& p) {

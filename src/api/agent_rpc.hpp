@@ -1,13 +1,56 @@
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 
 #include "api/deps.hpp"
 #include "coderd/agents.hpp"
 #include "http/duplex.hpp"
 
 namespace berth::api {
+
+class AgentRpcSession;
+
+// One TCP stream the agent opened to a loopback port of its machine, relayed as stream
+// frames over the agent's connection. Blocking and thread-safe; for threads other than the
+// server's I/O threads. Data from the agent waits in a bounded queue: a reader that falls
+// more than kMaxQueuedBytes behind loses the stream.
+class AgentStream {
+ public:
+  static constexpr std::size_t kMaxQueuedBytes = 8 * 1024 * 1024;
+
+  AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id);
+  std::int64_t id() const { return id_; }
+  // Sends bytes to the port; false once the stream or the connection is closed.
+  bool write(std::string_view bytes);
+  // The next bytes from the port, waiting up to `timeout`; nullopt when the stream closed
+  // (closed() is then true) or the time ran out.
+  std::optional<std::string> read(std::chrono::milliseconds timeout);
+  bool closed() const;
+  // Closes both directions; idempotent.
+  void close();
+
+  // For AgentRpcSession (its I/O thread):
+  void deliver(std::string bytes);
+  void remote_closed();
+
+ private:
+  std::weak_ptr<AgentRpcSession> session_;
+  std::int64_t id_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::string> chunks_;
+  std::size_t queued_ = 0;
+  bool closed_ = false;      // no more data will arrive
+  bool sent_close_ = false;  // this side told the agent
+};
 
 // The server's side of one agent's WebSocket (protocol in sdk/agent_protocol.hpp): answers
 // the agent's requests through coderd::Agents, registers itself as the agent's live link,
@@ -28,13 +71,30 @@ class AgentRpcSession final : public http::DuplexSession,
   bool send(std::string message) override;
   void close() override;
 
+  // Asks the agent to connect to 127.0.0.1:`port` and waits for its answer. Throws
+  // Error{unavailable} when the agent refuses, is gone, or does not answer in time.
+  std::shared_ptr<AgentStream> open_stream(int port, std::chrono::milliseconds timeout);
+  // For AgentStream.
+  void forget_stream(std::int64_t id);
+
  private:
+  struct PendingCall {
+    bool done = false;
+    bool ok = false;
+    std::string message;
+  };
   json::value dispatch(const std::string& method, const json::object& params);
 
   Deps& deps_;
   coderd::AgentIdentity identity_;
   std::mutex mutex_;
   std::shared_ptr<http::DuplexChannel> channel_;
+  bool closed_ = false;
+  std::condition_variable cv_;
+  std::int64_t next_request_id_ = 1;
+  std::int64_t next_stream_id_ = 1;
+  std::map<std::int64_t, std::shared_ptr<PendingCall>> calls_;
+  std::map<std::int64_t, std::shared_ptr<AgentStream>> streams_;
 };
 
 }  // namespace berth::api

@@ -29,7 +29,11 @@
 //                     status} → {}
 // Server → agent methods (for port forwarding, app proxy and terminals; streams are
 // multiplexed by the server-chosen stream number):
-//   open_stream      {stream, port} → {}   then stream frames flow both ways until a close.
+//   open_stream      {stream, port} → {}   the agent connects to 127.0.0.1:port (loopback
+//                    only; error code unavailable if it cannot), then stream frames flow both
+//                    ways until either side sends a close. Data for an unknown stream is
+//                    answered with a close. Each side bounds what it buffers per stream and
+//                    closes a stream whose reader falls too far behind.
 
 #include <cstddef>
 #include <cstdint>

@@ -8,8 +8,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "api/agent_app_http.hpp"
 #include "api/deps.hpp"
-#include "api/direct_app_http.hpp"
 #include "api/routes.hpp"
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
@@ -115,8 +115,9 @@ int run_server(const ServerOptions& options) {
   coderd::Workspaces workspaces(store, pubsub, jobs, clock);
   coderd::Agents agents(store, pubsub, clock);
   coderd::Tasks tasks(store, pubsub, workspaces, clock);
-  api::DirectAppHttpClient app_http;
   coderd::AgentRegistry agent_registry;
+  // Half the handler threads may wait on app requests; the rest keep reading agent frames.
+  api::AgentAppHttpClient app_http(agent_registry, worker_threads() / 2);
   if (auto n = jobs.fail_interrupted_jobs())
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
