@@ -110,6 +110,21 @@ class TasksApi : public ::testing::Test {
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
 
+  // The workspace process writes its files just after it starts, so a finished build does not
+  // mean they are there yet: wait (bounded) until the file holds what `ready` accepts.
+  template <typename Ready>
+  std::string await_workspace_file(const std::string& workspace_id, const std::string& name,
+                                   Ready ready) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    std::string text;
+    while (std::chrono::steady_clock::now() < deadline) {
+      text = read_workspace_file(workspace_id, name);
+      if (ready(text)) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return text;
+  }
+
   TempDir dir_;
   ServerProcess server_{dir_.path().string()};
   std::unique_ptr<sdk::Client> owner_;
@@ -132,7 +147,9 @@ TEST_F(TasksApi, LivesFromCreateThroughPauseResumeToDelete) {
   auto workspace_id = str(task.at("workspace_id"));
   wait_for_latest_build(workspace_id);
   // The prompt reached the template as data.coder_task.me.prompt.
-  EXPECT_EQ(read_workspace_file(workspace_id, "prompt"), "Fix the flaky login test, please");
+  EXPECT_EQ(
+      await_workspace_file(workspace_id, "prompt", [](const std::string& t) { return !t.empty(); }),
+      "Fix the flaky login test, please");
   auto running = get_task(id);
   EXPECT_EQ(str(running.at("status")), "initializing");  // no agent has connected
   EXPECT_EQ(str(running.at("workspace_status")), "running");
@@ -141,7 +158,8 @@ TEST_F(TasksApi, LivesFromCreateThroughPauseResumeToDelete) {
 
   // The workspace reports its app's state with its agent token.
   sdk::Client agent(server_.url());
-  agent.set_session_token(read_workspace_file(workspace_id, "token"));
+  agent.set_session_token(await_workspace_file(
+      workspace_id, "token", [](const std::string& t) { return t.size() == 36; }));
   auto status = agent.request_json(
       "PATCH", "/api/v2/workspaceagents/me/app-status",
       json::object{{"app_slug", "ai"}, {"state", "working"}, {"message", "Reading the test"}});
@@ -226,7 +244,9 @@ TEST_F(TasksApi, LivesFromCreateThroughPauseResumeToDelete) {
   ASSERT_EQ(resume.status, 202) << resume.body;
   EXPECT_EQ(str(obj(resume).at("workspace_build").as_object().at("reason")), "task_resume");
   wait_for_latest_build(workspace_id);
-  EXPECT_EQ(read_workspace_file(workspace_id, "prompt"), "Also fix logout");
+  EXPECT_EQ(await_workspace_file(workspace_id, "prompt",
+                                 [](const std::string& t) { return t == "Also fix logout"; }),
+            "Also fix logout");
   EXPECT_EQ(str(get_task(id).at("initial_prompt")), "Also fix logout");
   EXPECT_EQ(
       owner()
