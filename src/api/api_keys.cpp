@@ -92,9 +92,7 @@ Response get_api_key(Deps& deps, Request& request, const Authenticated& auth) {
 Response delete_api_key(Deps& deps, Request& request, const Authenticated& auth) {
   auto user = resolve_user_param(deps, request, auth);
   deps.users.delete_api_key(auth.subject, user, request.param("keyid"));
-  Response r;
-  r.status = 204;
-  return r;
+  return http::no_content();
 }
 
 }  // namespace berth::api

@@ -250,9 +250,7 @@ Response update_task_input(Deps& deps, Request& request, const Authenticated& au
   auto input = body.string("input").value_or("");
   body.finish();
   deps.tasks.update_input(auth.subject, task, input);
-  Response r;
-  r.status = 204;
-  return r;
+  return http::no_content();
 }
 
 Response pause_task(Deps& deps, Request& request, const Authenticated& auth) {
@@ -292,9 +290,7 @@ Response send_task_input(Deps& deps, Request& request, const Authenticated& auth
                             json::serialize(json::object{{"content", input}, {"type", "user"}}));
   if (sent.status < 200 || sent.status >= 300)
     bad_gateway("Task app rejected the message.", sent.body);
-  Response r;
-  r.status = 204;
-  return r;
+  return http::no_content();
 }
 
 Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) {
@@ -374,9 +370,7 @@ Response post_agent_task_log_snapshot(Deps& deps, Request& request,
                 "Missing required \"messages\" field."};
   auto envelope = json::serialize(json::object{{"format", "agentapi"}, {"data", payload}});
   deps.tasks.save_snapshot(agent.agent, agent.workspace_id, *task_id, envelope);
-  Response r;
-  r.status = 204;
-  return r;
+  return http::no_content();
 }
 
 }  // namespace berth::api

@@ -258,9 +258,7 @@ Response update_workspace_build_state(Deps& deps, Request& request, const Authen
   auto state = body.required_string("state");
   body.finish();
   deps.store.update_workspace_build_state(build.id, base64_decode(state), deps.clock.now());
-  Response r;
-  r.status = 204;
-  return r;
+  return http::no_content();
 }
 
 Response get_workspace_build_timings(Deps& deps, Request& request, const Authenticated& auth) {

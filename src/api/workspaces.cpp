@@ -313,15 +313,7 @@ Response update_workspace(Deps& deps, Request& request, const Authenticated& aut
   auto name = body.string("name").value_or("");
   body.finish();
   deps.workspaces.rename(auth.subject, workspace, name);
-  Response r;
-  r.status = 204;
-  return r;
-}
-
-Response no_content() {
-  Response r;
-  r.status = 204;
-  return r;
+  return http::no_content();
 }
 
 Response update_workspace_autostart(Deps& deps, Request& request, const Authenticated& auth) {
@@ -330,7 +322,7 @@ Response update_workspace_autostart(Deps& deps, Request& request, const Authenti
   auto schedule = body.string("schedule");
   body.finish();
   deps.workspaces.set_autostart(auth.subject, workspace, schedule);
-  return no_content();
+  return http::no_content();
 }
 
 Response update_workspace_ttl(Deps& deps, Request& request, const Authenticated& auth) {
@@ -339,7 +331,7 @@ Response update_workspace_ttl(Deps& deps, Request& request, const Authenticated&
   auto ttl = body.integer("ttl_ms");
   body.finish();
   deps.workspaces.set_ttl(auth.subject, workspace, ttl);
-  return no_content();
+  return http::no_content();
 }
 
 Response update_workspace_automatic_updates(Deps& deps, Request& request,
@@ -349,7 +341,7 @@ Response update_workspace_automatic_updates(Deps& deps, Request& request,
   auto mode = body.string("automatic_updates").value_or("");
   body.finish();
   deps.workspaces.set_automatic_updates(auth.subject, workspace, mode);
-  return no_content();
+  return http::no_content();
 }
 
 Response update_workspace_dormancy(Deps& deps, Request& request, const Authenticated& auth) {
@@ -378,12 +370,12 @@ Response extend_workspace(Deps& deps, Request& request, const Authenticated& aut
 
 Response favorite_workspace(Deps& deps, Request& request, const Authenticated& auth) {
   deps.workspaces.set_favorite(auth.subject, resolve_workspace_param(deps, request, auth), true);
-  return no_content();
+  return http::no_content();
 }
 
 Response unfavorite_workspace(Deps& deps, Request& request, const Authenticated& auth) {
   deps.workspaces.set_favorite(auth.subject, resolve_workspace_param(deps, request, auth), false);
-  return no_content();
+  return http::no_content();
 }
 
 Response resolve_workspace_autostart(Deps& deps, Request& request, const Authenticated& auth) {
@@ -433,7 +425,7 @@ Response post_workspace_usage(Deps& deps, Request& request, const Authenticated&
     bump = agent.has_value();
   }
   deps.workspaces.record_usage(auth.subject, workspace, bump);
-  return no_content();
+  return http::no_content();
 }
 
 Response watch_workspace(Deps& deps, Request& request, const Authenticated& auth) {

@@ -37,6 +37,12 @@ Response json_response(int status, const json::value& body) {
   return r;
 }
 
+Response no_content() {
+  Response r;
+  r.status = 204;
+  return r;
+}
+
 Response error_response(const Error& error) {
   json::object body;
   body["message"] = error.message();

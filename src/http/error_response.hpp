@@ -12,6 +12,9 @@ int status_for(ErrorCode code);
 // A JSON response with `body` serialized the way Coder's httpapi.Write does.
 Response json_response(int status, const json::value& body);
 
+// An empty 204 No Content response.
+Response no_content();
+
 // Coder's error body {"message","detail","validations"} for an Error.
 Response error_response(const Error& error);
 
