@@ -21,6 +21,29 @@ std::string str(const json::object& o, const char* key) {
   return v && v->is_string() ? std::string(v->get_string()) : "";
 }
 
+constexpr const char* kStatsCounters[] = {"connection_count",
+                                          "rx_packets",
+                                          "rx_bytes",
+                                          "tx_packets",
+                                          "tx_bytes",
+                                          "session_count_vscode",
+                                          "session_count_jetbrains",
+                                          "session_count_ssh",
+                                          "session_count_reconnecting_pty"};
+constexpr std::size_t kMaxConnectionProtocols = 16;
+
+std::int64_t counter(const json::object& stats, const std::string& key) {
+  auto* v = stats.if_contains(key);
+  if (!v || v->is_null()) return 0;
+  if (v->is_int64() && v->get_int64() >= 0) return v->get_int64();
+  if (v->is_uint64() && v->get_uint64() <= std::uint64_t(INT64_MAX))
+    return std::int64_t(v->get_uint64());
+  throw Error{ErrorCode::invalid,
+              "Invalid stats.",
+              {},
+              {{"stats." + key, "must be a non-negative integer"}}};
+}
+
 Error not_authorized(const std::string& detail) {
   return Error{ErrorCode::unauthenticated, "Workspace agent not authorized.", detail};
 }
@@ -279,6 +302,59 @@ void Agents::script_completed(const AgentIdentity& id,
   timing.agent_id = id.agent.id;
   store_.insert_workspace_agent_script_timing(timing);
   publish(id);
+}
+
+AgentStatsInput read_agent_stats(const json::object& params) {
+  AgentStatsInput in;
+  static const json::object kNone;
+  auto* raw = params.if_contains("stats");
+  if (raw && !raw->is_object() && !raw->is_null())
+    throw Error{ErrorCode::invalid, "Invalid stats.", {}, {{"stats", "must be an object"}}};
+  const auto& stats = raw && raw->is_object() ? raw->get_object() : kNone;
+  for (const char* key : kStatsCounters) in.stats[key] = counter(stats, key);
+  in.sessions = counter(stats, "session_count_vscode") + counter(stats, "session_count_jetbrains") +
+                counter(stats, "session_count_ssh") +
+                counter(stats, "session_count_reconnecting_pty");
+  json::object protocols;
+  if (auto* by = stats.if_contains("connections_by_proto"); by && by->is_object()) {
+    if (by->get_object().size() > kMaxConnectionProtocols)
+      throw Error{ErrorCode::invalid,
+                  "Invalid stats.",
+                  {},
+                  {{"stats.connections_by_proto", "too many protocols"}}};
+    for (const auto& [proto, _] : by->get_object())
+      protocols[proto] = counter(by->get_object(), std::string(proto));
+  }
+  in.stats["connections_by_proto"] = std::move(protocols);
+  auto number = [&](const json::object& o, const char* key, const std::string& field) {
+    auto* v = o.if_contains(key);
+    if (!v || v->is_null()) return std::optional<double>();
+    if (!v->is_number() || v->to_number<double>() < 0)
+      throw Error{
+          ErrorCode::invalid, "Invalid stats.", {}, {{field, "must be a non-negative number"}}};
+    return std::optional(v->to_number<double>());
+  };
+  in.stats["connection_median_latency_ms"] =
+      number(stats, "connection_median_latency_ms", "stats.connection_median_latency_ms")
+          .value_or(0);
+  in.latency_ms = number(params, "latency_ms", "latency_ms");
+  return in;
+}
+
+void Agents::update_stats(const AgentIdentity& id, const AgentStatsInput& input) {
+  auto now = clock_.now();
+  std::optional<std::int64_t> latency_us;
+  if (input.latency_ms) latency_us = std::int64_t(*input.latency_ms * 1000);
+  store_.upsert_workspace_agent_stats({id.agent.id, now, json::serialize(input.stats), latency_us});
+  if (input.sessions > 0) {
+    if (auto workspace = store_.get_workspace_by_id(id.workspace_id);
+        workspace && !workspace->deleted) {
+      workspace->last_used_at = now;
+      store_.update_workspace(*workspace);
+      bump_workspace_activity(store_, *workspace, now);
+    }
+  }
+  pubsub_.publish(workspace_channel(id.workspace_id), "stats_update");
 }
 
 }  // namespace berth::coderd

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -9,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/json.hpp"
 #include "store/pubsub.hpp"
 #include "store/store.hpp"
 
@@ -72,6 +75,22 @@ struct AppHealthInput {
   std::string health;
 };
 
+// One stats report of an agent (Coder's agentsdk.Stats), checked and reduced to what Berth
+// keeps: the counters as a JSON document, and the agent's round trip to the server.
+struct AgentStatsInput {
+  json::object stats;                // known agentsdk.Stats fields only
+  std::int64_t sessions = 0;         // vscode + jetbrains + reconnecting_pty + ssh sessions
+  std::optional<double> latency_ms;  // the agent's last heartbeat round trip
+};
+
+// Reads an update_stats request's params ({stats: agentsdk.Stats, latency_ms?}); throws
+// Error{invalid} naming the field for a negative count or a value of the wrong type.
+AgentStatsInput read_agent_stats(const json::object& params);
+
+// How often agents report stats unless the server says otherwise (Coder's
+// --agent-stats-refresh-interval default).
+inline constexpr std::chrono::milliseconds kDefaultAgentStatsInterval{30'000};
+
 // The rules for what agents report: connection, lifecycle, logs, health, metadata, timings.
 // Every change publishes the workspace channel (logs their own channel) after it is written.
 class Agents {
@@ -101,6 +120,13 @@ class Agents {
   void update_metadata(const AgentIdentity& id,
                        const std::vector<store::WorkspaceAgentMetadataRow>& items);
   void script_completed(const AgentIdentity& id, store::WorkspaceAgentScriptTimingRow timing);
+  // Stores the latest stats; open sessions count as use of the workspace: last_used_at now
+  // and an activity bump of the deadline (never past max_deadline).
+  void update_stats(const AgentIdentity& id, const AgentStatsInput& input);
+
+  // How often agents are told to report stats.
+  void set_stats_interval(std::chrono::milliseconds interval) { stats_interval_ = interval; }
+  std::chrono::milliseconds stats_interval() const { return stats_interval_.load(); }
 
  private:
   void publish(const AgentIdentity& id);
@@ -111,6 +137,7 @@ class Agents {
   const Clock& clock_;
   std::mutex mutex_;
   std::map<Uuid, std::chrono::steady_clock::time_point> last_heartbeat_write_;
+  std::atomic<std::chrono::milliseconds> stats_interval_{kDefaultAgentStatsInterval};
 };
 
 }  // namespace berth::coderd

@@ -3,6 +3,7 @@
 #include <date/tz.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <vector>
@@ -124,9 +125,89 @@ std::optional<TimePoint> WeeklySchedule::next(TimePoint after, std::chrono::hour
   return std::nullopt;
 }
 
+WeeklySchedule WeeklySchedule::parse_daily(std::string_view text) {
+  std::string rest(text);
+  if (rest.rfind("CRON_TZ=", 0) == 0) rest = rest.substr(std::min(rest.size(), rest.find(' ')));
+  std::istringstream in(rest);
+  std::vector<std::string> fields;
+  for (std::string f; in >> f;) fields.push_back(f);
+  if (fields.size() == 5 && (fields[2] != "*" || fields[3] != "*" || fields[4] != "*"))
+    throw Error{ErrorCode::invalid,
+                "parse daily schedule: expected day-of-month, month and day-of-week to be *"};
+  WeeklySchedule s;
+  try {
+    s = parse(text);
+  } catch (const Error& e) {
+    std::string why = e.message();
+    if (why.rfind("validate weekly schedule: ", 0) == 0) why = why.substr(26);
+    throw Error{ErrorCode::invalid, "parse daily schedule: " + why};
+  }
+  if (s.minutes_.count() != 1 || s.hours_.count() != 1)
+    throw Error{ErrorCode::invalid,
+                "parse daily schedule: schedule must have a single minute and a single hour"};
+  return s;
+}
+
+std::string WeeklySchedule::time_of_day() const {
+  int h = 0, m = 0;
+  while (h < 23 && !hours_.test(std::size_t(h))) ++h;
+  while (m < 59 && !minutes_.test(std::size_t(m))) ++m;
+  return fmt::format("{:02}:{:02}", h, m);
+}
+
 int WeeklySchedule::weekday_at(TimePoint t) const {
   auto local = date::locate_zone(zone_)->to_local(t);
   return int(date::weekday(date::floor<date::days>(local)).c_encoding());
+}
+
+namespace {
+
+using date::local_days;
+
+constexpr const char* kWeekdayNames[] = {"sunday",   "monday", "tuesday", "wednesday",
+                                         "thursday", "friday", "saturday"};
+
+// Midnight of a local day as a UTC instant (a midnight skipped by a DST jump: the jump).
+TimePoint midnight(const date::time_zone* tz, local_days day) {
+  auto sys = tz->to_sys(date::local_seconds(day), date::choose::earliest);
+  return std::chrono::floor<std::chrono::microseconds>(sys);
+}
+
+// The Monday starting the next week (counted from the epoch Monday) whose number is a
+// multiple of `weeks`; `day` itself when its week already is one.
+local_days next_applicable_monday(local_days day, std::int64_t weeks) {
+  constexpr local_days kEpoch = date::local_days(date::year(2023) / 1 / 2);
+  auto since = (day - kEpoch).count();
+  if (since < 0) return day;  // a clock before 2023: Coder refuses; every week applies here
+  auto week = since / 7;
+  auto remainder = week % weeks;
+  if (remainder == 0) return day;
+  return kEpoch + date::days((week + weeks - remainder) * 7);
+}
+
+}  // namespace
+
+std::optional<TimePoint> autostop_requirement_deadline(const WeeklySchedule& quiet_hours,
+                                                       const std::vector<std::string>& days,
+                                                       std::int64_t weeks, TimePoint now) {
+  using namespace std::chrono;
+  if (days.empty()) return std::nullopt;
+  constexpr auto kLeeway = hours(2);     // started this close to quiet hours: not today
+  constexpr auto kBuffer = minutes(15);  // so that a stop exactly at midnight is not skipped
+  const auto* tz = date::locate_zone(quiet_hours.zone());
+  auto day = date::floor<date::days>(tz->to_local(now + kLeeway));
+  if (weeks > 1) day = next_applicable_monday(day, weeks);
+  auto today = quiet_hours.next(midnight(tz, day) - kBuffer);
+  if (!today || *today < now + kLeeway) day += date::days(1);
+  auto required = [&](local_days d) {
+    const char* name = kWeekdayNames[date::weekday(d).c_encoding()];
+    return std::find(days.begin(), days.end(), name) != days.end();
+  };
+  for (int i = 0; i < 7 && !required(day); ++i) day += date::days(1);
+  if (!required(day)) return std::nullopt;
+  auto from = midnight(tz, day);
+  from = from < now + hours(1) ? now + hours(1) : from - kBuffer;
+  return quiet_hours.next(from);
 }
 
 }  // namespace berth::coderd

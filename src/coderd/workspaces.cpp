@@ -5,6 +5,7 @@
 #include "coderd/build_outcome.hpp"
 #include "coderd/names.hpp"
 #include "coderd/parameters.hpp"
+#include "coderd/quiet_hours.hpp"
 #include "coderd/schedule.hpp"
 #include "coderd/templates.hpp"
 #include "common/error.hpp"
@@ -541,10 +542,13 @@ void Workspaces::record_usage(const Subject& actor, store::WorkspaceRow w, bool 
 }
 
 void Workspaces::bump_activity(const store::WorkspaceRow& w) {
-  auto now = clock_.now();
-  auto policy = template_policy_from(load_template(store_, w.template_id).policy);
-  auto build = store_.get_latest_workspace_build(w.id);
-  auto job = build ? store_.get_provisioner_job_by_id(build->job_id) : std::nullopt;
+  bump_workspace_activity(store_, w, clock_.now());
+}
+
+void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& w, TimePoint now) {
+  auto policy = template_policy_from(load_template(store, w.template_id).policy);
+  auto build = store.get_latest_workspace_build(w.id);
+  auto job = build ? store.get_provisioner_job_by_id(build->job_id) : std::nullopt;
   if (!build || !job || build->transition != "start" || !job->completed_at || !build->deadline ||
       policy.activity_bump_ms <= 0)
     return;
@@ -552,7 +556,8 @@ void Workspaces::bump_activity(const store::WorkspaceRow& w) {
   if (*build->deadline - bump_by * 95 / 100 >= now) return;
   auto deadline = std::max(*build->deadline, now + bump_by);
   if (build->max_deadline) deadline = std::min(deadline, *build->max_deadline);
-  store_.update_workspace_build_deadline(build->id, deadline, now);
+  if (deadline == *build->deadline) return;
+  store.update_workspace_build_deadline(build->id, deadline, now);
 }
 
 void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build,
@@ -562,6 +567,7 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
   auto workspace = tx.get_workspace_by_id(build.workspace_id);
   if (!workspace) throw Error{ErrorCode::internal, "No workspace exists for this build."};
   std::optional<TimePoint> deadline;
+  std::optional<TimePoint> max_deadline;
   if (build.transition == "start") {
     auto tmpl = tx.get_template_by_id(workspace->template_id);
     auto policy = tmpl ? template_policy_from(tmpl->policy) : TemplatePolicy{};
@@ -575,11 +581,18 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
             next && *next < *deadline)
           deadline = *next + milliseconds(ttl);
     }
+    // The template's autostop requirement caps the build in the owner's quiet hours.
+    if (!policy.autostop_days_of_week.empty()) {
+      auto quiet = quiet_hours_of(tx, workspace->owner_id);
+      max_deadline = autostop_requirement_deadline(quiet.schedule, policy.autostop_days_of_week,
+                                                   policy.autostop_weeks, now);
+    }
+    if (max_deadline && (!deadline || *max_deadline < *deadline)) deadline = max_deadline;
     if (workspace->autostart_schedule)
       workspace->next_start_at =
           next_autostart(*workspace->autostart_schedule, policy.autostart_days_of_week, now);
   }
-  tx.update_workspace_build_completion(build.id, outcome.state, deadline, std::nullopt,
+  tx.update_workspace_build_completion(build.id, outcome.state, deadline, max_deadline,
                                        outcome.has_ai_task, outcome.daily_cost, now);
   if (build.transition == "delete") workspace->deleted = true;
   workspace->updated_at = now;

@@ -92,6 +92,11 @@ class Workspaces {
   const Clock& clock_;
 };
 
+// The activity bump (Workspaces::bump_activity's rule) for callers without a Workspaces, such
+// as agents reporting sessions.
+void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& workspace,
+                             TimePoint now);
+
 // When the next autostart may happen for a schedule (within a week), honouring the
 // template's allowed days; nullopt if none or the schedule is invalid.
 std::optional<TimePoint> next_autostart(const std::string& schedule,

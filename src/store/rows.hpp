@@ -271,6 +271,15 @@ struct WorkspaceAgentRow {
   bool deleted = false;
 };
 
+// The latest stats an agent reported: agentsdk.Stats as JSON, and the round trip of its
+// heartbeat to the server.
+struct WorkspaceAgentStatsRow {
+  Uuid agent_id;
+  TimePoint updated_at;
+  std::string stats = "{}";
+  std::optional<std::int64_t> latency_us;
+};
+
 // One line an agent logged (its scripts' output, or anything sent to PATCH /me/logs).
 struct WorkspaceAgentLogRow {
   std::int64_t id = 0;  // increasing; `after` pages by it

@@ -36,6 +36,10 @@ class Store {
   virtual void update_user_last_seen_at_by_id(const Uuid& id, TimePoint last_seen_at) = 0;
   virtual void update_user_status_by_id(const Uuid& id, const std::string& status,
                                         TimePoint updated_at) = 0;
+  // The user's own quiet hours schedule; empty when they use the deployment default.
+  virtual std::string get_user_quiet_hours_schedule(const Uuid& id) = 0;
+  virtual void update_user_quiet_hours_schedule(const Uuid& id, const std::string& schedule,
+                                                TimePoint updated_at) = 0;
 
   // Organizations
   virtual void insert_organization(const OrganizationRow& row) = 0;
@@ -219,6 +223,9 @@ class Store {
       const Uuid& agent_id) = 0;
   virtual void insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& row) = 0;
   virtual std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
+      const Uuid& agent_id) = 0;
+  virtual void upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) = 0;
+  virtual std::optional<WorkspaceAgentStatsRow> get_workspace_agent_stats(
       const Uuid& agent_id) = 0;
 
   // Tasks

@@ -8,9 +8,11 @@
 #include <filesystem>
 
 #include "archive/tar_reader.hpp"
+#include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/files.hpp"
 #include "coderd/organizations.hpp"
+#include "coderd/quiet_hours.hpp"
 #include "coderd/schedule.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
@@ -37,6 +39,18 @@ data "coder_workspace" "me" {}
 resource "coder_agent" "main" {
   os   = "linux"
   arch = "amd64"
+}
+)";
+
+// An agent on a resource that does nothing, so builds have an agent row and no process.
+constexpr const char* kAgentTemplate = R"(
+data "coder_workspace" "me" {}
+resource "coder_agent" "main" {
+  os   = "linux"
+  arch = "amd64"
+}
+resource "null_resource" "box" {
+  triggers = { token = coder_agent.main.token }
 }
 )";
 
@@ -404,6 +418,175 @@ TEST(WeeklySchedule, SkipsWallTimesThatDoNotExist) {
   auto next = s.next(utc(2026, 3, 28, 12, 0));
   ASSERT_TRUE(next);
   EXPECT_EQ(*next, utc(2026, 3, 30, 0, 30));  // Monday 02:30 CEST
+}
+
+// --- max_deadline: the template's autostop requirement in the owner's quiet hours ---
+
+CreateWorkspaceParams with_ttl(std::int64_t ttl_ms) {
+  CreateWorkspaceParams p;
+  p.ttl_ms = ttl_ms;
+  return p;
+}
+
+std::optional<TimePoint> requirement(const std::string& quiet, std::vector<std::string> days,
+                                     std::int64_t weeks, TimePoint now) {
+  return autostop_requirement_deadline(WeeklySchedule::parse_daily(quiet), days, weeks, now);
+}
+
+TEST(AutostopRequirement, StopsInTheQuietHoursOfARequiredDayInTheirZone) {
+  auto friday = utc(2026, 3, 27, 8, 0);  // 09:00 in Berlin
+  // Today's 02:00 has passed; Saturday 02:00 CET is 01:00 UTC.
+  EXPECT_EQ(requirement("CRON_TZ=Europe/Berlin 0 2 * * *", {"saturday"}, 1, friday),
+            utc(2026, 3, 28, 1, 0));
+  // Sunday 29 March Berlin moves to summer time: 03:00 CEST is 01:00 UTC.
+  EXPECT_EQ(requirement("CRON_TZ=Europe/Berlin 0 3 * * *", {"sunday"}, 1, friday),
+            utc(2026, 3, 29, 1, 0));
+  // Later the same day when it is one of the days, and more than 2 hours away.
+  EXPECT_EQ(requirement("CRON_TZ=America/New_York 0 23 * * *", {"friday", "monday"}, 1, friday),
+            utc(2026, 3, 28, 3, 0));
+  EXPECT_EQ(requirement("CRON_TZ=UTC 0 0 * * *", {}, 1, friday), std::nullopt);
+}
+
+TEST(AutostopRequirement, EveryNWeeksCountsWeeksFromTheEpochMonday) {
+  auto tuesday = utc(2026, 3, 31, 8, 0);  // week 169 since Monday 2023-01-02
+  EXPECT_EQ(requirement(kDefaultQuietHoursSchedule, {"saturday"}, 1, tuesday),
+            utc(2026, 4, 4, 0, 0));
+  // Week 170 is the next multiple of 2, week 171 the next of 3.
+  EXPECT_EQ(requirement(kDefaultQuietHoursSchedule, {"saturday"}, 2, tuesday),
+            utc(2026, 4, 11, 0, 0));
+  EXPECT_EQ(requirement(kDefaultQuietHoursSchedule, {"saturday"}, 3, tuesday),
+            utc(2026, 4, 18, 0, 0));
+}
+
+TEST(AutostopRequirement, QuietHoursLessThanTwoHoursAwayAreSkipped) {
+  // Started 21:00: midnight is 3 hours away, so tonight it is.
+  EXPECT_EQ(
+      requirement(kDefaultQuietHoursSchedule, {"saturday", "sunday"}, 1, utc(2026, 3, 27, 21, 0)),
+      utc(2026, 3, 28, 0, 0));
+  // Started 22:30: tonight's midnight is too close; the next night's.
+  EXPECT_EQ(
+      requirement(kDefaultQuietHoursSchedule, {"saturday", "sunday"}, 1, utc(2026, 3, 27, 22, 30)),
+      utc(2026, 3, 29, 0, 0));
+}
+
+TEST(AutostopRequirement, QuietHoursMustBeDailyAtOneTime) {
+  auto problem = [](const std::string& text) -> std::string {
+    try {
+      WeeklySchedule::parse_daily(text);
+    } catch (const Error& e) {
+      return e.message();
+    }
+    return "";
+  };
+  EXPECT_EQ(problem("CRON_TZ=Europe/Berlin 30 2 * * *"), "");
+  EXPECT_EQ(problem("0 2 * * 1-5"),
+            "parse daily schedule: expected day-of-month, month and day-of-week to be *");
+  EXPECT_EQ(problem("0 1,2 * * *"),
+            "parse daily schedule: schedule must have a single minute and a single hour");
+  EXPECT_NE(problem("CRON_TZ=Nowhere/Atlantis 0 2 * * *").find("unknown time zone"),
+            std::string::npos);
+  EXPECT_EQ(WeeklySchedule::parse_daily("CRON_TZ=Asia/Tokyo 5 7 * * *").time_of_day(), "07:05");
+}
+
+TEST_F(Lifecycle, DeadlineIsClampedToTheAutostopRequirement) {
+  TemplatePolicy policy;
+  policy.autostop_days_of_week = {"monday", "tuesday",  "wednesday", "thursday",
+                                  "friday", "saturday", "sunday"};
+  auto tmpl = push_template(kQuietTemplate, policy);
+  CreateWorkspaceParams p;
+  p.ttl_ms = 20 * 3'600'000LL;
+  // The deployment default, midnight UTC: the 20 h TTL would end 04:00 Saturday.
+  auto w = create(tmpl, p);
+  EXPECT_EQ(latest(w.id).max_deadline, utc(2026, 3, 28, 0, 0));
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 28, 0, 0));
+  // The owner's own quiet hours, in New York (04:00 EDT now): Saturday 01:30 EDT.
+  auto q = set_quiet_hours(store_, subject_, owner_, "CRON_TZ=America/New_York 30 1 * * *",
+                           clock_.now());
+  EXPECT_TRUE(q.user_set);
+  manual(w, "stop");
+  manual(w, "start");
+  EXPECT_EQ(latest(w.id).max_deadline, utc(2026, 3, 28, 5, 30));
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 28, 4, 0));  // the TTL, inside it now
+  // A short TTL stays as it is; max_deadline still bounds it.
+  auto short_ttl = create(tmpl, with_ttl(3'600'000));
+  EXPECT_EQ(latest(short_ttl.id).deadline, clock_.now() + hours(1));
+  EXPECT_EQ(latest(short_ttl.id).max_deadline, utc(2026, 3, 28, 5, 30));
+  // Without an autostop requirement there is no max_deadline.
+  auto plain = create(push_template(kQuietTemplate), with_ttl(3'600'000));
+  EXPECT_EQ(latest(plain.id).max_deadline, std::nullopt);
+}
+
+TEST_F(Lifecycle, ActivityNeverBumpsPastMaxDeadline) {
+  TemplatePolicy policy;
+  policy.activity_bump_ms = 3 * 3'600'000LL;
+  policy.autostop_days_of_week = {"friday"};
+  auto tmpl = push_template(kQuietTemplate, policy);
+  set_quiet_hours(store_, subject_, owner_, "CRON_TZ=UTC 0 11 * * *", clock_.now());
+  auto w = create(tmpl, with_ttl(3'600'000));
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 27, 9, 0));
+  EXPECT_EQ(latest(w.id).max_deadline, utc(2026, 3, 27, 11, 0));
+  clock_.advance(minutes(50));
+  workspaces_.record_usage(subject_, *store_.get_workspace_by_id(w.id), true);
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 27, 11, 0));  // not 11:50
+  // Extending past it is refused too.
+  EXPECT_THROW(workspaces_.extend(subject_, w, utc(2026, 3, 27, 12, 0)), Error);
+  // The executor stops the workspace at max_deadline.
+  clock_.set(utc(2026, 3, 27, 11, 0));
+  executor_.tick(clock_.now());
+  wait_for_build(w.id);
+  EXPECT_EQ(latest(w.id).transition, "stop");
+  EXPECT_EQ(latest(w.id).reason, "autostop");
+}
+
+// --- activity from what the agent reports ---
+
+TEST_F(Lifecycle, AgentSessionsMarkUseAndBumpTheDeadline) {
+  TemplatePolicy policy;
+  policy.activity_bump_ms = 3'600'000;
+  auto tmpl = push_template(kAgentTemplate, policy);
+  auto w = create(tmpl, with_ttl(3'600'000));
+  Agents agents(store_, pubsub_, clock_);
+  auto build = latest(w.id);
+  auto resources = store_.list_workspace_resources_by_job_id(build.job_id);
+  std::optional<store::WorkspaceAgentRow> agent;
+  for (const auto& r : resources)
+    for (const auto& a : store_.list_workspace_agents_by_resource_id(r.id)) agent = a;
+  ASSERT_TRUE(agent);
+  AgentIdentity id{*agent, w.id, w.owner_id};
+  auto created_used = store_.get_workspace_by_id(w.id)->last_used_at;
+  auto original = *build.deadline;
+
+  clock_.advance(minutes(30));
+  // Traffic without sessions is not use.
+  auto idle = read_agent_stats(json::parse(R"({"stats": {"connection_count": 2, "rx_bytes": 10,
+      "connections_by_proto": {"tcp": 2}}, "latency_ms": 1.5})")
+                                   .as_object());
+  EXPECT_EQ(idle.sessions, 0);
+  agents.update_stats(id, idle);
+  EXPECT_EQ(store_.get_workspace_by_id(w.id)->last_used_at, created_used);
+  EXPECT_EQ(*latest(w.id).deadline, original);
+  auto stored = store_.get_workspace_agent_stats(agent->id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->latency_us, 1500);
+
+  // An open SSH session is.
+  auto busy = read_agent_stats(
+      json::parse(R"({"stats": {"session_count_ssh": 1, "session_count_vscode": 1}})").as_object());
+  EXPECT_EQ(busy.sessions, 2);
+  agents.update_stats(id, busy);
+  EXPECT_EQ(store_.get_workspace_by_id(w.id)->last_used_at, clock_.now());
+  EXPECT_EQ(*latest(w.id).deadline, clock_.now() + hours(1));
+  EXPECT_EQ(store_.get_workspace_agent_stats(agent->id)->latency_us, 1500);  // kept
+
+  // Bad reports are refused with the field named.
+  try {
+    read_agent_stats(json::parse(R"({"stats": {"session_count_ssh": -1}})").as_object());
+    FAIL();
+  } catch (const Error& e) {
+    ASSERT_EQ(e.validations().size(), 1u);
+    EXPECT_EQ(e.validations()[0].field, "stats.session_count_ssh");
+  }
+  EXPECT_THROW(read_agent_stats(json::parse(R"({"stats": "lots"})").as_object()), Error);
 }
 
 }  // namespace

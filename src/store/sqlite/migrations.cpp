@@ -363,8 +363,21 @@ CREATE TABLE task_snapshots (
 );
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                    kMigration5};
+// Lifecycle: the owner's quiet hours (empty = the deployment default) bound max_deadline;
+// the latest stats each agent reported (sessions, traffic, its round trip to the server).
+constexpr const char* kMigration6 = R"sql(
+ALTER TABLE users ADD COLUMN quiet_hours_schedule TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE workspace_agent_stats (
+  agent_id TEXT PRIMARY KEY REFERENCES workspace_agents (id),
+  updated_at INTEGER NOT NULL,
+  stats TEXT NOT NULL,
+  latency_us INTEGER
+);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3,
+                                    kMigration4, kMigration5, kMigration6};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

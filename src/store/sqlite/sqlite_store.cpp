@@ -201,6 +201,20 @@ void SqliteStore::update_user_status_by_id(const Uuid& id, const std::string& st
   q.bind(1, status).bind(2, updated_at).bind(3, id).run();
 }
 
+std::string SqliteStore::get_user_quiet_hours_schedule(const Uuid& id) {
+  Lock lock(mutex_);
+  Statement q(db_, "SELECT quiet_hours_schedule FROM users WHERE id = ?");
+  q.bind(1, id);
+  return q.step() ? q.text(0) : std::string();
+}
+
+void SqliteStore::update_user_quiet_hours_schedule(const Uuid& id, const std::string& schedule,
+                                                   TimePoint updated_at) {
+  Lock lock(mutex_);
+  Statement q(db_, "UPDATE users SET quiet_hours_schedule = ?, updated_at = ? WHERE id = ?");
+  q.bind(1, schedule).bind(2, updated_at).bind(3, id).run();
+}
+
 // Organizations
 
 void SqliteStore::insert_organization(const OrganizationRow& row) {

@@ -32,6 +32,9 @@ class SqliteStore final : public Store {
   void update_user_last_seen_at_by_id(const Uuid& id, TimePoint last_seen_at) override;
   void update_user_status_by_id(const Uuid& id, const std::string& status,
                                 TimePoint updated_at) override;
+  std::string get_user_quiet_hours_schedule(const Uuid& id) override;
+  void update_user_quiet_hours_schedule(const Uuid& id, const std::string& schedule,
+                                        TimePoint updated_at) override;
 
   // Organizations
   void insert_organization(const OrganizationRow& row) override;
@@ -192,6 +195,8 @@ class SqliteStore final : public Store {
   void insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& row) override;
   std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
       const Uuid& agent_id) override;
+  void upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) override;
+  std::optional<WorkspaceAgentStatsRow> get_workspace_agent_stats(const Uuid& agent_id) override;
 
   // Tasks
   void insert_task(const TaskRow& row) override;

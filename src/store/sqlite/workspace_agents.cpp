@@ -186,4 +186,27 @@ std::vector<WorkspaceAgentScriptTimingRow> SqliteStore::list_workspace_agent_scr
   });
 }
 
+void SqliteStore::upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "INSERT INTO workspace_agent_stats (agent_id, updated_at, stats, latency_us) "
+              "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
+              "updated_at = excluded.updated_at, stats = excluded.stats, "
+              "latency_us = COALESCE(excluded.latency_us, latency_us)");
+  q.bind(1, row.agent_id).bind(2, row.updated_at).bind(3, row.stats);
+  bind_optional(q, 4, row.latency_us);
+  q.run();
+}
+
+std::optional<WorkspaceAgentStatsRow> SqliteStore::get_workspace_agent_stats(const Uuid& agent_id) {
+  Lock lock(mutex_);
+  Statement q(db_, select_from("agent_id, updated_at, stats, latency_us", "workspace_agent_stats",
+                               "WHERE agent_id = ?"));
+  q.bind(1, agent_id);
+  return first<WorkspaceAgentStatsRow>(q, [](const Statement& s) {
+    return WorkspaceAgentStatsRow{s.uuid(0), s.time(1), s.text(2),
+                                  s.is_null(3) ? std::nullopt : std::optional(s.integer(3))};
+  });
+}
+
 }  // namespace berth::store::sqlite
