@@ -47,6 +47,15 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
                   "How often workspace schedules are evaluated (e.g. 1m, 30s)")
       ->envname("BERTH_AUTOBUILD_POLL_INTERVAL")
       ->capture_default_str();
+  cmd->add_option("--agent-stats-refresh-interval", options.agent_stats_interval,
+                  "How often agents report stats (open sessions keep workspaces running)")
+      ->envname("BERTH_AGENT_STATS_REFRESH_INTERVAL")
+      ->capture_default_str();
+  cmd->add_option("--default-quiet-hours-schedule", options.default_quiet_hours_schedule,
+                  "Users' quiet hours unless they set their own: when templates' autostop "
+                  "requirements stop workspaces (daily cron, CRON_TZ= prefix for a zone)")
+      ->envname("BERTH_QUIET_HOURS_DEFAULT_SCHEDULE")
+      ->capture_default_str();
   cmd->callback([&options, &exit_code] { exit_code = berth::server::run_server(options); });
 }
 

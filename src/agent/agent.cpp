@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -15,6 +16,8 @@
 #include "agent/http_probe.hpp"
 #include "agent/outbox.hpp"
 #include "agent/script_runner.hpp"
+#include "agent/session_counters.hpp"
+#include "agent/stats.hpp"
 #include "common/error.hpp"
 #include "sdk/agent_protocol.hpp"
 
@@ -101,6 +104,7 @@ class Agent {
   void report_lifecycle(const std::string& state);
   void watch_app(json::object app);
   void collect_metadata(json::object item);
+  void report_stats();
 
   AgentOptions options_;
   Connection connection_;
@@ -111,6 +115,9 @@ class Agent {
   std::map<std::string, std::string> env_;
   std::string dir_;
   std::vector<std::thread> loops_;
+  // Sessions the terminal (reconnecting PTY), SSH and IDE code open; they take it by reference.
+  SessionCounters sessions_;
+  std::function<Stats()> stats_source_ = [this] { return stats_from(sessions_); };
 };
 
 void Agent::send_loop() {
@@ -254,6 +261,35 @@ void Agent::collect_metadata(json::object item) {
   } while (!stop_.wait_for(interval));
 }
 
+// Coder's agent asks for the interval first (a report without stats), then reports every
+// interval. A report that cannot be delivered is dropped: the next one supersedes it.
+void Agent::report_stats() {
+  milliseconds interval{0};
+  while (interval.count() <= 0 && !stop_.stopped()) {
+    try {
+      auto answer = connection_.call("update_stats", {}, seconds(5));
+      interval = milliseconds(integer(answer.as_object(), "report_interval_ms"));
+    } catch (const RpcError& e) {
+      spdlog::warn("the server takes no stats: {}", e.what());
+      return;
+    } catch (const std::exception& e) {
+      spdlog::debug("asking for the stats interval: {}", e.what());
+      connection_.wait_connected(seconds(1));
+      stop_.wait_for(seconds(1));
+    }
+  }
+  if (interval.count() <= 0) return;
+  interval = std::max(interval, milliseconds(100));
+  while (!stop_.wait_for(interval)) {
+    try {
+      connection_.call("update_stats", stats_params(stats_source_(), connection_.round_trip_ms()),
+                       seconds(5));
+    } catch (const std::exception& e) {
+      spdlog::debug("stats not reported: {}", e.what());
+    }
+  }
+}
+
 void Agent::shutdown() {
   report_lifecycle("shutting_down");
   std::string state = "off";
@@ -272,6 +308,7 @@ int Agent::run(const sigset_t& stop_signals) {
   std::thread starter([this] {
     if (!fetch_manifest()) return;
     prepare_environment();
+    loops_.emplace_back([this] { report_stats(); });
     for (const auto& a : array_of(manifest_, "apps")) {
       const auto& app = a.as_object();
       auto* hc = app.if_contains("healthcheck");

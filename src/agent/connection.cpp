@@ -107,6 +107,17 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   std::uint64_t generation = 0;  // bumped per connection: frames of an older one are dropped
   std::int64_t next_id = 1;
   std::map<std::int64_t, std::shared_ptr<Pending>> pending;
+  // The round trip of the last update_startup or heartbeat, and the one in flight.
+  std::int64_t timed_id = 0;
+  std::chrono::steady_clock::time_point timed_sent;
+  std::optional<double> round_trip_ms;
+
+  std::int64_t take_timed_id() {
+    std::lock_guard lock(mutex);
+    timed_id = next_id++;
+    timed_sent = std::chrono::steady_clock::now();
+    return timed_id;
+  }
 
   bool is_stopping() {
     std::lock_guard lock(mutex);
@@ -195,7 +206,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     outq.clear();
     // update_startup goes first, before any caller's frame can be queued.
     outq.push_back(
-        proto::encode_request(take_id(), "update_startup",
+        proto::encode_request(take_timed_id(), "update_startup",
                               json::object{{"version", options.version},
                                            {"api_version", proto::kApiVersion},
                                            {"expanded_directory", options.expanded_directory}}));
@@ -253,7 +264,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       timer->expires_after(options.heartbeat);
       co_await timer->async_wait(kTuple);
       if (!current(gen)) co_return;
-      enqueue(proto::encode_request(take_id(), "heartbeat", {}));
+      enqueue(proto::encode_request(take_timed_id(), "heartbeat", {}));
     }
   }
 
@@ -273,6 +284,12 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     using Kind = proto::Message::Kind;
     if (m.kind == Kind::response || m.kind == Kind::error) {
       std::lock_guard lock(mutex);
+      if (m.id == timed_id) {
+        std::chrono::duration<double, std::milli> rtt =
+            std::chrono::steady_clock::now() - timed_sent;
+        round_trip_ms = rtt.count();
+        timed_id = 0;
+      }
       auto it = pending.find(m.id);
       if (it == pending.end()) return;  // heartbeat and startup answers
       auto& p = *it->second;
@@ -481,6 +498,11 @@ void Connection::stop() {
 json::value Connection::call(const std::string& method, json::object params,
                              std::chrono::milliseconds timeout) {
   return impl_->call(method, std::move(params), timeout);
+}
+
+std::optional<double> Connection::round_trip_ms() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->round_trip_ms;
 }
 
 bool Connection::wait_connected(std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 
@@ -55,6 +56,8 @@ class Connection {
   // Sends a request and waits for its answer. Throws NotDelivered or RpcError.
   json::value call(const std::string& method, json::object params,
                    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+  // The last measured round trip of a heartbeat (or update_startup) to the server.
+  std::optional<double> round_trip_ms() const;
   // Waits until connected (true) or `timeout` passed.
   bool wait_connected(std::chrono::milliseconds timeout);
 

@@ -300,6 +300,9 @@ json::value AgentRpcSession::dispatch(const std::string& method, const json::obj
     agents.update_metadata(identity_, read_metadata(p, now));
   } else if (method == "script_completed") {
     agents.script_completed(identity_, read_timing(p, now));
+  } else if (method == "update_stats") {
+    agents.update_stats(identity_, coderd::read_agent_stats(p));
+    return json::object{{"report_interval_ms", agents.stats_interval().count()}};
   } else {
     throw Error{ErrorCode::not_found, "Unknown method.", "\"" + method + "\" is not a method."};
   }

@@ -26,6 +26,10 @@ Response create_user(Deps& deps, Request& request, const Authenticated& auth);
 Response update_user_roles(Deps& deps, Request& request, const Authenticated& auth);
 Response get_user_roles(Deps& deps, Request& request, const Authenticated& auth);
 
+// quiet_hours.cpp
+Response get_user_quiet_hours(Deps& deps, Request& request, const Authenticated& auth);
+Response update_user_quiet_hours(Deps& deps, Request& request, const Authenticated& auth);
+
 // api_keys.cpp
 Response create_session_key(Deps& deps, Request& request, const Authenticated& auth);
 Response create_token(Deps& deps, Request& request, const Authenticated& auth);

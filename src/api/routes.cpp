@@ -65,6 +65,8 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("GET", "/api/v2/users/{user}", get_user);
   priv("GET", "/api/v2/users/{user}/roles", get_user_roles);
   priv("PUT", "/api/v2/users/{user}/roles", update_user_roles);
+  priv("GET", "/api/v2/users/{user}/quiet-hours", get_user_quiet_hours);
+  priv("PUT", "/api/v2/users/{user}/quiet-hours", update_user_quiet_hours);
   priv("GET", "/api/v2/users/{user}/organizations", list_user_organizations);
   // Literal `tokens` routes come before `{keyid}`, which would otherwise capture them.
   priv("POST", "/api/v2/users/{user}/keys", create_session_key);

@@ -111,7 +111,12 @@ json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePo
                           : json::object{{"healthy", false}, {"reason", reason}};
   out["instance_id"] = "";
   out["parent_id"] = nullptr;
+  // Berth has one relay, the server itself: the agent's heartbeat round trip to it.
   out["latency"] = json::object{};
+  if (auto stats = deps.store.get_workspace_agent_stats(agent.id); stats && stats->latency_us)
+    out["latency"] =
+        json::object{{"berth", json::object{{"preferred", true},
+                                            {"latency_ms", double(*stats->latency_us) / 1000}}}};
   apply_app_health(deps, agent, out);
   out["log_sources"] = log_sources_json(deps, agent, out);
   return doc;

@@ -552,7 +552,14 @@ void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& w, 
   if (!build || !job || build->transition != "start" || !job->completed_at || !build->deadline ||
       policy.activity_bump_ms <= 0)
     return;
-  auto bump_by = milliseconds(policy.activity_bump_ms);
+  microseconds bump_by = milliseconds(policy.activity_bump_ms);
+  // Use that runs into the next autostart keeps the workspace a full TTL past that start,
+  // as the deadline computed at build time would have.
+  if (w.autostart_schedule) {
+    auto next = next_autostart(*w.autostart_schedule, policy.autostart_days_of_week, now);
+    std::int64_t ttl = policy.allow_user_autostop ? w.ttl_ms.value_or(0) : policy.default_ttl_ms;
+    if (next && *next > now && now + bump_by > *next) bump_by = (*next - now) + milliseconds(ttl);
+  }
   if (*build->deadline - bump_by * 95 / 100 >= now) return;
   auto deadline = std::max(*build->deadline, now + bump_by);
   if (build->max_deadline) deadline = std::min(deadline, *build->max_deadline);

@@ -27,6 +27,12 @@
 //   batch_update_metadata {metadata: [{key, value, error, collected_at}]} → {}
 //   script_completed {script_id, display_name, started_at, ended_at, exit_code, stage,
 //                     status} → {}
+//   update_stats     {stats?: agentsdk.Stats (connections_by_proto, connection_count,
+//                    connection_median_latency_ms, rx/tx_packets, rx/tx_bytes,
+//                    session_count_vscode/jetbrains/reconnecting_pty/ssh), latency_ms?}
+//                    → {report_interval_ms}. Sent once without stats on start to learn the
+//                    interval, then every interval; open sessions bump the workspace's
+//                    deadline. latency_ms is the agent's last heartbeat round trip.
 // Server → agent methods (for port forwarding, app proxy and terminals; streams are
 // multiplexed by the server-chosen stream number):
 //   open_stream      {stream, port} → {}   the agent connects to 127.0.0.1:port (loopback

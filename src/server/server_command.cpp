@@ -16,6 +16,7 @@
 #include "coderd/lifecycle_executor.hpp"
 #include "coderd/organizations.hpp"
 #include "coderd/provisioner_jobs.hpp"
+#include "coderd/quiet_hours.hpp"
 #include "coderd/tasks.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
@@ -83,6 +84,8 @@ std::string default_data_dir() {
 
 int run_server(const ServerOptions& options) {
   auto poll_interval = parse_duration(options.autobuild_poll_interval, "--autobuild-poll-interval");
+  auto stats_interval =
+      parse_duration(options.agent_stats_interval, "--agent-stats-refresh-interval");
   auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off")
     throw Error{ErrorCode::invalid, "Unknown --log-level \"" + options.log_level +
@@ -108,12 +111,14 @@ int run_server(const ServerOptions& options) {
   store::sqlite::SqliteStore store(data_dir + "/berth.db");
   store::MemoryPubsub pubsub;
   coderd::initialize_deployment(store, clock);
+  coderd::set_default_quiet_hours(store, options.default_quiet_hours_schedule);
   coderd::ApiKeys api_keys(store, clock, coderd::TokenPolicy{});
   coderd::Users users(store, clock, api_keys);
   coderd::JobQueue jobs(store, pubsub, clock);
   coderd::Templates templates(store, jobs, clock);
   coderd::Workspaces workspaces(store, pubsub, jobs, clock);
   coderd::Agents agents(store, pubsub, clock);
+  agents.set_stats_interval(stats_interval);
   coderd::Tasks tasks(store, pubsub, workspaces, clock);
   coderd::AgentRegistry agent_registry;
   // Half the handler threads may wait on app requests; the rest keep reading agent frames.

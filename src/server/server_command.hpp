@@ -15,6 +15,8 @@ struct ServerOptions {
   std::size_t max_connections = 4096;
   int provisioner_daemons = 3;
   std::string autobuild_poll_interval = "1m";  // how often the lifecycle executor ticks
+  std::string agent_stats_interval = "30s";    // how often agents report stats
+  std::string default_quiet_hours_schedule = "CRON_TZ=UTC 0 0 * * *";
 };
 
 // Parses a Go-style duration ("90s", "1m", "500ms", "2h"); throws Error{invalid} naming `flag`.

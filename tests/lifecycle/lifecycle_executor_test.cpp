@@ -331,6 +331,19 @@ TEST_F(Lifecycle, UsageBumpsTheDeadlineButNeverShortensIt) {
   EXPECT_EQ(store_.get_workspace_by_id(w.id)->last_used_at, clock_.now());
 }
 
+TEST_F(Lifecycle, UsageIntoTheNextAutostartKeepsTheWorkspaceATtlPastIt) {
+  auto tmpl = push_template(kQuietTemplate);  // activity bump 1 h
+  CreateWorkspaceParams p;
+  p.ttl_ms = 3'600'000;
+  p.autostart_schedule = "CRON_TZ=UTC 0 9 * * *";
+  auto w = create(tmpl, p);
+  EXPECT_EQ(*latest(w.id).deadline, utc(2026, 3, 27, 9, 0));
+  clock_.advance(minutes(30));
+  workspaces_.record_usage(subject_, *store_.get_workspace_by_id(w.id), true);
+  // 08:30 + 1 h would pass the 09:00 autostart: 30 min to it plus the 1 h TTL.
+  EXPECT_EQ(*latest(w.id).deadline, utc(2026, 3, 27, 10, 0));
+}
+
 TEST_F(Lifecycle, ExtendStaysWithinBounds) {
   auto tmpl = push_template(kQuietTemplate);
   CreateWorkspaceParams p;
