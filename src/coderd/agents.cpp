@@ -230,7 +230,8 @@ void Agents::create_logs(const AgentIdentity& id, const std::optional<Uuid>& log
       rows.push_back({0, agent.id, l.created_at.value_or(now), l.output,
                       l.level.empty() ? "info" : l.level, source});
     }
-    if (agent.logs_length + bytes > kMaxAgentLogsBytes) {
+    // Coder: once an agent overflowed, every later batch is refused too, even one that fits.
+    if (agent.logs_overflowed || agent.logs_length + bytes > kMaxAgentLogsBytes) {
       refused = true;
       overflowed_now = !agent.logs_overflowed;
       if (overflowed_now)
