@@ -99,14 +99,19 @@ void AgentRpcSession::on_message(std::string text) {
     return;
   }
   if (m.kind == proto::Message::Kind::response || m.kind == proto::Message::Kind::error) {
-    std::lock_guard lock(mutex_);
-    auto it = calls_.find(m.id);
-    if (it == calls_.end()) return;
-    it->second->done = true;
-    it->second->ok = m.kind == proto::Message::Kind::response;
-    it->second->message = m.error_message;
-    calls_.erase(it);
-    cv_.notify_all();
+    std::shared_ptr<PendingCall> call;
+    {
+      std::lock_guard lock(mutex_);
+      auto it = calls_.find(m.id);
+      if (it == calls_.end()) return;
+      call = it->second;
+      call->done = true;
+      call->ok = m.kind == proto::Message::Kind::response;
+      call->message = m.error_message;
+      calls_.erase(it);
+      cv_.notify_all();
+    }
+    if (call->on_done) call->on_done(call->ok, call->message);
     return;
   }
   try {
@@ -124,6 +129,7 @@ void AgentRpcSession::on_message(std::string text) {
 
 void AgentRpcSession::on_close() {
   std::map<std::int64_t, std::shared_ptr<AgentStream>> streams;
+  std::map<std::int64_t, std::shared_ptr<PendingCall>> calls;
   {
     std::lock_guard lock(mutex_);
     channel_.reset();
@@ -132,10 +138,12 @@ void AgentRpcSession::on_close() {
       call->done = true;
       call->message = "the agent disconnected";
     }
-    calls_.clear();
+    calls.swap(calls_);
     streams.swap(streams_);
     cv_.notify_all();
   }
+  for (auto& [id, call] : calls)
+    if (call->on_done) call->on_done(false, call->message);
   for (auto& [id, stream] : streams) stream->remote_closed();
   // A connection replaced by the agent's newer one must not mark the agent disconnected.
   if (!deps_.agent_registry.remove(identity_.agent.id, this)) return;
@@ -197,9 +205,45 @@ std::shared_ptr<AgentStream> AgentRpcSession::open_stream(int port,
   return stream;
 }
 
+void AgentRpcSession::open_stream_async(const std::string& method, json::object params,
+                                        StreamOpened done) {
+  auto call = std::make_shared<PendingCall>();
+  std::shared_ptr<AgentStream> stream;
+  std::int64_t request_id;
+  {
+    std::lock_guard lock(mutex_);
+    if (closed_ || !channel_) {
+      done(nullptr, "the agent is not connected");
+      return;
+    }
+    request_id = next_request_id_++;
+    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++);
+    streams_[stream->id()] = stream;  // before the request: data may follow the answer at once
+    call->on_done = [this, stream, done](bool ok, const std::string& message) {
+      if (ok) return done(stream, "");
+      forget_stream(stream->id());
+      done(nullptr, message.empty() ? "the agent refused the stream" : message);
+    };
+    calls_[request_id] = call;
+  }
+  params["stream"] = stream->id();
+  if (!send(proto::encode_request(request_id, method, std::move(params)))) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!calls_.erase(request_id)) return;  // on_close already answered it
+    }
+    call->on_done(false, "the agent is not connected");
+  }
+}
+
 void AgentRpcSession::forget_stream(std::int64_t id) {
   std::lock_guard lock(mutex_);
   streams_.erase(id);
+}
+
+std::size_t AgentRpcSession::queued_bytes() const {
+  std::lock_guard lock(mutex_);
+  return channel_ ? channel_->queued_bytes() : 0;
 }
 
 AgentStream::AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id)
@@ -249,7 +293,38 @@ void AgentStream::close() {
   }
 }
 
+void AgentStream::set_receiver(std::function<void(std::string)> on_data,
+                               std::function<void()> on_closed) {
+  std::deque<std::string> queued;
+  bool closed;
+  {
+    std::lock_guard lock(mutex_);
+    on_data_ = std::move(on_data);
+    on_closed_ = std::move(on_closed);
+    queued.swap(chunks_);
+    queued_ = 0;
+    closed = remote_closed_;
+  }
+  for (auto& chunk : queued) on_data_(std::move(chunk));
+  if (closed) on_closed_();
+}
+
+bool AgentStream::writable() const {
+  constexpr std::size_t kHighWater = 4 * 1024 * 1024;
+  auto session = session_.lock();
+  return session && session->queued_bytes() < kHighWater;
+}
+
 void AgentStream::deliver(std::string bytes) {
+  if (on_data_) {  // push mode; set_receiver ran on this same reader thread or before it
+    bool closed;
+    {
+      std::lock_guard lock(mutex_);
+      closed = closed_;
+    }
+    if (!closed) on_data_(std::move(bytes));
+    return;
+  }
   bool overflow = false;
   {
     std::lock_guard lock(mutex_);
@@ -267,15 +342,19 @@ void AgentStream::deliver(std::string bytes) {
 
 void AgentStream::remote_closed() {
   bool forget = false;
+  std::function<void()> on_closed;
   {
     std::lock_guard lock(mutex_);
     closed_ = true;
+    remote_closed_ = !sent_close_;
     // The agent already closed its end: no close frame back, just forget the stream.
     forget = !sent_close_;
     sent_close_ = true;
+    if (forget) on_closed = on_closed_;
     cv_.notify_all();
   }
   if (auto session = session_.lock(); session && forget) session->forget_stream(id_);
+  if (on_closed) on_closed();
 }
 
 json::value AgentRpcSession::dispatch(const std::string& method, const json::object& p) {

@@ -4,6 +4,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -36,6 +37,12 @@ class AgentStream {
   bool closed() const;
   // Closes both directions; idempotent.
   void close();
+  // Push mode instead of read(): from now on the agent's bytes go to `on_data` and its close
+  // to `on_closed`, both on the agent connection's reader thread (never concurrently). Bytes
+  // queued before this call are handed over first.
+  void set_receiver(std::function<void(std::string)> on_data, std::function<void()> on_closed);
+  // False while the agent's connection has much unsent: a writer should hold back.
+  bool writable() const;
 
   // For AgentRpcSession (its I/O thread):
   void deliver(std::string bytes);
@@ -48,8 +55,11 @@ class AgentStream {
   std::condition_variable cv_;
   std::deque<std::string> chunks_;
   std::size_t queued_ = 0;
-  bool closed_ = false;      // no more data will arrive
-  bool sent_close_ = false;  // this side told the agent
+  bool closed_ = false;         // no more data will arrive
+  bool sent_close_ = false;     // this side told the agent
+  bool remote_closed_ = false;  // the agent closed it first
+  std::function<void(std::string)> on_data_;
+  std::function<void()> on_closed_;
 };
 
 // The server's side of one agent's WebSocket (protocol in sdk/agent_protocol.hpp): answers
@@ -74,20 +84,27 @@ class AgentRpcSession final : public http::DuplexSession,
   // Asks the agent to connect to 127.0.0.1:`port` and waits for its answer. Throws
   // Error{unavailable} when the agent refuses, is gone, or does not answer in time.
   std::shared_ptr<AgentStream> open_stream(int port, std::chrono::milliseconds timeout);
+  // Sends `method` (open_stream, open_pty) with `params` plus a new stream number and returns
+  // at once; `done` gets the stream, or null and the reason, on the connection's reader thread
+  // (or at once when the agent is not connected).
+  using StreamOpened = std::function<void(std::shared_ptr<AgentStream>, std::string error)>;
+  void open_stream_async(const std::string& method, json::object params, StreamOpened done);
   // For AgentStream.
   void forget_stream(std::int64_t id);
+  std::size_t queued_bytes() const;
 
  private:
   struct PendingCall {
     bool done = false;
     bool ok = false;
     std::string message;
+    std::function<void(bool ok, const std::string& message)> on_done;  // async calls only
   };
   json::value dispatch(const std::string& method, const json::object& params);
 
   Deps& deps_;
   coderd::AgentIdentity identity_;
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::shared_ptr<http::DuplexChannel> channel_;
   bool closed_ = false;
   std::condition_variable cv_;

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "api/app_proxy.hpp"
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "common/error.hpp"
@@ -165,6 +166,9 @@ void add_routes(http::Router& router, Deps& deps) {
         post_agent_task_log_snapshot);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}", get_workspace_agent);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}/logs", get_workspace_agent_logs);
+  priv("GET", "/api/v2/workspaceagents/{workspaceagent}/pty", workspace_agent_pty);
+  // Berth's own: a TCP stream to a port inside the workspace (`berth port-forward`).
+  priv("GET", "/api/v2/workspaceagents/{workspaceagent}/stream", workspace_agent_stream);
 }
 
 }  // namespace
@@ -172,10 +176,10 @@ void add_routes(http::Router& router, Deps& deps) {
 http::Handler make_api_handler(Deps& deps) {
   auto router = std::make_shared<http::Router>();
   add_routes(*router, deps);
-  return [router, version = deps.build.version](Request& request) {
+  return [router, &deps, version = deps.build.version](Request& request) {
     Response response;
     try {
-      response = router->dispatch(request);
+      response = is_app_path(request.path) ? proxy_app(deps, request) : router->dispatch(request);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::internal)
         spdlog::error("{} {}: {} ({})", request.method, request.path, e.message(), e.detail());

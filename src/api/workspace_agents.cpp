@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "api/agent_rpc.hpp"
+#include "api/agent_stream_bridge.hpp"
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "api/params.hpp"
@@ -53,7 +54,8 @@ class AgentLogStream final : public http::PushSource {
 
 // `{workspaceagent}`: the agent, readable when its workspace is (404 otherwise).
 store::WorkspaceAgentRow resolve_agent_param(Deps& deps, const Request& request,
-                                             const Authenticated& auth) {
+                                             const Authenticated& auth,
+                                             store::WorkspaceRow* workspace_out = nullptr) {
   auto id = parse_uuid_param(request, "workspaceagent");
   auto agent = deps.store.get_workspace_agent_by_id(id);
   auto resource =
@@ -62,7 +64,40 @@ store::WorkspaceAgentRow resolve_agent_param(Deps& deps, const Request& request,
   auto workspace = build ? deps.store.get_workspace_by_id(build->workspace_id) : std::nullopt;
   if (!workspace) throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
   coderd::require_visible(auth.subject, coderd::Action::read, coderd::workspace_object(*workspace));
+  if (workspace_out) *workspace_out = *workspace;
   return *agent;
+}
+
+// The live connection of an agent whose workspace the caller may reach into (Coder's SSH
+// permission: the owner and those who may change the workspace).
+std::shared_ptr<AgentRpcSession> connectable_agent(Deps& deps, const Request& request,
+                                                   const Authenticated& auth) {
+  store::WorkspaceRow workspace;
+  auto agent = resolve_agent_param(deps, request, auth, &workspace);
+  if (!coderd::authorize(auth.subject, coderd::Action::update, coderd::workspace_object(workspace)))
+    throw Error{ErrorCode::forbidden, "Forbidden.",
+                "You may not open connections into this workspace."};
+  auto session = std::dynamic_pointer_cast<AgentRpcSession>(deps.agent_registry.find(agent.id));
+  if (!session)
+    throw Error{ErrorCode::unavailable, "The workspace agent is not connected.",
+                "agent " + agent.id.to_string() + " has no live connection"};
+  return session;
+}
+
+// A non-negative integer query parameter no larger than `max` (0 when absent).
+std::int64_t bounded_param(const Request& request, const char* name, std::int64_t max) {
+  auto values = request.query_values(name);
+  if (values.empty() || values[0].empty()) return 0;
+  try {
+    std::size_t used = 0;
+    auto n = std::stoll(values[0], &used);
+    if (used == values[0].size() && n >= 0 && n <= max) return n;
+  } catch (const std::exception&) {
+  }
+  throw Error{ErrorCode::invalid,
+              std::string("Query param \"") + name + "\" must be an integer from 0 to " +
+                  std::to_string(max) + ".",
+              "got \"" + values[0] + "\""};
 }
 
 std::int64_t after_param(const Request& request) {
@@ -97,6 +132,45 @@ Response get_workspace_agent_logs(Deps& deps, Request& request, const Authentica
   for (const auto& log : deps.store.list_workspace_agent_logs_after(agent.id, after, 0))
     out.push_back(agent_log_json(log));
   return http::json_response(200, out);
+}
+
+Response workspace_agent_pty(Deps& deps, Request& request, const Authenticated& auth) {
+  constexpr std::size_t kMaxCommandBytes = 4096;
+  auto reconnect_values = request.query_values("reconnect");
+  auto reconnect = reconnect_values.empty() ? std::nullopt : Uuid::parse(reconnect_values[0]);
+  if (!reconnect)
+    throw Error{ErrorCode::invalid, "Query param \"reconnect\" must be a valid UUID.",
+                reconnect_values.empty() ? "it is missing" : "got \"" + reconnect_values[0] + "\""};
+  auto height = bounded_param(request, "height", 65535);
+  auto width = bounded_param(request, "width", 65535);
+  auto commands = request.query_values("command");
+  std::string command = commands.empty() ? "" : commands[0];
+  if (command.size() > kMaxCommandBytes)
+    throw Error{ErrorCode::invalid, "Query param \"command\" is too long.",
+                "at most " + std::to_string(kMaxCommandBytes) + " bytes"};
+  auto session = connectable_agent(deps, request, auth);
+  BridgeOptions options;
+  options.method = "open_pty";
+  options.params = json::object{{"reconnect", reconnect->to_string()},
+                                {"height", height},
+                                {"width", width},
+                                {"command", command}};
+  Response r;
+  r.duplex = std::make_shared<AgentStreamBridge>(session, std::move(options));
+  return r;
+}
+
+Response workspace_agent_stream(Deps& deps, Request& request, const Authenticated& auth) {
+  auto port = bounded_param(request, "port", 65535);
+  if (port == 0)
+    throw Error{ErrorCode::invalid, "Query param \"port\" must be a TCP port from 1 to 65535."};
+  auto session = connectable_agent(deps, request, auth);
+  BridgeOptions options;
+  options.method = "open_stream";
+  options.params = json::object{{"port", port}};
+  Response r;
+  r.duplex = std::make_shared<AgentStreamBridge>(session, std::move(options));
+  return r;
 }
 
 Response agent_rpc(Deps& deps, Request&, const coderd::AgentIdentity& agent) {

@@ -6,27 +6,37 @@
 
 namespace berth::http {
 
-// The sending half of a bidirectional WebSocket, handed to a DuplexSession when it opens.
+// The sending half of a bidirectional connection, handed to a DuplexSession when it opens.
 // Thread-safe: any thread may send at any time; frames go out in order through one writer.
 class DuplexChannel {
  public:
   virtual ~DuplexChannel() = default;
-  // Queues one text frame; false if the connection is closed or its send queue is over its
-  // bound (then the connection is closed: a peer that does not read must not grow memory).
+  // Queues one text frame (raw bytes on a tunnel); false if the connection is closed or its
+  // send queue is over its bound (then the connection is closed: a peer that does not read
+  // must not grow memory).
   virtual bool send(std::string text) = 0;
-  // Closes the connection (normal closure); on_close follows.
+  // Queues one binary frame (raw bytes on a tunnel); same bound as send().
+  virtual bool send_binary(std::string bytes) = 0;
+  // Closes the connection (normal closure) once what is queued has been written; on_close
+  // follows.
   virtual void close() = 0;
+  // Bytes queued and not yet written.
+  virtual std::size_t queued_bytes() const = 0;
 };
 
-// A bidirectional WebSocket (the agent RPC connection): the server calls on_open once, then
-// on_message for each text frame in order (never concurrently), then on_close exactly once.
-// Sessions know nothing of sockets; Beast stays in server.cpp.
+// A bidirectional WebSocket (the agent RPC connection, a terminal) or a raw tunnel (an app
+// request handed to the workspace): the server calls on_open once, then on_message or
+// on_binary for each frame (each chunk read, on a tunnel) in order and never concurrently,
+// then on_close exactly once. Sessions know nothing of sockets; Beast stays in server.cpp.
 class DuplexSession {
  public:
   virtual ~DuplexSession() = default;
   virtual void on_open(std::shared_ptr<DuplexChannel> channel) = 0;
   virtual void on_message(std::string text) = 0;
+  virtual void on_binary(std::string /*bytes*/) {}
   virtual void on_close() = 0;
+  // While false the server stops reading from the peer: backpressure towards a slow target.
+  virtual bool accepts_input() const { return true; }
   // Frames larger than this end the connection.
   virtual std::size_t max_message_bytes() const { return 4 * 1024 * 1024; }
   // Bytes the send queue may hold before send() refuses and closes.

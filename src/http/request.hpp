@@ -45,6 +45,9 @@ struct Response {
   std::shared_ptr<PushSource> event_stream;
   // A bidirectional WebSocket: the upgrade is accepted and `duplex` gets the frames.
   std::shared_ptr<DuplexSession> duplex;
+  // A raw tunnel: nothing is written for this response; the connection's bytes go to and
+  // come from the session (a reverse proxy writes the upstream's own response).
+  std::shared_ptr<DuplexSession> tunnel;
 
   void set_header(std::string name, std::string value);
 };

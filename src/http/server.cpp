@@ -107,55 +107,105 @@ class DuplexState final : public DuplexChannel, public std::enable_shared_from_t
   DuplexState(asio::any_io_executor ex, std::size_t max_queued)
       : timer(ex), ex_(ex), max_queued_(max_queued) {}
 
-  bool send(std::string text) override {
+  bool send(std::string text) override { return enqueue(std::move(text), false); }
+  bool send_binary(std::string bytes) override { return enqueue(std::move(bytes), true); }
+  std::size_t queued_bytes() const override { return queued_bytes_; }
+
+  void close() override {
+    closing_ = true;
+    // Posted like the frames, so the writer sees every frame queued before the close.
+    asio::post(ex_, [self = shared_from_this()] {
+      self->close_requested = true;
+      self->timer.cancel();
+    });
+  }
+
+  // True once close() has been called (from any thread).
+  bool closing() const { return closing_; }
+  void sent(std::size_t bytes) { queued_bytes_ -= bytes; }
+
+  // One queued frame; `binary` picks the WebSocket frame type (tunnels ignore it).
+  struct Frame {
+    std::string bytes;
+    bool binary = false;
+  };
+  asio::steady_timer timer;
+  std::deque<Frame> queue;
+  bool close_requested = false;  // on the strand, after the frames sent before close()
+  bool peer_gone = false;
+  bool reader_done = false;
+
+ private:
+  bool enqueue(std::string bytes, bool binary) {
     if (closing_) return false;
-    auto size = text.size();
+    auto size = bytes.size();
     if (queued_bytes_.fetch_add(size) + size > max_queued_) {
       spdlog::warn("duplex connection: send queue over {} bytes, closing", max_queued_);
       close();
       return false;
     }
-    asio::post(ex_, [self = shared_from_this(), text = std::move(text)]() mutable {
-      self->queue.push_back(std::move(text));
+    asio::post(ex_, [self = shared_from_this(), frame = Frame{std::move(bytes), binary}]() mutable {
+      self->queue.push_back(std::move(frame));
       self->timer.cancel();
     });
     return true;
   }
 
-  void close() override {
-    closing_ = true;
-    asio::post(ex_, [self = shared_from_this()] { self->timer.cancel(); });
-  }
-
-  bool closing() const { return closing_; }
-  void sent(std::size_t bytes) { queued_bytes_ -= bytes; }
-
-  asio::steady_timer timer;
-  std::deque<std::string> queue;
-  bool peer_gone = false;
-  bool reader_done = false;
-
- private:
   asio::any_io_executor ex_;
   std::size_t max_queued_;
   std::atomic<std::size_t> queued_bytes_{0};
   std::atomic<bool> closing_{false};
 };
 
-// Reads frames and hands text ones to the session, in order, until the connection ends.
+// Waits while the session asks the peer to hold back (its target is slow to take input).
+asio::awaitable<void> wait_until_accepting(DuplexState& state, const DuplexSession& session) {
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  while (!session.accepts_input() && !state.closing()) {
+    pause.expires_after(std::chrono::milliseconds(10));
+    co_await pause.async_wait(kTuple);
+  }
+}
+
+// Hands one frame to the session; a session that throws closes the connection.
+void deliver_frame(DuplexState& state, DuplexSession& session, std::string bytes, bool text) {
+  try {
+    if (text)
+      session.on_message(std::move(bytes));
+    else
+      session.on_binary(std::move(bytes));
+  } catch (const std::exception& e) {
+    spdlog::error("duplex session failed on a message: {}", e.what());
+    state.close();
+  }
+}
+
+// Reads frames and hands them to the session, in order, until the connection ends.
 asio::awaitable<void> read_duplex(std::shared_ptr<WebSocket> ws, std::shared_ptr<DuplexState> state,
                                   std::shared_ptr<DuplexSession> session) {
   for (;;) {
+    co_await wait_until_accepting(*state, *session);
     beast::flat_buffer buffer;
     auto [ec, n] = co_await ws->async_read(buffer, kTuple);
     if (ec) break;
-    if (!ws->got_text()) continue;
-    try {
-      session->on_message(beast::buffers_to_string(buffer.data()));
-    } catch (const std::exception& e) {
-      spdlog::error("duplex session failed on a message: {}", e.what());
-      state->close();
-    }
+    deliver_frame(*state, *session, beast::buffers_to_string(buffer.data()), ws->got_text());
+  }
+  state->peer_gone = true;
+  state->reader_done = true;
+  state->timer.cancel();
+}
+
+// A tunnel's reader: bytes the client sends after its request (first those already buffered)
+// go to the session as they come.
+asio::awaitable<void> read_tunnel(beast::tcp_stream& stream, std::string leftover,
+                                  std::shared_ptr<DuplexState> state,
+                                  std::shared_ptr<DuplexSession> session) {
+  if (!leftover.empty()) deliver_frame(*state, *session, std::move(leftover), false);
+  std::vector<char> chunk(64 * 1024);
+  for (;;) {
+    co_await wait_until_accepting(*state, *session);
+    auto [ec, n] = co_await stream.socket().async_read_some(asio::buffer(chunk), kTuple);
+    if (ec) break;
+    deliver_frame(*state, *session, std::string(chunk.data(), n), false);
   }
   state->peer_gone = true;
   state->reader_done = true;
@@ -324,19 +374,65 @@ struct Server::Impl {
     session->on_close();
   }
 
+  // Hands the connection to `session` as a byte stream: what the client sends next (and what
+  // it already sent past its request) goes to on_binary, what the session sends is written as
+  // is. Ends when either side closes; the connection is not reused.
+  asio::awaitable<void> run_tunnel(beast::tcp_stream& stream, Connection& conn,
+                                   beast::flat_buffer& buffer,
+                                   std::shared_ptr<DuplexSession> session) {
+    auto ex = co_await asio::this_coro::executor;
+    stream.expires_never();
+    conn.busy = false;
+    auto state = std::make_shared<DuplexState>(ex, session->max_queued_bytes());
+    std::string leftover = beast::buffers_to_string(buffer.data());
+    buffer.consume(buffer.size());
+    try {
+      session->on_open(state);
+    } catch (const std::exception& e) {
+      spdlog::error("tunnel session failed to open: {}", e.what());
+      state->close();
+    }
+    asio::co_spawn(ex, read_tunnel(stream, std::move(leftover), state, session), asio::detached);
+    co_await write_tunnel(stream, *state);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    // The reader holds a reference to the stream: it must end before this frame does.
+    for (int round = 0; !state->reader_done; ++round) {
+      if (round == 1) stream.socket().close(ignored);  // the peer kept its side open
+      state->timer.expires_after(std::chrono::seconds(round == 0 ? 5 : 1));
+      co_await state->timer.async_wait(kTuple);
+    }
+    session->on_close();
+  }
+
+  asio::awaitable<void> write_tunnel(beast::tcp_stream& stream, DuplexState& state) {
+    while (!state.peer_gone && !stopping) {
+      while (!state.queue.empty() && !state.peer_gone) {
+        auto frame = std::move(state.queue.front());
+        state.queue.pop_front();
+        state.sent(frame.bytes.size());
+        auto [wec, n] = co_await asio::async_write(stream, asio::buffer(frame.bytes), kTuple);
+        if (wec) state.peer_gone = true;
+      }
+      if (state.peer_gone || (state.close_requested && state.queue.empty())) break;
+      state.timer.expires_at(asio::steady_timer::time_point::max());
+      co_await state.timer.async_wait(kTuple);
+    }
+  }
+
   // Sends queued frames until the peer leaves, the session closes (after the queue drains),
   // or the server stops.
   asio::awaitable<void> write_duplex(WebSocket& socket, DuplexState& state) {
     while (!state.peer_gone && !stopping) {
       while (!state.queue.empty() && !state.peer_gone) {
-        auto text = std::move(state.queue.front());
+        auto frame = std::move(state.queue.front());
         state.queue.pop_front();
-        state.sent(text.size());
-        socket.text(true);
-        auto [wec, n] = co_await socket.async_write(asio::buffer(text), kTuple);
+        state.sent(frame.bytes.size());
+        socket.binary(frame.binary);
+        auto [wec, n] = co_await socket.async_write(asio::buffer(frame.bytes), kTuple);
         if (wec) state.peer_gone = true;
       }
-      if (state.peer_gone || state.closing()) break;
+      if (state.peer_gone || (state.close_requested && state.queue.empty())) break;
       state.timer.expires_at(asio::steady_timer::time_point::max());
       co_await state.timer.async_wait(kTuple);
     }
@@ -487,6 +583,18 @@ struct Server::Impl {
         ++active_streams;
         if (access_log) access_log(request, 101, 0, std::chrono::microseconds(0));
         co_await run_duplex(stream, conn, message, std::move(response.duplex));
+        --active_streams;
+        co_return false;
+      }
+    }
+    if (response.tunnel) {
+      if (active_streams >= limits.max_streams) {
+        response = error_response(
+            Error{ErrorCode::unavailable, "Too many open streams; try again later."});
+      } else {
+        ++active_streams;
+        if (access_log) access_log(request, response.status, 0, std::chrono::microseconds(0));
+        co_await run_tunnel(stream, conn, buffer, std::move(response.tunnel));
         --active_streams;
         co_return false;
       }

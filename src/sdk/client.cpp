@@ -139,6 +139,10 @@ bool Client::follow_websocket(const std::string& target,
   }
 }
 
+std::unique_ptr<WebSocket> Client::open_websocket(const std::string& target) const {
+  return WebSocket::connect(host_, port_, target, token_);
+}
+
 HttpResponse Client::request_json(const std::string& method, const std::string& target,
                                   const json::value& body) {
   return request(method, target, json::serialize(body), {{"Content-Type", "application/json"}});

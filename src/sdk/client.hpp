@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/json.hpp"
+#include "sdk/websocket.hpp"
 
 namespace berth::sdk {
 
@@ -50,6 +51,12 @@ class Client {
   bool follow_websocket(const std::string& target,
                         const std::function<bool(const std::string&)>& on_message,
                         std::chrono::seconds idle_timeout = std::chrono::seconds(60));
+
+  // Opens an interactive WebSocket to `target` (a terminal, a port stream) on its own
+  // connection, with this client's session token.
+  std::unique_ptr<WebSocket> open_websocket(const std::string& target) const;
+  const std::string& host() const { return host_; }
+  const std::string& port() const { return port_; }
 
  private:
   struct Connection;

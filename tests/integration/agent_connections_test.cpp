@@ -1,0 +1,280 @@
+// Reaching into a workspace through its agent's one connection, against the real binary: the
+// path-based app proxy (HTTP and WebSocket, share levels), the reconnecting terminal, and TCP
+// streams to a workspace port.
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <iostream>
+
+#include "common/uuid.hpp"
+#include "integration/fixtures.hpp"
+#include "integration/server_process.hpp"
+#include "sdk/websocket.hpp"
+#include "support/tar_builder.hpp"
+#include "support/temp_dir.hpp"
+
+namespace berth::testing {
+namespace {
+
+using namespace std::chrono;
+
+std::string str(const json::value& v) {
+  return std::string(v.as_string());
+}
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// A workspace whose agent starts tests/support/app_server.py on `port`, published as three
+// apps that differ only in their share level.
+std::string app_template(int port) {
+  auto url = "http://127.0.0.1:" + std::to_string(port);
+  std::string apps;
+  for (const char* share : {"owner", "authenticated", "public"})
+    apps += std::string(R"(
+resource "coder_app" ")") +
+            share + R"(" {
+  agent_id = coder_agent.main.id
+  slug     = ")" +
+            share +
+            R"("
+  url      = ")" +
+            url +
+            R"(/base"
+  share    = ")" +
+            share +
+            R"("
+})";
+  return R"(
+data "coder_workspace" "me" {}
+resource "coder_agent" "main" {
+  os   = "linux"
+  arch = "amd64"
+  dir  = "/tmp"
+  startup_script = "python3 )" +
+         std::string(BERTH_SOURCE_DIR) + "/tests/support/app_server.py " + std::to_string(port) +
+         R"( 300 >/dev/null 2>&1 &"
+}
+resource "berth_process" "workspace" {
+  count   = data.coder_workspace.me.start_count
+  command = ["sh", "-c", coder_agent.main.init_script]
+  env     = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
+}
+)" + apps;
+}
+
+class AgentConnections : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_.url()));
+    port_ = free_port();
+    auto upload =
+        owner_->request("POST", "/api/v2/files", make_tar({{"main.tf", app_template(port_), ""}}),
+                        {{"Content-Type", "application/x-tar"}});
+    auto file = str(upload.json().as_object().at("hash"));
+    auto version = owner_
+                       ->request_json("POST", "/api/v2/organizations/default/templateversions",
+                                      json::object{{"storage_method", "file"},
+                                                   {"provisioner", "terraform"},
+                                                   {"file_id", file}})
+                       .json()
+                       .as_object();
+    auto vid = str(version.at("id"));
+    owner_->follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
+                             [](const std::string&) { return true; });
+    auto tmpl = owner_->request_json("POST", "/api/v2/organizations/default/templates",
+                                     json::object{{"name", "apps"}, {"template_version_id", vid}});
+    ASSERT_EQ(tmpl.status, 201) << tmpl.body;
+    auto created = owner_->request_json(
+        "POST", "/api/v2/users/me/workspaces",
+        json::object{{"name", "dev"}, {"template_id", str(tmpl.json().as_object().at("id"))}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    workspace_id_ = str(created.json().as_object().at("id"));
+    auto build_id = str(created.json().as_object().at("latest_build").as_object().at("id"));
+    owner_->follow_websocket("/api/v2/workspacebuilds/" + build_id + "/logs?follow",
+                             [](const std::string&) { return true; });
+    auto ws = owner_->request("GET", "/api/v2/workspaces/" + workspace_id_).json().as_object();
+    for (const auto& r : ws.at("latest_build").as_object().at("resources").as_array())
+      for (const auto& a : r.as_object().at("agents").as_array())
+        agent_id_ = str(a.as_object().at("id"));
+    ASSERT_FALSE(agent_id_.empty());
+    // Ready once the app answers through the proxy (the agent connected, the app listens).
+    ASSERT_TRUE(eventually([&] { return owner_->request("GET", app("owner")).status == 200; }))
+        << owner_->request("GET", app("owner")).body;
+  }
+
+  void TearDown() override {
+    if (HasFailure()) std::cerr << "server log:\n" << server_.log() << "\n";
+    if (workspace_id_.empty()) return;
+    auto b = owner_->request_json("POST", "/api/v2/workspaces/" + workspace_id_ + "/builds",
+                                  json::object{{"transition", "stop"}});
+    if (b.status == 201)
+      owner_->follow_websocket(
+          "/api/v2/workspacebuilds/" + str(b.json().as_object().at("id")) + "/logs?follow",
+          [](const std::string&) { return true; });
+  }
+
+  static std::string app(const std::string& slug, const std::string& rest = "/") {
+    return "/@owner/dev/apps/" + slug + rest;
+  }
+
+  static bool eventually(const std::function<bool()>& done, seconds limit = seconds(60)) {
+    auto deadline = steady_clock::now() + limit;
+    while (steady_clock::now() < deadline) {
+      if (done()) return true;
+      std::this_thread::sleep_for(milliseconds(200));
+    }
+    return false;
+  }
+
+  // Reads from `ws` until what arrived contains `needle`; returns everything read.
+  static std::string read_until(sdk::WebSocket& ws, const std::string& needle,
+                                seconds limit = seconds(20)) {
+    std::string seen;
+    auto deadline = steady_clock::now() + limit;
+    while (seen.find(needle) == std::string::npos && steady_clock::now() < deadline) {
+      if (auto m = ws.read(milliseconds(200))) seen += *m;
+      if (ws.closed()) break;
+    }
+    EXPECT_NE(seen.find(needle), std::string::npos)
+        << "never saw \"" << needle << "\" in: " << seen;
+    return seen;
+  }
+
+  static std::string pty_input(const std::string& data) {
+    return json::serialize(json::object{{"data", data}});
+  }
+
+  TempDir dir_;
+  ServerProcess server_{dir_.path().string()};
+  std::unique_ptr<sdk::Client> owner_;
+  int port_ = 0;
+  std::string workspace_id_;
+  std::string agent_id_;
+};
+
+TEST_F(AgentConnections, ProxiesHttpToTheAppWithItsPathQueryAndBody) {
+  auto r = owner_->request(
+      "POST", app("owner", "/some/where?x=1&y=two"), "the body",
+      {{"Content-Type", "text/plain"},
+       {"Cookie", "coder_session_token=" + owner_->session_token() + "; theme=dark"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto seen = r.json().as_object();
+  EXPECT_EQ(str(seen.at("method")), "POST");
+  EXPECT_EQ(str(seen.at("path")), "/base/some/where");  // the app URL's path comes first
+  EXPECT_EQ(str(seen.at("query")), "x=1&y=two");
+  EXPECT_EQ(str(seen.at("body")), "the body");
+  const auto& headers = seen.at("headers").as_object();
+  // Berth's credentials never reach the app; its own cookies do.
+  EXPECT_FALSE(headers.contains("coder-session-token"));
+  EXPECT_EQ(str(headers.at("cookie")), "theme=dark");
+  EXPECT_EQ(str(headers.at("x-forwarded-for")), "127.0.0.1");
+  EXPECT_EQ(r.header("connection").value_or(""), "close");
+  // The agent form of the URL reaches the same app; a missing slash after the slug redirects.
+  EXPECT_EQ(owner_->request("GET", "/@owner/dev.main/apps/owner/").status, 200);
+  auto bare = owner_->request("GET", "/@owner/dev/apps/owner?a=b");
+  EXPECT_EQ(bare.status, 307);
+  EXPECT_EQ(bare.header("location").value_or(""), "/@owner/dev/apps/owner/?a=b");
+  EXPECT_EQ(owner_->request("GET", "/@owner/dev.other/apps/owner/").status, 404);
+  EXPECT_EQ(owner_->request("GET", app("nope")).status, 404);
+  EXPECT_EQ(owner_->request("GET", "/@owner/nope/apps/owner/").status, 404);
+}
+
+TEST_F(AgentConnections, ProxiesAWebSocketToTheApp) {
+  auto ws = owner_->open_websocket(app("owner", "/ws"));
+  ASSERT_TRUE(ws->send("hello", false));
+  auto m = ws->read(seconds(20));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m, "echo:hello");
+  ASSERT_TRUE(ws->send(std::string("\x01\x02", 2), true));
+  m = ws->read(seconds(20));
+  ASSERT_TRUE(m.has_value());
+  EXPECT_EQ(*m, std::string("echo:\x01\x02", 7));
+}
+
+TEST_F(AgentConnections, HonoursTheAppsShareLevels) {
+  auto member = sign_in_member(server_.url(), *owner_, "mallory");
+  sdk::Client anonymous(server_.url());
+  // owner: only the workspace's owner; others see nothing, strangers must sign in.
+  EXPECT_EQ(member.request("GET", app("owner")).status, 404);
+  EXPECT_EQ(anonymous.request("GET", app("owner")).status, 401);
+  auto browser = anonymous.request("GET", app("owner"), {}, {{"Accept", "text/html"}});
+  EXPECT_EQ(browser.status, 303);
+  EXPECT_EQ(browser.header("location").value_or("").rfind("/login?redirect=", 0), 0u);
+  // authenticated: any signed-in user.
+  EXPECT_EQ(member.request("GET", app("authenticated")).status, 200);
+  EXPECT_EQ(anonymous.request("GET", app("authenticated")).status, 401);
+  // public: anyone.
+  EXPECT_EQ(anonymous.request("GET", app("public")).status, 200);
+  // A bad token is refused, not treated as anonymous.
+  EXPECT_EQ(
+      anonymous.request("GET", app("public"), {}, {{"Coder-Session-Token", "nope-nope"}}).status,
+      401);
+}
+
+TEST_F(AgentConnections, TheTerminalRunsCommandsResizesAndReplaysAfterAReconnect) {
+  auto id = Uuid::random_v4().to_string();
+  auto target =
+      "/api/v2/workspaceagents/" + agent_id_ + "/pty?reconnect=" + id + "&width=80&height=24";
+  {
+    auto pty = owner_->open_websocket(target);
+    ASSERT_TRUE(pty->send(pty_input("echo pty-$((40+2))\r")));
+    read_until(*pty, "pty-42");
+    ASSERT_TRUE(pty->send(json::serialize(json::object{{"height", 30}, {"width", 100}})));
+    ASSERT_TRUE(pty->send(pty_input("stty size\r")));
+    read_until(*pty, "30 100");
+  }
+  // The session outlived the connection: a new one sees the recent screen, then goes on.
+  auto again = owner_->open_websocket(target);
+  read_until(*again, "pty-42");
+  ASSERT_TRUE(again->send(pty_input("echo still-$((1+1))\r")));
+  read_until(*again, "still-2");
+  // A command runs instead of the shell.
+  auto command = owner_->open_websocket("/api/v2/workspaceagents/" + agent_id_ + "/pty?reconnect=" +
+                                        Uuid::random_v4().to_string() + "&command=echo%20one-shot");
+  read_until(*command, "one-shot");
+}
+
+TEST_F(AgentConnections, RefusesTerminalsToOthersAndBadParameters) {
+  auto base = "/api/v2/workspaceagents/" + agent_id_;
+  EXPECT_EQ(owner_->request("GET", base + "/pty?reconnect=not-a-uuid").status, 400);
+  EXPECT_EQ(owner_
+                ->request("GET",
+                          base + "/pty?reconnect=" + Uuid::random_v4().to_string() + "&width=70000")
+                .status,
+            400);
+  EXPECT_EQ(owner_->request("GET", base + "/stream?port=0").status, 400);
+  auto member = sign_in_member(server_.url(), *owner_, "mallory");
+  EXPECT_THROW(member.open_websocket(base + "/pty?reconnect=" + Uuid::random_v4().to_string()),
+               Error);
+  EXPECT_EQ(member.request("GET", base + "/pty?reconnect=" + Uuid::random_v4().to_string()).status,
+            404);
+}
+
+TEST_F(AgentConnections, StreamsBytesToAWorkspacePort) {
+  auto stream = owner_->open_websocket("/api/v2/workspaceagents/" + agent_id_ +
+                                       "/stream?port=" + std::to_string(port_));
+  ASSERT_TRUE(stream->send("GET /direct HTTP/1.0\r\nHost: x\r\n\r\n"));
+  auto seen = read_until(*stream, "\"path\": \"/direct\"");
+  EXPECT_EQ(seen.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << seen;
+  // A port nobody listens on: the agent refuses and the stream closes.
+  auto dead = owner_->open_websocket("/api/v2/workspaceagents/" + agent_id_ + "/stream?port=1");
+  EXPECT_FALSE(dead->read(seconds(20)).has_value());
+  EXPECT_TRUE(dead->closed());
+}
+
+}  // namespace
+}  // namespace berth::testing

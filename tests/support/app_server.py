@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""A workspace app for the app proxy tests (standard library only).
+
+  app_server.py PORT [LIFETIME_SECONDS]
+
+GET /ws with a WebSocket upgrade echoes every text or binary message back, prefixed "echo:".
+Any other request answers 200 with JSON describing what arrived (method, path, query, headers,
+body), so tests can see exactly what the proxy forwarded. It exits after LIFETIME_SECONDS
+(default 300) so that a test that dies early leaves nothing running for long.
+"""
+import base64
+import hashlib
+import http.server
+import json
+import socketserver
+import struct
+import sys
+import threading
+
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+def read_exact(stream, n):
+    data = b""
+    while len(data) < n:
+        chunk = stream.read(n - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
+
+
+def read_frame(stream):
+    b1, b2 = read_exact(stream, 2)
+    opcode = b1 & 0x0F
+    length = b2 & 0x7F
+    if length == 126:
+        length = struct.unpack(">H", read_exact(stream, 2))[0]
+    elif length == 127:
+        length = struct.unpack(">Q", read_exact(stream, 8))[0]
+    mask = read_exact(stream, 4) if b2 & 0x80 else b"\0\0\0\0"
+    payload = bytearray(read_exact(stream, length))
+    for i in range(length):
+        payload[i] ^= mask[i % 4]
+    return opcode, bytes(payload)
+
+
+def write_frame(stream, opcode, payload):
+    header = bytes([0x80 | opcode])
+    if len(payload) < 126:
+        header += bytes([len(payload)])
+    elif len(payload) < 65536:
+        header += bytes([126]) + struct.pack(">H", len(payload))
+    else:
+        header += bytes([127]) + struct.pack(">Q", len(payload))
+    stream.write(header + payload)
+    stream.flush()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def websocket(self):
+        key = self.headers.get("Sec-WebSocket-Key", "")
+        accept = base64.b64encode(hashlib.sha1((key + WS_GUID).encode()).digest()).decode()
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.send_header("Sec-WebSocket-Accept", accept)
+        self.end_headers()
+        self.wfile.flush()
+        try:
+            while True:
+                opcode, payload = read_frame(self.rfile)
+                if opcode == 8:  # close
+                    write_frame(self.wfile, 8, payload[:2])
+                    break
+                if opcode == 9:  # ping
+                    write_frame(self.wfile, 10, payload)
+                elif opcode in (1, 2):
+                    write_frame(self.wfile, opcode, b"echo:" + payload)
+        except (EOFError, ConnectionError):
+            pass
+        self.close_connection = True
+
+    def describe(self):
+        length = int(self.headers.get("Content-Length", "0") or "0")
+        body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        path, _, query = self.path.partition("?")
+        answer = json.dumps({
+            "method": self.command,
+            "path": path,
+            "query": query,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body,
+        }).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_GET(self):
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            self.websocket()
+        else:
+            self.describe()
+
+    do_POST = describe
+    do_PUT = describe
+    do_DELETE = describe
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+if __name__ == "__main__":
+    lifetime = float(sys.argv[2]) if len(sys.argv) > 2 else 300.0
+    server = Server(("127.0.0.1", int(sys.argv[1])), Handler)
+    threading.Timer(lifetime, server.shutdown).start()
+    server.serve_forever()
