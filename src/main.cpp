@@ -97,6 +97,10 @@ void add_agent_command(CLI::App& app, berth::agent::AgentOptions& options, int& 
   cmd->add_option("--log-level", options.log_level, "trace, debug, info, warn, error or off")
       ->envname("BERTH_LOG_LEVEL")
       ->capture_default_str();
+  cmd->add_option("--pty-timeout", options.pty_timeout,
+                  "How long a terminal nobody is attached to lives on (e.g. 5m, 30s)")
+      ->envname("BERTH_AGENT_PTY_TIMEOUT")
+      ->capture_default_str();
   cmd->callback([&options, &exit_code] {
     // The token only from the environment: a command line is visible to every process.
     for (const char* name : {"CODER_AGENT_TOKEN", "BERTH_AGENT_TOKEN"})

@@ -15,6 +15,7 @@
 #include "agent/connection.hpp"
 #include "agent/http_probe.hpp"
 #include "agent/outbox.hpp"
+#include "agent/reconnecting_pty.hpp"
 #include "agent/script_runner.hpp"
 #include "agent/session_counters.hpp"
 #include "agent/stats.hpp"
@@ -86,11 +87,51 @@ std::string expand_directory(std::string dir) {
   return dir;
 }
 
+// Terminals outlive a dropped client for `--pty-timeout` (Coder: 5 minutes).
+milliseconds parse_pty_timeout(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  auto unit = text.substr(used);
+  double ms = unit == "ms"  ? 1
+              : unit == "s" ? 1000
+              : unit == "m" ? 60000
+              : unit == "h" ? 3600000
+                            : -1;
+  if (used == 0 || ms < 0 || value <= 0)
+    throw Error{ErrorCode::invalid, "Invalid --pty-timeout \"" + text + "\".",
+                "Use a number with a unit: ms, s, m or h (e.g. 5m)."};
+  return milliseconds(static_cast<std::int64_t>(value * ms));
+}
+
+ConnectionOptions connection_options(const AgentOptions& options,
+                                     std::shared_ptr<ReconnectingPtys> terminals) {
+  ConnectionOptions o;
+  o.url = options.url;
+  o.token = options.token;
+  o.version = options.version;
+  o.terminals = std::move(terminals);
+  return o;
+}
+
+std::shared_ptr<ReconnectingPtys> make_terminals(const AgentOptions& options,
+                                                 SessionCounters& counters) {
+  ReconnectingPtyOptions o;
+  o.idle_timeout = parse_pty_timeout(options.pty_timeout);
+  o.counters = &counters;
+  return std::make_shared<ReconnectingPtys>(o);
+}
+
 class Agent {
  public:
   explicit Agent(const AgentOptions& options)
       : options_(options),
-        connection_(ConnectionOptions{options.url, options.token, options.version, ""}) {}
+        terminals_(make_terminals(options, sessions_)),
+        connection_(connection_options(options, terminals_)) {}
 
   int run(const sigset_t& stop_signals);
 
@@ -107,6 +148,8 @@ class Agent {
   void report_stats();
 
   AgentOptions options_;
+  // Counts its attachments in sessions_ (constructed later, used only once connected).
+  std::shared_ptr<ReconnectingPtys> terminals_;
   Connection connection_;
   Outbox outbox_;
   StopFlag stop_;          // background loops (health, metadata)
@@ -172,6 +215,7 @@ void Agent::prepare_environment() {
   dir_ = expand_directory(str(manifest_, "directory"));
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
+  terminals_->set_environment(env_, dir_);
   outbox_.push("update_startup", json::object{{"version", options_.version},
                                               {"api_version", sdk::agentproto::kApiVersion},
                                               {"expanded_directory", dir_}});

@@ -10,6 +10,7 @@ struct AgentOptions {
   std::string token;
   std::string version;
   std::string log_level = "info";
+  std::string pty_timeout = "5m";  // a terminal nobody is attached to is killed after this
 };
 
 // Runs the workspace agent until SIGTERM or SIGINT: connects, fetches the manifest, runs

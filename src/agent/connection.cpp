@@ -17,11 +17,15 @@
 
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <thread>
+#include <utility>
 
 #include "agent/backoff.hpp"
+#include "agent/reconnecting_pty.hpp"
+#include "common/error.hpp"
 #include "sdk/agent_protocol.hpp"
 
 namespace berth::agent {
@@ -71,6 +75,20 @@ struct TcpRelay {
 constexpr std::size_t kMaxRelayQueuedBytes = 8 * 1024 * 1024;
 constexpr std::size_t kMaxQueuedFrames = 256;
 
+// A terminal attachment the server asked for (open_pty), relayed as stream frames. The I/O
+// thread owns it; the session's reader thread reaches the I/O thread through `to_io` while
+// the link lives (cleared under `mutex` when it ends).
+struct PtyLink {
+  std::int64_t stream = 0;
+  std::uint64_t gen = 0;
+  std::shared_ptr<PtyAttachment> attachment;  // null once ended
+  std::size_t unacked = 0;                    // output enqueued but not yet acknowledged
+  bool acking = false;
+  std::mutex mutex;
+  std::function<void(std::string)> to_io;  // output from the program
+  std::function<void()> closed_to_io;      // the program exited or the session was killed
+};
+
 // What a caller of call() waits for.
 struct Pending {
   bool done = false;
@@ -99,6 +117,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   std::shared_ptr<WebSocket> ws;
   std::deque<std::string> outq;
   std::map<std::int64_t, std::shared_ptr<TcpRelay>> relays;
+  std::map<std::int64_t, std::shared_ptr<PtyLink>> pty_links;
   // Shared, under `mutex`:
   std::mutex mutex;
   std::condition_variable cv;
@@ -228,6 +247,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     heartbeat->cancel();
     wake.cancel();
     close_relays();
+    close_ptys();
     beast::error_code ignored;
     beast::get_lowest_layer(*socket).socket().close(ignored);
     ws.reset();
@@ -300,8 +320,12 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       p.message = m.error_message;
       pending.erase(it);
       cv.notify_all();
+    } else if (m.kind == Kind::stream && pty_links.contains(m.stream)) {
+      pty_frame(m);
     } else if (m.kind == Kind::stream) {
       relay_frame(m);
+    } else if (m.kind == Kind::request && m.method == "open_pty") {
+      open_pty(m.id, m.params);
     } else if (m.kind == Kind::request && m.method == "open_stream") {
       std::uint64_t gen;
       {
@@ -437,6 +461,135 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     if (!r->writing) {
       r->writing = true;  // before the writer starts: co_spawn only posts it
       asio::co_spawn(ioc, pump_to_port(m.stream, r, gen), asio::detached);
+    }
+  }
+
+  // --- terminals (I/O thread only) ---
+
+  std::uint64_t current_generation() {
+    std::lock_guard lock(mutex);
+    return generation;
+  }
+
+  // Ends a terminal attachment (the session lives on); tells the server unless it closed.
+  void end_pty(const std::shared_ptr<PtyLink>& link, bool tell) {
+    if (!link->attachment) return;
+    {
+      std::lock_guard lock(link->mutex);
+      link->to_io = nullptr;
+      link->closed_to_io = nullptr;
+    }
+    auto attachment = std::move(link->attachment);
+    attachment->detach();
+    if (auto it = pty_links.find(link->stream); it != pty_links.end() && it->second == link)
+      pty_links.erase(it);
+    if (tell && current(link->gen)) enqueue(proto::encode_stream_close(link->stream));
+  }
+
+  void close_ptys() {
+    auto links = std::move(pty_links);
+    pty_links.clear();
+    for (auto& [id, link] : links) end_pty(link, false);
+  }
+
+  void open_pty(std::int64_t request_id, const json::object& params) {
+    auto gen = current_generation();
+    auto refuse = [&](const char* code, const std::string& message, const std::string& detail) {
+      if (current(gen)) enqueue(proto::encode_error(request_id, code, message, detail));
+    };
+    auto* sv = params.if_contains("stream");
+    auto* rv = params.if_contains("reconnect");
+    auto* cmd = params.if_contains("command");
+    auto size = [&](const char* key) -> std::int64_t {
+      auto* v = params.if_contains(key);
+      if (!v || v->is_null()) return 0;
+      return v->is_int64() && v->get_int64() >= 0 && v->get_int64() <= 65535 ? v->get_int64() : -1;
+    };
+    auto width = size("width");
+    auto height = size("height");
+    if (!sv || !sv->is_int64() || !rv || !rv->is_string() || (cmd && !cmd->is_string()) ||
+        width < 0 || height < 0)
+      return refuse("invalid",
+                    "open_pty needs a stream, a reconnect id, and optionally a width and "
+                    "height (0-65535) and a command.",
+                    "");
+    auto id = sv->get_int64();
+    if (relays.contains(id) || pty_links.contains(id))
+      return refuse("conflict", "That stream is already open.", "");
+    if (!options.terminals) return refuse("unavailable", "This agent serves no terminals.", "");
+    auto link = std::make_shared<PtyLink>();
+    link->stream = id;
+    link->gen = gen;
+    // Posted handlers run on the I/O thread while this Impl lives: it ends every link
+    // (close_ptys) before the I/O thread stops, so none is posted after that.
+    link->to_io = [this, link](std::string bytes) {
+      asio::post(ioc, [this, link, bytes = std::move(bytes)] { pty_output(link, bytes); });
+    };
+    link->closed_to_io = [this, link] { asio::post(ioc, [this, link] { end_pty(link, true); }); };
+    std::weak_ptr<PtyLink> weak = link;
+    PtySink sink{[weak](std::string bytes) {
+                   auto l = weak.lock();
+                   if (!l) return;
+                   std::lock_guard lock(l->mutex);
+                   if (l->to_io) l->to_io(std::move(bytes));
+                 },
+                 [weak] {
+                   auto l = weak.lock();
+                   if (!l) return;
+                   std::lock_guard lock(l->mutex);
+                   if (l->closed_to_io) l->closed_to_io();
+                 }};
+    try {
+      link->attachment = options.terminals->attach(
+          std::string(rv->get_string()), cmd ? std::string(cmd->get_string()) : std::string(),
+          static_cast<unsigned>(width), static_cast<unsigned>(height), std::move(sink));
+    } catch (const Error& e) {
+      std::lock_guard lock(link->mutex);
+      link->to_io = nullptr;
+      link->closed_to_io = nullptr;
+      return refuse(to_string(e.code()), e.message(), e.detail());
+    } catch (const std::exception& e) {
+      std::lock_guard lock(link->mutex);
+      link->to_io = nullptr;
+      link->closed_to_io = nullptr;
+      return refuse("unavailable", "The terminal could not start.", e.what());
+    }
+    pty_links[id] = link;
+    // Before the replayed output: attach() only posted it.
+    enqueue(proto::encode_result(request_id, json::object{}));
+  }
+
+  void pty_output(const std::shared_ptr<PtyLink>& link, const std::string& bytes) {
+    if (!link->attachment || !current(link->gen)) return;
+    enqueue(proto::encode_stream_data(link->stream, bytes));
+    link->unacked += bytes.size();
+    if (outq.size() <= kMaxQueuedFrames) {
+      link->attachment->acknowledged(std::exchange(link->unacked, 0));
+    } else if (!link->acking) {
+      // The server reads slowly: the program waits until the queue drains.
+      link->acking = true;
+      asio::co_spawn(ioc, ack_when_drained(link), asio::detached);
+    }
+  }
+
+  asio::awaitable<void> ack_when_drained(std::shared_ptr<PtyLink> link) {
+    asio::steady_timer pause(ioc);
+    while (link->attachment && outq.size() > kMaxQueuedFrames) {
+      pause.expires_after(std::chrono::milliseconds(5));
+      co_await pause.async_wait(kTuple);
+    }
+    link->acking = false;
+    if (link->attachment) link->attachment->acknowledged(std::exchange(link->unacked, 0));
+  }
+
+  void pty_frame(const proto::Message& m) {
+    auto link = pty_links.at(m.stream);
+    if (m.close) return end_pty(link, false);
+    try {
+      link->attachment->input(m.data);
+    } catch (const Error& e) {
+      spdlog::warn("terminal stream {}: {}; closing it", m.stream, e.message());
+      end_pty(link, true);
     }
   }
 

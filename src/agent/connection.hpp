@@ -11,6 +11,8 @@
 
 namespace berth::agent {
 
+class ReconnectingPtys;
+
 // Where and how the agent reaches the server.
 struct ConnectionOptions {
   std::string url;    // CODER_AGENT_URL, e.g. http://127.0.0.1:3000
@@ -20,6 +22,8 @@ struct ConnectionOptions {
   std::chrono::milliseconds backoff_initial{250};
   std::chrono::milliseconds backoff_max{5000};
   std::chrono::seconds heartbeat{15};
+  // Serves the server's open_pty requests; null: they are refused.
+  std::shared_ptr<ReconnectingPtys> terminals;
 };
 
 // The call could not complete: not connected, the connection dropped, or no answer in time.

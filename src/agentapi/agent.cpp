@@ -46,7 +46,7 @@ Agent::~Agent() {
 }
 
 void Agent::start() {
-  process_ = std::make_unique<PtyProcess>(options_.argv, options_.cols, options_.rows);
+  process_ = std::make_unique<pty::PtyProcess>(options_.argv, options_.cols, options_.rows);
   spdlog::info("started {} (pid {})", options_.argv.front(), process_->pid());
   {
     std::lock_guard lock(mutex_);

@@ -13,10 +13,10 @@
 
 #include "agentapi/conversation.hpp"
 #include "agentapi/events.hpp"
-#include "agentapi/pty_process.hpp"
 #include "agentapi/screen.hpp"
 #include "agentapi/status_reporter.hpp"
 #include "common/clock.hpp"
+#include "pty/pty_process.hpp"
 
 namespace berth::agentapi {
 
@@ -76,7 +76,7 @@ class Agent {
   StatusReporter* reporter_;
   std::function<void()> on_exit_;
   EventHub hub_;
-  std::unique_ptr<PtyProcess> process_;
+  std::unique_ptr<pty::PtyProcess> process_;
 
   mutable std::mutex mutex_;  // guards everything below
   std::condition_variable changed_;

@@ -3,21 +3,30 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <csignal>
 #include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
-namespace berth::agentapi {
+namespace berth::pty {
+
+// Where the program starts and what it sees.
+struct PtyOptions {
+  std::string directory;  // empty: the caller's working directory
+  // "NAME=value" entries replacing the environment; nullopt inherits the caller's.
+  std::optional<std::vector<std::string>> environment;
+};
 
 // A program running on the slave side of a pseudo-terminal; this side holds the master.
 // The destructor terminates the program if it still runs and reaps it.
 class PtyProcess {
  public:
-  // Starts `argv` (looked up on PATH) with the inherited environment on a cols x rows terminal.
-  // Throws Error{invalid} when the PTY cannot be made.
-  PtyProcess(const std::vector<std::string>& argv, unsigned short cols, unsigned short rows);
+  // Starts `argv` (looked up on PATH) on a cols x rows terminal, in `options.directory` with
+  // `options.environment`. Throws Error{invalid} when the PTY cannot be made.
+  PtyProcess(const std::vector<std::string>& argv, unsigned short cols, unsigned short rows,
+             const PtyOptions& options = {});
   ~PtyProcess();
   PtyProcess(const PtyProcess&) = delete;
   PtyProcess& operator=(const PtyProcess&) = delete;
@@ -28,12 +37,18 @@ class PtyProcess {
   // Types `bytes` into the terminal; thread-safe. Throws Error{unavailable} when the program
   // does not take input within `timeout` or has gone.
   void write_all(std::string_view bytes, std::chrono::milliseconds timeout);
+  // Writes what the terminal takes within `timeout`: the byte count (0 on timeout), or -1
+  // once the terminal has closed. Thread-safe.
+  long write_some(std::string_view bytes, std::chrono::milliseconds timeout);
   // The exit code (128 + signal when killed) once the program has exited; never blocks.
   std::optional<int> try_wait();
   // Waits for the exit; blocks.
   int wait();
-  // SIGTERM, then SIGKILL after `grace`; returns the exit code.
-  int terminate(std::chrono::milliseconds grace);
+  // `first_signal` (SIGTERM; SIGHUP for an interactive shell, which ignores SIGTERM) to the
+  // program's process group, then SIGKILL after `grace`; returns the exit code.
+  int terminate(std::chrono::milliseconds grace, int first_signal = SIGTERM);
+  // Changes the terminal's size; the program gets SIGWINCH. Zero sizes are ignored.
+  void resize(unsigned short cols, unsigned short rows);
   pid_t pid() const { return pid_; }
 
  private:
@@ -44,4 +59,4 @@ class PtyProcess {
   std::optional<int> exit_code_;
 };
 
-}  // namespace berth::agentapi
+}  // namespace berth::pty

@@ -40,6 +40,23 @@
 //                    ways until either side sends a close. Data for an unknown stream is
 //                    answered with a close. Each side bounds what it buffers per stream and
 //                    closes a stream whose reader falls too far behind.
+//   open_pty         {stream, reconnect, width?, height?, command?} → {}   a terminal
+//                    (Coder's reconnecting PTY). `reconnect` is a client-chosen UUID naming
+//                    the session: a live one is attached to (several attachments may be live
+//                    at once; a width and height resize it), else `command` starts via
+//                    `sh -c` (empty: $SHELL or /bin/sh) in a new PTY of width x height
+//                    (0: 80 x 24) with the manifest environment plus TERM=xterm-256color, in
+//                    the agent's directory. Agent → server stream data: terminal output,
+//                    starting with the session's recent output (64 KiB) so a reconnecting
+//                    client sees the screen. Server → agent stream data: the client's bytes,
+//                    concatenated JSON objects {"data": "...", "height": N, "width": N} split
+//                    or merged in any way (Coder's ReconnectingPTYRequest): data is typed in,
+//                    a nonzero height and width resize. An invalid object, or one over 1 MiB,
+//                    closes the stream. A server close detaches only that attachment; the
+//                    program's exit closes all its streams and ends the session; a session
+//                    with no attachment for the agent's --pty-timeout (5 min) is killed.
+//                    Errors: invalid (bad params), conflict (stream in use), unavailable (64
+//                    sessions or 32 attachments to one already, or the program cannot start).
 
 #include <cstddef>
 #include <cstdint>

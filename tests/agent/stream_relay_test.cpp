@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "agent/connection.hpp"
+#include "agent/fake_server_session.hpp"
 #include "http/duplex.hpp"
 #include "http/server.hpp"
 #include "sdk/agent_protocol.hpp"
@@ -26,60 +27,6 @@ namespace {
 namespace proto = sdk::agentproto;
 using Kind = proto::Message::Kind;
 using namespace std::chrono_literals;
-
-// Plays the server: records every frame the agent sends.
-class FakeServerSession final : public http::DuplexSession {
- public:
-  void on_open(std::shared_ptr<http::DuplexChannel> channel) override {
-    std::lock_guard lock(mutex_);
-    channel_ = std::move(channel);
-    cv_.notify_all();
-  }
-  void on_message(std::string text) override {
-    std::lock_guard lock(mutex_);
-    frames_.push_back(proto::parse_message(text));
-    cv_.notify_all();
-  }
-  void on_close() override {}
-
-  bool wait_open() {
-    std::unique_lock lock(mutex_);
-    return cv_.wait_for(lock, 10s, [&] { return channel_ != nullptr; });
-  }
-  void send(std::string frame) {
-    std::lock_guard lock(mutex_);
-    channel_->send(std::move(frame));
-  }
-  // The next frame that is an answer to a server request or stream frame.
-  std::optional<proto::Message> next(std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      while (!frames_.empty()) {
-        auto m = std::move(frames_.front());
-        frames_.pop_front();
-        if (m.kind == Kind::response || m.kind == Kind::error || m.kind == Kind::stream) return m;
-      }
-      if (!cv_.wait_for(lock, timeout, [&] { return !frames_.empty(); })) return std::nullopt;
-    }
-  }
-  // Stream bytes until the stream's close frame.
-  std::string read_to_close(std::int64_t stream) {
-    std::string out;
-    while (auto m = next()) {
-      if (m->kind != Kind::stream || m->stream != stream) continue;
-      out += m->data;
-      if (m->close) return out;
-    }
-    ADD_FAILURE() << "no close frame for stream " << stream;
-    return out;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::shared_ptr<http::DuplexChannel> channel_;
-  std::deque<proto::Message> frames_;
-};
 
 // A loopback TCP listener serving one connection with `serve(fd)` on its own thread.
 class TcpServer {
