@@ -62,13 +62,19 @@ Endpoint parse_url(const std::string& url) {
 
 // A TCP connection the server asked for (open_stream), relayed as stream frames.
 struct TcpRelay {
-  explicit TcpRelay(asio::any_io_executor ex) : socket(ex) {}
+  explicit TcpRelay(asio::any_io_executor ex) : socket(ex), credit(ex) {}
   tcp::socket socket;
   std::deque<std::string> writes;  // bytes from the server not yet written to the port
   std::size_t queued = 0;
   bool writing = false;
   bool closed = false;
+  std::size_t window = 0;     // flow control: 0 = none (the server sends no acks)
+  std::size_t unacked = 0;    // bytes sent to the server and not yet acknowledged
+  asio::steady_timer credit;  // the port's reader waits here for an ack
 };
+
+// The largest flow-control window a server may ask for.
+constexpr std::size_t kMaxStreamWindow = 16 * 1024 * 1024;
 
 // Bytes from the server one stream may hold before it is closed, and frames in the send
 // queue above which relays stop reading their ports for a moment.
@@ -348,6 +354,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       r->closed = true;
       beast::error_code ignored;
       r->socket.close(ignored);
+      r->credit.cancel();
     }
     relays.clear();
   }
@@ -359,6 +366,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     r->closed = true;
     beast::error_code ignored;
     r->socket.close(ignored);
+    r->credit.cancel();
     if (auto it = relays.find(id); it != relays.end() && it->second == r) relays.erase(it);
     if (tell && current(gen)) enqueue(proto::encode_stream_close(id));
   }
@@ -382,6 +390,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
       co_return;
     }
     auto r = std::make_shared<TcpRelay>(ioc.get_executor());
+    if (auto* w = params.if_contains("window"); w && w->is_int64() && w->get_int64() > 0)
+      r->window = std::min<std::size_t>(w->get_int64(), kMaxStreamWindow);
     relays[id] = r;
     // Only this machine's loopback: a stream reaches the workspace's own ports.
     auto [ec] = co_await r->socket.async_connect(
@@ -410,8 +420,14 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         pause.expires_after(std::chrono::milliseconds(5));
         co_await pause.async_wait(kTuple);
       }
+      while (r->window && r->unacked >= r->window && current(gen) && !r->closed) {
+        r->credit.expires_at(asio::steady_timer::time_point::max());
+        co_await r->credit.async_wait(kTuple);  // an ack or the end cancels it
+      }
+      if (r->closed || !current(gen)) co_return;
       auto [ec, n] = co_await r->socket.async_read_some(asio::buffer(buf), kTuple);
       if (r->closed || !current(gen)) co_return;
+      r->unacked += n;
       if (n > 0) enqueue(proto::encode_stream_data(id, std::string_view(buf.data(), n)));
       if (ec) {
         end_relay(id, r, true, gen);
@@ -449,6 +465,10 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     if (m.close) {
       end_relay(m.stream, r, false, gen);
       return;
+    }
+    if (m.ack > 0) {
+      r->unacked -= std::min<std::size_t>(m.ack, r->unacked);
+      r->credit.cancel();
     }
     if (m.data.empty()) return;
     if (r->queued + m.data.size() > kMaxRelayQueuedBytes) {

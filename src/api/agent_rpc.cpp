@@ -179,7 +179,7 @@ std::shared_ptr<AgentStream> AgentRpcSession::open_stream(int port,
     std::lock_guard lock(mutex_);
     if (closed_ || !channel_) throw Error{ErrorCode::unavailable, "The agent is not connected."};
     request_id = next_request_id_++;
-    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++);
+    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++, true);
     streams_[stream->id()] = stream;  // before the request: data may follow the answer at once
     calls_[request_id] = call;
   }
@@ -191,8 +191,10 @@ std::shared_ptr<AgentStream> AgentRpcSession::open_stream(int port,
     }
     throw Error{ErrorCode::unavailable, "Failed to open a stream to the agent.", why};
   };
-  if (!send(proto::encode_request(request_id, "open_stream",
-                                  json::object{{"stream", stream->id()}, {"port", port}})))
+  if (!send(proto::encode_request(
+          request_id, "open_stream",
+          json::object{
+              {"stream", stream->id()}, {"port", port}, {"window", AgentStream::kWindowBytes}})))
     return fail("the agent is not connected");
   {
     std::unique_lock lock(mutex_);
@@ -217,7 +219,10 @@ void AgentRpcSession::open_stream_async(const std::string& method, json::object 
       return;
     }
     request_id = next_request_id_++;
-    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++);
+    // TCP streams are flow-controlled; a terminal's output is small and paced by the agent.
+    bool acks = method == "open_stream";
+    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++, acks);
+    if (acks) params["window"] = AgentStream::kWindowBytes;
     streams_[stream->id()] = stream;  // before the request: data may follow the answer at once
     call->on_done = [this, stream, done](bool ok, const std::string& message) {
       if (ok) return done(stream, "");
@@ -246,8 +251,18 @@ std::size_t AgentRpcSession::queued_bytes() const {
   return channel_ ? channel_->queued_bytes() : 0;
 }
 
-AgentStream::AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id)
-    : session_(std::move(session)), id_(id) {}
+AgentStream::AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id, bool acks)
+    : session_(std::move(session)), id_(id), acks_(acks) {}
+
+void AgentStream::acknowledge(std::size_t bytes) {
+  if (!acks_ || bytes == 0) return;
+  {
+    std::lock_guard lock(mutex_);
+    if (sent_close_) return;
+  }
+  if (auto session = session_.lock())
+    session->send(proto::encode_stream_ack(id_, static_cast<std::int64_t>(bytes)));
+}
 
 bool AgentStream::write(std::string_view bytes) {
   constexpr std::size_t kChunk = 64 * 1024;
@@ -269,6 +284,8 @@ std::optional<std::string> AgentStream::read(std::chrono::milliseconds timeout) 
   auto out = std::move(chunks_.front());
   chunks_.pop_front();
   queued_ -= out.size();
+  lock.unlock();
+  acknowledge(out.size());
   return out;
 }
 

@@ -26,8 +26,11 @@ class AgentRpcSession;
 class AgentStream {
  public:
   static constexpr std::size_t kMaxQueuedBytes = 8 * 1024 * 1024;
+  // What the agent may send on a TCP stream before this side acknowledges it (flow control).
+  static constexpr std::size_t kWindowBytes = 1024 * 1024;
 
-  AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id);
+  // `acks`: the agent was given kWindowBytes and waits for acknowledgements.
+  AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id, bool acks = false);
   std::int64_t id() const { return id_; }
   // Sends bytes to the port; false once the stream or the connection is closed.
   bool write(std::string_view bytes);
@@ -43,6 +46,8 @@ class AgentStream {
   void set_receiver(std::function<void(std::string)> on_data, std::function<void()> on_closed);
   // False while the agent's connection has much unsent: a writer should hold back.
   bool writable() const;
+  // In push mode: the receiver's client has taken `bytes` more, so the agent may send more.
+  void acknowledge(std::size_t bytes);
 
   // For AgentRpcSession (its I/O thread):
   void deliver(std::string bytes);
@@ -51,6 +56,7 @@ class AgentStream {
  private:
   std::weak_ptr<AgentRpcSession> session_;
   std::int64_t id_;
+  bool acks_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::string> chunks_;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <utility>
+
 namespace berth::api {
 
 AgentStreamBridge::AgentStreamBridge(std::shared_ptr<AgentRpcSession> agent, BridgeOptions options)
@@ -56,20 +58,61 @@ void AgentStreamBridge::opened(std::shared_ptr<AgentStream> stream, const std::s
 }
 
 void AgentStreamBridge::to_client(std::string bytes) {
+  auto taken = bytes.size();
   if (options_.transform_output) bytes = options_.transform_output(std::move(bytes));
-  if (bytes.empty()) return;
   std::shared_ptr<http::DuplexChannel> channel;
   {
     std::lock_guard lock(mutex_);
     channel = channel_;
   }
   if (!channel) return;
-  bool sent = options_.binary_frames ? channel->send_binary(std::move(bytes))
-                                     : channel->send(std::move(bytes));
+  bool sent = bytes.empty() || (options_.binary_frames ? channel->send_binary(std::move(bytes))
+                                                       : channel->send(std::move(bytes)));
   if (!sent) {  // the client does not keep up (the channel closed itself) or has gone
     std::lock_guard lock(mutex_);
     if (stream_) stream_->close();
+    return;
   }
+  acknowledge_taken(taken);
+}
+
+void AgentStreamBridge::acknowledge_taken(std::size_t bytes) {
+  std::shared_ptr<http::DuplexChannel> channel;
+  std::shared_ptr<AgentStream> stream;
+  std::size_t ack = 0;
+  bool wait = false;
+  {
+    std::lock_guard lock(mutex_);
+    owed_ += bytes;
+    channel = channel_;
+    stream = stream_;
+    if (!channel || !stream) return;
+    if (channel->queued_bytes() < kClientLowWater) {
+      ack = std::exchange(owed_, 0);
+    } else if (!awaiting_drain_) {
+      awaiting_drain_ = true;
+      wait = true;
+    }
+  }
+  if (ack) stream->acknowledge(ack);
+  if (wait) {
+    std::weak_ptr<AgentStreamBridge> weak = weak_from_this();
+    channel->notify_when_below(kClientLowWater, [weak] {
+      if (auto self = weak.lock()) self->client_drained();
+    });
+  }
+}
+
+void AgentStreamBridge::client_drained() {
+  std::shared_ptr<AgentStream> stream;
+  std::size_t ack = 0;
+  {
+    std::lock_guard lock(mutex_);
+    awaiting_drain_ = false;
+    stream = stream_;
+    ack = std::exchange(owed_, 0);
+  }
+  if (stream) stream->acknowledge(ack);
 }
 
 void AgentStreamBridge::agent_closed() {

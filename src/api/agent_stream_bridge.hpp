@@ -33,6 +33,8 @@ class AgentStreamBridge final : public http::DuplexSession,
                                 public std::enable_shared_from_this<AgentStreamBridge> {
  public:
   static constexpr std::size_t kMaxPendingBytes = 1024 * 1024;
+  // The agent gets more credit once the client's send queue is below this.
+  static constexpr std::size_t kClientLowWater = 256 * 1024;
 
   AgentStreamBridge(std::shared_ptr<AgentRpcSession> agent, BridgeOptions options);
 
@@ -46,6 +48,9 @@ class AgentStreamBridge final : public http::DuplexSession,
   void opened(std::shared_ptr<AgentStream> stream, const std::string& error);
   void to_client(std::string bytes);
   void agent_closed();
+  // Acknowledges what the client's send queue has taken, or waits until it drains.
+  void acknowledge_taken(std::size_t bytes);
+  void client_drained();
 
   std::shared_ptr<AgentRpcSession> agent_;
   BridgeOptions options_;
@@ -54,6 +59,8 @@ class AgentStreamBridge final : public http::DuplexSession,
   std::shared_ptr<AgentStream> stream_;
   std::string pending_;  // client bytes that came before the stream opened
   bool client_gone_ = false;
+  std::size_t owed_ = 0;  // agent bytes given to the client and not yet acknowledged
+  bool awaiting_drain_ = false;
 };
 
 }  // namespace berth::api

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -22,6 +23,9 @@ class DuplexChannel {
   virtual void close() = 0;
   // Bytes queued and not yet written.
   virtual std::size_t queued_bytes() const = 0;
+  // Calls `fn` once (on the connection's writer) when fewer than `bytes` are queued: at once if
+  // that is already so. Not called if the connection ends first.
+  virtual void notify_when_below(std::size_t bytes, std::function<void()> fn) = 0;
 };
 
 // A bidirectional WebSocket (the agent RPC connection, a terminal) or a raw tunnel (an app

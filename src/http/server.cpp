@@ -23,6 +23,7 @@
 
 #include <atomic>
 #include <deque>
+#include <list>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -120,9 +121,32 @@ class DuplexState final : public DuplexChannel, public std::enable_shared_from_t
     });
   }
 
+  void notify_when_below(std::size_t bytes, std::function<void()> fn) override {
+    asio::post(ex_, [self = shared_from_this(), bytes, fn = std::move(fn)]() mutable {
+      self->drain_waiters.emplace_back(bytes, std::move(fn));
+      self->run_drain_waiters();
+    });
+  }
+
   // True once close() has been called (from any thread).
   bool closing() const { return closing_; }
-  void sent(std::size_t bytes) { queued_bytes_ -= bytes; }
+  // After each write (on the strand): counts the bytes and wakes drain waiters.
+  void sent(std::size_t bytes) {
+    queued_bytes_ -= bytes;
+    run_drain_waiters();
+  }
+
+  void run_drain_waiters() {
+    for (auto it = drain_waiters.begin(); it != drain_waiters.end();) {
+      if (queued_bytes_ < it->first) {
+        auto fn = std::move(it->second);
+        it = drain_waiters.erase(it);
+        fn();
+      } else {
+        ++it;
+      }
+    }
+  }
 
   // One queued frame; `binary` picks the WebSocket frame type (tunnels ignore it).
   struct Frame {
@@ -132,6 +156,7 @@ class DuplexState final : public DuplexChannel, public std::enable_shared_from_t
   asio::steady_timer timer;
   std::deque<Frame> queue;
   bool close_requested = false;  // on the strand, after the frames sent before close()
+  std::list<std::pair<std::size_t, std::function<void()>>> drain_waiters;  // on the strand
   bool peer_gone = false;
   bool reader_done = false;
 
@@ -628,6 +653,9 @@ struct Server::Impl {
     beast::error_code ignored;
     auto endpoint = socket.remote_endpoint(ignored);
     std::string remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    // Small frames back to back (an agent stream's close, then the next open_stream) otherwise
+    // wait for the peer's delayed ACK: ~40 ms per proxied app request.
+    socket.set_option(tcp::no_delay(true), ignored);
     beast::tcp_stream stream(std::move(socket));
     conn->stream = &stream;
     beast::flat_buffer buffer;

@@ -25,6 +25,8 @@ Message parse_stream(const json::object& o) {
   m.kind = Message::Kind::stream;
   m.stream = o.at("stream").as_int64();
   if (auto* c = o.if_contains("close"); c && c->is_bool()) m.close = c->get_bool();
+  if (auto* a = o.if_contains("ack"); a && a->is_int64() && a->get_int64() > 0)
+    m.ack = a->get_int64();
   if (auto* d = o.if_contains("data"); d && d->is_string()) {
     auto in = d->get_string();
     m.data.resize(base64::decoded_size(in.size()));
@@ -102,6 +104,10 @@ std::string encode_stream_data(std::int64_t stream, std::string_view bytes) {
   std::string out(base64::encoded_size(bytes.size()), '\0');
   out.resize(base64::encode(out.data(), bytes.data(), bytes.size()));
   return json::serialize(json::object{{"stream", stream}, {"data", out}});
+}
+
+std::string encode_stream_ack(std::int64_t stream, std::int64_t bytes) {
+  return json::serialize(json::object{{"stream", stream}, {"ack", bytes}});
 }
 
 std::string encode_stream_close(std::int64_t stream) {

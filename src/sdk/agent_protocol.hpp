@@ -35,11 +35,14 @@
 //                    deadline. latency_ms is the agent's last heartbeat round trip.
 // Server → agent methods (for port forwarding, app proxy and terminals; streams are
 // multiplexed by the server-chosen stream number):
-//   open_stream      {stream, port} → {}   the agent connects to 127.0.0.1:port (loopback
-//                    only; error code unavailable if it cannot), then stream frames flow both
-//                    ways until either side sends a close. Data for an unknown stream is
-//                    answered with a close. Each side bounds what it buffers per stream and
-//                    closes a stream whose reader falls too far behind.
+//   open_stream      {stream, port, window?} → {}   the agent connects to 127.0.0.1:port
+//                    (loopback only; error code unavailable if it cannot), then stream frames
+//                    flow both ways until either side sends a close. Data for an unknown stream
+//                    is answered with a close. Each side bounds what it buffers per stream and
+//                    closes a stream whose reader falls too far behind. With a `window`, the
+//                    agent keeps at most that many bytes sent and not yet acknowledged
+//                    ({"stream": 3, "ack": <bytes>} from the server, once its client took
+//                    them), so a slow client slows the port instead of losing the stream.
 //   open_pty         {stream, reconnect, width?, height?, command?} → {}   a terminal
 //                    (Coder's reconnecting PTY). `reconnect` is a client-chosen UUID naming
 //                    the session: a live one is attached to (several attachments may be live
@@ -87,6 +90,7 @@ struct Message {
   std::int64_t stream = 0;
   std::string data;  // decoded stream bytes
   bool close = false;
+  std::int64_t ack = 0;  // stream bytes the peer has taken (flow control)
 };
 
 // Never throws: malformed input is Kind::invalid with the reason in error_message.
@@ -99,5 +103,6 @@ std::string encode_error(std::int64_t id, std::string_view code, std::string_vie
                          std::string_view detail = {});
 std::string encode_stream_data(std::int64_t stream, std::string_view bytes);
 std::string encode_stream_close(std::int64_t stream);
+std::string encode_stream_ack(std::int64_t stream, std::int64_t bytes);
 
 }  // namespace berth::sdk::agentproto

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <functional>
 #include <iostream>
+#include <thread>
+#include <vector>
 
 #include "common/uuid.hpp"
 #include "integration/fixtures.hpp"
@@ -191,6 +193,43 @@ TEST_F(AgentConnections, ProxiesHttpToTheAppWithItsPathQueryAndBody) {
   EXPECT_EQ(owner_->request("GET", "/@owner/dev.other/apps/owner/").status, 404);
   EXPECT_EQ(owner_->request("GET", app("nope")).status, 404);
   EXPECT_EQ(owner_->request("GET", "/@owner/nope/apps/owner/").status, 404);
+}
+
+TEST_F(AgentConnections, ASlowClientSlowsTheAppInsteadOfLosingTheResponse) {
+  // More than the server will queue for one client (16 MiB) plus the sockets' buffers: without
+  // flow control through the agent the server would give up on this client.
+  constexpr std::size_t kBytes = 48 * 1024 * 1024;
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  int small = 64 * 1024;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(std::stoi(server_.url().substr(server_.url().rfind(':') + 1)));
+  ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  std::string request =
+      "GET " + app("owner", "/bulk?n=" + std::to_string(kBytes)) +
+      " HTTP/1.1\r\nHost: berth\r\nCoder-Session-Token: " + owner_->session_token() + "\r\n\r\n";
+  ASSERT_EQ(::send(fd, request.data(), request.size(), 0), ssize_t(request.size()));
+  // Read nothing for a while: the app keeps producing, the server must not buffer it all.
+  std::this_thread::sleep_for(seconds(3));
+  std::string head;
+  std::size_t body = 0;
+  std::vector<char> buf(256 * 1024);
+  for (;;) {
+    auto n = ::recv(fd, buf.data(), buf.size(), 0);
+    if (n <= 0) break;
+    if (head.find("\r\n\r\n") == std::string::npos) {
+      head.append(buf.data(), n);
+      auto end = head.find("\r\n\r\n");
+      if (end != std::string::npos) body = head.size() - end - 4;
+    } else {
+      body += n;
+    }
+  }
+  ::close(fd);
+  EXPECT_EQ(head.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << head.substr(0, 200);
+  EXPECT_EQ(body, kBytes);
 }
 
 TEST_F(AgentConnections, ProxiesAWebSocketToTheApp) {

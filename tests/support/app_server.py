@@ -4,7 +4,7 @@
   app_server.py PORT [LIFETIME_SECONDS]
 
 GET /ws with a WebSocket upgrade echoes every text or binary message back, prefixed "echo:".
-Any other request answers 200 with JSON describing what arrived (method, path, query, headers,
+GET /bulk?n=N answers N bytes of "x" (for flow-control tests). Any other request answers 200 with JSON describing what arrived (method, path, query, headers,
 body), so tests can see exactly what the proxy forwarded. It exits after LIFETIME_SECONDS
 (default 300) so that a test that dies early leaves nothing running for long.
 """
@@ -103,9 +103,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
+    def bulk(self, n):
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(n))
+        self.end_headers()
+        chunk = b"x" * 65536
+        while n > 0:
+            self.wfile.write(chunk[:min(n, len(chunk))])
+            n -= min(n, len(chunk))
+
     def do_GET(self):
+        path, _, query = self.path.partition("?")
         if self.headers.get("Upgrade", "").lower() == "websocket":
             self.websocket()
+        elif path.endswith("/bulk") and query.startswith("n="):
+            self.bulk(int(query[2:]))
         else:
             self.describe()
 
