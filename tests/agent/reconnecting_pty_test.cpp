@@ -84,6 +84,11 @@ bool eventually(Pred pred) {
   return pred();
 }
 
+// A plain sh, whatever the user's $SHELL and its rc files are.
+void hermetic(ReconnectingPtys& ptys) {
+  ptys.set_environment({{"PATH", "/usr/bin:/bin"}, {"SHELL", "/bin/sh"}}, "");
+}
+
 ErrorCode input_error(PtyAttachment& a, const std::string& bytes) {
   try {
     a.input(bytes);
@@ -96,6 +101,7 @@ ErrorCode input_error(PtyAttachment& a, const std::string& bytes) {
 TEST(ReconnectingPty, ProgramOutputThenExitClosesTheAttachment) {
   Capture out;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto a = ptys.attach(new_id(), "echo hello-from-berth", 80, 24, out.sink());
   EXPECT_TRUE(out.wait_for("hello-from-berth"));
   EXPECT_TRUE(out.wait_closed());
@@ -105,6 +111,7 @@ TEST(ReconnectingPty, ProgramOutputThenExitClosesTheAttachment) {
 TEST(ReconnectingPty, TypedDataReachesTheProgram) {
   Capture out;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto a = ptys.attach(new_id(), "cat", 80, 24, out.sink());
   a->input(typed("typed-through-json\r"));
   // Once as the terminal echoes it, once as cat writes it back.
@@ -119,6 +126,7 @@ TEST(ReconnectingPty, TypedDataReachesTheProgram) {
 TEST(ReconnectingPty, RequestsSplitAndMergedAcrossFramesAreDecoded) {
   Capture out;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto a = ptys.attach(new_id(), "", 80, 24, out.sink());
   auto both = typed("echo $((6*7))\r") + "\n" + typed("echo $((100+23))\r");
   // Byte by byte: every split point, including inside escapes and numbers.
@@ -134,6 +142,7 @@ TEST(ReconnectingPty, RequestsSplitAndMergedAcrossFramesAreDecoded) {
 TEST(ReconnectingPty, ResizeShowsInSttySize) {
   Capture out;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto a = ptys.attach(new_id(), "", 100, 30, out.sink());
   a->input(typed("stty size\r"));
   EXPECT_TRUE(out.wait_for("30 100"));
@@ -151,6 +160,7 @@ TEST(ReconnectingPty, ResizeShowsInSttySize) {
 TEST(ReconnectingPty, ReconnectingReplaysRecentOutputAndKeepsTheSession) {
   Capture first, second;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "", 80, 24, first.sink());
   a->input(typed("MARK=persisted; echo $((6*7))\r"));
@@ -172,6 +182,7 @@ TEST(ReconnectingPty, ReplayIsBoundedToTheRecentOutput) {
   ReconnectingPtyOptions options;
   options.replay_bytes = 4096;
   ReconnectingPtys ptys(options);
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "", 80, 24, first.sink());
   a->input(
@@ -187,6 +198,7 @@ TEST(ReconnectingPty, ReplayIsBoundedToTheRecentOutput) {
 TEST(ReconnectingPty, TwoAttachmentsBothSeeOutputAndInput) {
   Capture first, second;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "", 80, 24, first.sink());
   auto b = ptys.attach(id, "", 80, 24, second.sink());
@@ -206,6 +218,7 @@ TEST(ReconnectingPty, TwoAttachmentsBothSeeOutputAndInput) {
 TEST(ReconnectingPty, AnExitedSessionStartsAfreshUnderItsId) {
   Capture first, second;
   ReconnectingPtys ptys;
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "echo first-run", 80, 24, first.sink());
   ASSERT_TRUE(first.wait_closed());
@@ -220,6 +233,7 @@ TEST(ReconnectingPty, BadRequestsAreRefusedAndTheSessionLivesOn) {
   ReconnectingPtyOptions options;
   options.max_request_bytes = 1024;
   ReconnectingPtys ptys(options);
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "", 80, 24, out.sink());
   EXPECT_EQ(input_error(*a, "{not json"), ErrorCode::invalid);
@@ -250,6 +264,7 @@ TEST(ReconnectingPty, BadParametersAndLimits) {
   options.max_sessions = 1;
   options.max_attachments = 2;
   ReconnectingPtys ptys(options);
+  hermetic(ptys);
   auto code = [&](const std::string& id, unsigned cols, unsigned rows) {
     try {
       ptys.attach(id, "cat", cols, rows, out.sink());
@@ -273,6 +288,7 @@ TEST(ReconnectingPty, EnvironmentDirectoryAndShell) {
   auto dir = std::filesystem::temp_directory_path() / ("berth-pty-" + new_id());
   std::filesystem::create_directories(dir);
   ReconnectingPtys ptys;
+  hermetic(ptys);
   ptys.set_environment(
       {{"PATH", "/usr/bin:/bin"}, {"SHELL", "/bin/sh"}, {"FROM_MANIFEST", "yes"}, {"TERM", "dumb"}},
       dir.string());
@@ -296,6 +312,7 @@ TEST(ReconnectingPty, IdleSessionsAreKilledAfterTheTimeout) {
   options.idle_timeout = 5min;
   options.reap_interval = 10ms;
   ReconnectingPtys ptys(options);
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "", 80, 24, out.sink());
   clock.advance(10min);  // attached: never idle
@@ -316,6 +333,7 @@ TEST(ReconnectingPty, LiveAttachmentsAreCounted) {
   ReconnectingPtyOptions options;
   options.counters = &counters;
   ReconnectingPtys ptys(options);
+  hermetic(ptys);
   auto id = new_id();
   auto a = ptys.attach(id, "", 80, 24, out.sink());
   auto b = ptys.attach(id, "", 80, 24, out.sink());
@@ -341,6 +359,7 @@ class PtyOverConnection : public ::testing::Test {
     o.url = url_;
     o.token = "agent-token";
     o.version = "test";
+    hermetic(*terminals_);
     o.terminals = terminals_;
     connection_ = std::make_unique<Connection>(o);
     connection_->start();
@@ -354,18 +373,22 @@ class PtyOverConnection : public ::testing::Test {
 
   proto::Message open(std::int64_t id, json::object params) {
     session_->send(proto::encode_request(id, "open_pty", std::move(params)));
-    auto m = session_->next();
-    EXPECT_TRUE(m.has_value());
-    return m.value_or(proto::Message{});
+    // Output of terminals already open may come first.
+    while (auto m = session_->next()) {
+      if (m->kind != Kind::stream) return *m;
+      record(*m);
+    }
+    ADD_FAILURE() << "no answer to open_pty";
+    return {};
   }
+  void record(const proto::Message& m) { output_[m.stream] += m.close ? "<closed>" : m.data; }
   // Output of `stream` until it contains `text`; "closed" is appended on a close frame.
   std::string read_until(std::int64_t stream, const std::string& text) {
     auto& seen = output_[stream];
     while (seen.find(text) == std::string::npos) {
       auto m = session_->next();
       if (!m) return seen;
-      if (m->kind != Kind::stream) continue;
-      output_[m->stream] += m->close ? "<closed>" : m->data;
+      if (m->kind == Kind::stream) record(*m);
     }
     return seen;
   }
