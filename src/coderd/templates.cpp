@@ -6,6 +6,7 @@
 #include <set>
 
 #include "coderd/names.hpp"
+#include "coderd/workspaces.hpp"
 #include "common/error.hpp"
 
 namespace berth::coderd {
@@ -301,7 +302,14 @@ store::TemplateRow Templates::update_template(const Subject& actor, store::Templ
                   fmt::format("Template with name \"{}\" already exists.", updated.name),
                   {},
                   {{"name", "This value is already in use and should be unique."}}};
+    auto before = tx.get_template_by_id(updated.id);
     tx.update_template(updated);
+    // A changed autostop requirement applies to running workspaces at once, as in Coder.
+    auto old_policy = template_policy_from(before ? before->policy : std::string("{}"));
+    auto new_policy = template_policy_from(updated.policy);
+    if (old_policy.autostop_days_of_week != new_policy.autostop_days_of_week ||
+        old_policy.autostop_weeks != new_policy.autostop_weeks)
+      refresh_max_deadlines(tx, updated, updated.updated_at);
   });
   return updated;
 }

@@ -567,6 +567,30 @@ void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& w, 
   store.update_workspace_build_deadline(build->id, deadline, now);
 }
 
+void refresh_max_deadlines(store::Store& tx, const store::TemplateRow& tmpl, TimePoint now) {
+  auto policy = template_policy_from(tmpl.policy);
+  store::ListWorkspacesParams params;
+  params.template_ids = {tmpl.id};
+  params.filter_templates = true;
+  for (const auto& w : tx.list_workspaces(params)) {
+    auto build = tx.get_latest_workspace_build(w.id);
+    if (w.deleted || !build || build->transition != "start") continue;
+    if (build->max_deadline && *build->max_deadline < now + hours(2)) continue;
+    auto job = tx.get_provisioner_job_by_id(build->job_id);
+    if (!job || !job->completed_at || job_status(*job) != "succeeded") continue;
+    std::optional<TimePoint> max_deadline;
+    if (!policy.autostop_days_of_week.empty())
+      max_deadline = autostop_requirement_deadline(quiet_hours_of(tx, w.owner_id).schedule,
+                                                   policy.autostop_days_of_week,
+                                                   policy.autostop_weeks, *job->completed_at);
+    if (max_deadline && *max_deadline < now + hours(2)) max_deadline = now + hours(2);
+    auto deadline = build->deadline;
+    if (max_deadline && (!deadline || *max_deadline < *deadline)) deadline = max_deadline;
+    if (deadline == build->deadline && max_deadline == build->max_deadline) continue;
+    tx.update_workspace_build_deadlines(build->id, deadline, max_deadline, now);
+  }
+}
+
 void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build,
                          const BuildOutcome& outcome, TimePoint now) {
   for (const auto& r : outcome.resources) tx.insert_workspace_resource(r);

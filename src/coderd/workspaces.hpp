@@ -97,6 +97,11 @@ class Workspaces {
 void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& workspace,
                              TimePoint now);
 
+// After a template's autostop requirement changed: recomputes max_deadline of its workspaces'
+// running builds from their completion (Coder: never sooner than 2 hours from now) and pulls
+// deadlines in to it. Builds already within 2 hours of their max_deadline are left alone.
+void refresh_max_deadlines(store::Store& tx, const store::TemplateRow& tmpl, TimePoint now);
+
 // When the next autostart may happen for a schedule (within a week), honouring the
 // template's allowed days; nullopt if none or the schedule is invalid.
 std::optional<TimePoint> next_autostart(const std::string& schedule,

@@ -173,6 +173,9 @@ class Store {
                                                  TimePoint now) = 0;
   virtual void update_workspace_build_deadline(const Uuid& id, std::optional<TimePoint> deadline,
                                                TimePoint now) = 0;
+  virtual void update_workspace_build_deadlines(const Uuid& id, std::optional<TimePoint> deadline,
+                                                std::optional<TimePoint> max_deadline,
+                                                TimePoint now) = 0;
   virtual void update_workspace_build_state(const Uuid& id, const std::string& state,
                                             TimePoint now) = 0;
   virtual void insert_build_parameters(const Uuid& build_id,
@@ -225,8 +228,7 @@ class Store {
   virtual std::vector<WorkspaceAgentScriptTimingRow> list_workspace_agent_script_timings(
       const Uuid& agent_id) = 0;
   virtual void upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) = 0;
-  virtual std::optional<WorkspaceAgentStatsRow> get_workspace_agent_stats(
-      const Uuid& agent_id) = 0;
+  virtual std::optional<WorkspaceAgentStatsRow> get_workspace_agent_stats(const Uuid& agent_id) = 0;
 
   // Tasks
   virtual void insert_task(const TaskRow& row) = 0;

@@ -529,6 +529,34 @@ TEST_F(Lifecycle, DeadlineIsClampedToTheAutostopRequirement) {
   EXPECT_EQ(latest(plain.id).max_deadline, std::nullopt);
 }
 
+TEST_F(Lifecycle, RunningWorkspacesFollowAChangedAutostopRequirement) {
+  auto tmpl = push_template(kQuietTemplate);
+  auto w = create(tmpl, with_ttl(20 * 3'600'000LL));
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 28, 4, 0));
+  EXPECT_EQ(latest(w.id).max_deadline, std::nullopt);
+  auto set_days = [&](std::vector<std::string> days) {
+    auto t = *store_.get_template_by_id(tmpl.id);
+    auto policy = template_policy_from(t.policy);
+    policy.autostop_days_of_week = std::move(days);
+    t.policy = json::serialize(to_json(policy));
+    templates_.update_template(subject_, t);
+  };
+  clock_.advance(hours(1));
+  // Counted from the build's completion (08:00 Friday): midnight UTC, Saturday.
+  set_days({"saturday"});
+  EXPECT_EQ(latest(w.id).max_deadline, utc(2026, 3, 28, 0, 0));
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 28, 0, 0));
+  // Dropping the requirement lifts the cap but leaves the deadline.
+  set_days({});
+  EXPECT_EQ(latest(w.id).max_deadline, std::nullopt);
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 28, 0, 0));
+  // Never sooner than 2 hours from now: at 23:00 a midnight cap becomes 01:00.
+  clock_.set(utc(2026, 3, 27, 23, 0));
+  set_days({"saturday"});
+  EXPECT_EQ(latest(w.id).max_deadline, utc(2026, 3, 28, 1, 0));
+  EXPECT_EQ(latest(w.id).deadline, utc(2026, 3, 28, 0, 0));
+}
+
 TEST_F(Lifecycle, ActivityNeverBumpsPastMaxDeadline) {
   TemplatePolicy policy;
   policy.activity_bump_ms = 3 * 3'600'000LL;

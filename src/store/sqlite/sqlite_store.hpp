@@ -146,6 +146,9 @@ class SqliteStore final : public Store {
                                          std::int64_t daily_cost, TimePoint now) override;
   void update_workspace_build_deadline(const Uuid& id, std::optional<TimePoint> deadline,
                                        TimePoint now) override;
+  void update_workspace_build_deadlines(const Uuid& id, std::optional<TimePoint> deadline,
+                                        std::optional<TimePoint> max_deadline,
+                                        TimePoint now) override;
   void update_workspace_build_state(const Uuid& id, const std::string& state,
                                     TimePoint now) override;
   void insert_build_parameters(const Uuid& build_id,

@@ -361,6 +361,19 @@ void SqliteStore::update_workspace_build_deadline(const Uuid& id, std::optional<
   q.bind(2, now).bind(3, id).run();
 }
 
+void SqliteStore::update_workspace_build_deadlines(const Uuid& id,
+                                                   std::optional<TimePoint> deadline,
+                                                   std::optional<TimePoint> max_deadline,
+                                                   TimePoint now) {
+  Lock lock(mutex_);
+  Statement q(db_,
+              "UPDATE workspace_builds SET deadline = ?, max_deadline = ?, updated_at = ? "
+              "WHERE id = ?");
+  bind_optional(q, 1, deadline);
+  bind_optional(q, 2, max_deadline);
+  q.bind(3, now).bind(4, id).run();
+}
+
 void SqliteStore::update_workspace_build_state(const Uuid& id, const std::string& state,
                                                TimePoint now) {
   Lock lock(mutex_);
