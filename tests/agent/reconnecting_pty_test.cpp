@@ -327,6 +327,23 @@ TEST(ReconnectingPty, IdleSessionsAreKilledAfterTheTimeout) {
   EXPECT_FALSE(out.closed());  // it was detached before: nothing more reaches it
 }
 
+TEST(ReconnectingPty, OutputWaitsForASlowClient) {
+  constexpr std::size_t kWindow = 64 * 1024;
+  Capture out;
+  ReconnectingPtyOptions options;
+  options.max_unacked_output = kWindow;
+  ReconnectingPtys ptys(options);
+  hermetic(ptys);
+  auto a = ptys.attach(new_id(), "yes", 80, 24, out.sink());
+  ASSERT_TRUE(eventually([&] { return out.output().size() >= kWindow; }));
+  // Nothing is acknowledged: the program is paused once the window is full (one read more).
+  std::this_thread::sleep_for(200ms);
+  auto held = out.output().size();
+  EXPECT_LE(held, kWindow + 8192);
+  a->acknowledged(held);
+  EXPECT_TRUE(eventually([&] { return out.output().size() >= held + kWindow; }));
+}
+
 TEST(ReconnectingPty, LiveAttachmentsAreCounted) {
   SessionCounters counters;
   Capture out;
@@ -429,6 +446,25 @@ TEST_F(PtyOverConnection, ShellSurvivesTheClientAndReplaysOnReconnect) {
   session_->send(proto::encode_stream_data(8, typed("exit\r")));
   EXPECT_NE(read_until(8, "<closed>").find("<closed>"), std::string::npos);
   EXPECT_TRUE(eventually([&] { return terminals_->session_count() == 0; }));
+}
+
+TEST_F(PtyOverConnection, CarriesLargeOutputInOrder) {
+  auto answer = open(1, {{"stream", 5},
+                         {"reconnect", new_id()},
+                         {"command",
+                          "i=0; while [ $i -lt 20000 ]; do echo row-$i; i=$((i+1)); done; "
+                          "echo END-OF-ROWS"}});
+  ASSERT_EQ(answer.kind, Kind::response) << answer.error_message;
+  auto out = read_until(5, "<closed>");
+  ASSERT_NE(out.find("END-OF-ROWS"), std::string::npos);
+  // Every row, once, in order.
+  std::size_t at = 0;
+  for (int i = 0; i < 20000; ++i) {
+    auto row = "row-" + std::to_string(i) + "\r\n";
+    auto next = out.find(row, at);
+    ASSERT_EQ(next, at) << "row " << i;
+    at = next + row.size();
+  }
 }
 
 TEST_F(PtyOverConnection, BadInputClosesOnlyThatStream) {
