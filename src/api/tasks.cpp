@@ -110,8 +110,32 @@ std::string task_app_url(Deps& deps, const coderd::TaskView& v) {
   throw Error{ErrorCode::invalid, "Task does not have a workspace app."};
 }
 
+// The task app could not be reached or answered badly: Coder says 502 Bad Gateway, which no
+// ErrorCode stands for, so send and logs turn this into their response themselves.
+struct BadGateway {
+  std::string message;
+  std::string detail;
+};
+
 [[noreturn]] void bad_gateway(const std::string& message, const std::string& detail = {}) {
-  throw Error{ErrorCode::unavailable, message, detail};
+  throw BadGateway{message, detail};
+}
+
+Response bad_gateway_response(const BadGateway& e) {
+  json::object body{{"message", e.message}};
+  if (!e.detail.empty()) body["detail"] = e.detail;
+  return http::json_response(502, body);
+}
+
+// One request to the task app through the agent; an unreachable app is a 502.
+coderd::AppHttpResponse call_app(Deps& deps, const coderd::TaskView& v, const std::string& method,
+                                 const std::string& url, const std::string& body = {}) {
+  try {
+    return deps.app_http.request(v.agent->id, method, url, body);
+  } catch (const Error& e) {
+    if (e.code() != ErrorCode::unavailable) throw;
+    bad_gateway("Failed to reach task app endpoint.", e.message());
+  }
 }
 
 // agentapi's messages as TaskLogEntry values.
@@ -280,16 +304,20 @@ Response send_task_input(Deps& deps, Request& request, const Authenticated& auth
   auto view = deps.tasks.view(task);
   require_active(view);
   auto url = task_app_url(deps, view);
-  auto status = parse_app_json(deps.app_http.request(view.agent->id, "GET", url + "/status", ""),
-                               "Failed to get status from task app.");
-  auto* s = status.is_object() ? status.as_object().if_contains("status") : nullptr;
-  std::string state = s && s->is_string() ? std::string(s->get_string()) : "";
-  if (state != "stable") bad_gateway("Task app is not ready to accept input.", "Status: " + state);
-  auto sent =
-      deps.app_http.request(view.agent->id, "POST", url + "/message",
-                            json::serialize(json::object{{"content", input}, {"type", "user"}}));
-  if (sent.status < 200 || sent.status >= 300)
-    bad_gateway("Task app rejected the message.", sent.body);
+  try {
+    auto status = parse_app_json(call_app(deps, view, "GET", url + "/status"),
+                                 "Failed to get status from task app.");
+    auto* s = status.is_object() ? status.as_object().if_contains("status") : nullptr;
+    std::string state = s && s->is_string() ? std::string(s->get_string()) : "";
+    if (state != "stable")
+      bad_gateway("Task app is not ready to accept input.", "Status: " + state);
+    auto sent = call_app(deps, view, "POST", url + "/message",
+                         json::serialize(json::object{{"content", input}, {"type", "user"}}));
+    if (sent.status < 200 || sent.status >= 300)
+      bad_gateway("Task app rejected the message.", sent.body.substr(0, 1024));
+  } catch (const BadGateway& e) {
+    return bad_gateway_response(e);
+  }
   return http::no_content();
 }
 
@@ -315,11 +343,14 @@ Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) 
     throw Error{ErrorCode::conflict, "Cannot fetch logs for task in current state.",
                 "Task status is \"" + s + "\"."};
   auto url = task_app_url(deps, view);
-  auto messages =
-      parse_app_json(deps.app_http.request(view.agent->id, "GET", url + "/messages", ""),
-                     "Failed to get messages from task app.");
-  return http::json_response(
-      200, json::object{{"logs", log_entries(messages, false)}, {"snapshot", false}});
+  try {
+    auto messages = parse_app_json(call_app(deps, view, "GET", url + "/messages"),
+                                   "Failed to get messages from task app.");
+    return http::json_response(
+        200, json::object{{"logs", log_entries(messages, false)}, {"snapshot", false}});
+  } catch (const BadGateway& e) {
+    return bad_gateway_response(e);
+  }
 }
 
 }  // namespace berth::api

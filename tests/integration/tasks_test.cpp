@@ -1,8 +1,13 @@
 // AI tasks against the real binary: a template with coder_ai_task, real processes, and the
 // agent-token endpoints the workspace uses. The process records its agent token and prompt
 // in its directory, which is how the test acts as the workspace.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -389,6 +394,468 @@ TEST_F(TasksEndToEnd, TypesThePromptSendsInputPausesWithASnapshotAndResumes) {
   // The delete build stops the workspace's processes; wait for it so none outlive the test.
   EXPECT_TRUE(eventually(
       [&] { return owner.request("GET", "/api/v2/workspaces/" + workspace_id).status == 410; }));
+}
+
+}  // namespace
+}  // namespace berth::testing
+
+namespace berth::testing {
+namespace {
+
+// The issue's end-to-end path with a stand-in for an AI CLI: tests/support/scripted_ai.py
+// answers each line after a delay (its screen changing while it works) and asks a question back
+// when asked one. The template runs it under `berth agentapi` from the agent's startup script,
+// on its own loopback port so that tasks (and concurrent test runs) do not collide.
+constexpr const char* kScriptedTemplate = R"(
+data "coder_workspace" "me" {}
+data "coder_task" "me" {}
+resource "coder_agent" "main" {
+  os   = "linux"
+  arch = "amd64"
+  env = {
+    TASK_ID           = data.coder_task.me.id
+    TASK_PROMPT       = data.coder_task.me.prompt
+    SCRIPTED_AI_DELAY = "@DELAY@"
+  }
+}
+resource "coder_script" "agentapi" {
+  agent_id     = coder_agent.main.id
+  display_name = "AgentAPI"
+  run_on_start = true
+  script       = <<-EOT
+    nohup berth agentapi --port @PORT@ --status-slug ai --initial-prompt "$TASK_PROMPT" \
+      -- python3 @SCRIPT@ > agentapi.log 2>&1 &
+  EOT
+}
+resource "coder_script" "snapshot" {
+  agent_id     = coder_agent.main.id
+  display_name = "Save conversation"
+  run_on_stop  = true
+  script       = <<-EOT
+    python3 - <<'PY' || true
+    import os, urllib.request
+    messages = urllib.request.urlopen("http://localhost:@PORT@/messages", timeout=5).read()
+    url = os.environ["CODER_AGENT_URL"] + "/api/v2/workspaceagents/me/tasks/" + os.environ["TASK_ID"] + "/log-snapshot?format=agentapi"
+    request = urllib.request.Request(url, data=messages, method="POST", headers={
+        "Coder-Session-Token": os.environ["CODER_AGENT_TOKEN"], "Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=10)
+    PY
+  EOT
+}
+resource "coder_app" "ai" {
+  agent_id = coder_agent.main.id
+  slug     = "ai"
+  url      = "http://localhost:@PORT@/"
+  healthcheck {
+    url       = "http://localhost:@PORT@/status"
+    interval  = 1
+    threshold = 30
+  }
+}
+resource "coder_ai_task" "task" {
+  count  = data.coder_workspace.me.start_count
+  app_id = coder_app.ai.id
+}
+resource "berth_process" "workspace" {
+  count   = data.coder_workspace.me.start_count
+  command = ["sh", "-c", coder_agent.main.init_script]
+  env     = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
+}
+)";
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size()))
+    text.replace(at, from.size(), to);
+}
+
+// A loopback port nobody listens on right now.
+int unused_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+bool port_accepts(int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<std::uint16_t>(port));
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The scripted template with its agentapi on `port`.
+std::string scripted_template(int port) {
+  std::string source = kScriptedTemplate;
+  replace_all(source, "@PORT@", std::to_string(port));
+  replace_all(source, "@DELAY@", "1.5");
+  replace_all(source, "@SCRIPT@",
+              (std::filesystem::path(BERTH_SOURCE_DIR) / "tests/support/scripted_ai.py").string());
+  return source;
+}
+
+// What one poll of a task showed: its status and its current_state's state ("" when null).
+struct Seen {
+  std::string status;
+  std::string state;
+  bool operator==(const Seen&) const = default;
+};
+
+std::string describe(const std::vector<Seen>& seen) {
+  std::string out;
+  for (const auto& s : seen) out.append(s.status).append("/").append(s.state).append(" ");
+  return out;
+}
+
+class ScriptedAiTask : public ::testing::Test {
+ protected:
+  void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_.url())); }
+  sdk::Client& owner() { return *owner_; }
+
+  // Imports the scripted template listening on `port`; returns the version id.
+  std::string import_scripted(const std::string& template_name, int port) {
+    auto file = str(obj(owner().request("POST", "/api/v2/files",
+                                        make_tar({{"main.tf", scripted_template(port), ""}}),
+                                        {{"Content-Type", "application/x-tar"}}))
+                        .at("hash"));
+    auto version =
+        str(obj(owner().request_json("POST", "/api/v2/organizations/default/templateversions",
+                                     json::object{{"storage_method", "file"},
+                                                  {"provisioner", "terraform"},
+                                                  {"file_id", file}}))
+                .at("id"));
+    owner().follow_websocket("/api/v2/templateversions/" + version + "/logs?follow",
+                             [](const std::string&) { return true; });
+    auto created = owner().request_json(
+        "POST", "/api/v2/organizations/default/templates",
+        json::object{{"name", template_name}, {"template_version_id", version}});
+    EXPECT_EQ(created.status, 201) << created.body;
+    return version;
+  }
+
+  static json::object task(sdk::Client& c, const std::string& id) {
+    auto r = c.request("GET", "/api/v2/tasks/me/" + id);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.status == 200 ? obj(r) : json::object{};
+  }
+
+  static Seen seen_of(const json::object& t) {
+    Seen s;
+    if (auto* status = t.if_contains("status"); status && status->is_string())
+      s.status = std::string(status->get_string());
+    if (auto* state = t.if_contains("current_state"); state && state->is_object())
+      s.state = std::string(state->as_object().at("state").as_string());
+    return s;
+  }
+
+  // Polls the task (every 25 ms, for at most `limit`) until `done` holds, appending every
+  // distinct status/state pair it passes through to `trace`.
+  template <typename Done>
+  bool follow(sdk::Client& c, const std::string& id, std::vector<Seen>& trace, Done done,
+              std::chrono::seconds limit = std::chrono::seconds(90)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      auto t = task(c, id);
+      auto s = seen_of(t);
+      if (trace.empty() || !(trace.back() == s)) trace.push_back(s);
+      if (done(t, s)) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    return false;
+  }
+
+  static json::object logs(sdk::Client& c, const std::string& id) {
+    auto r = c.request("GET", "/api/v2/tasks/me/" + id + "/logs");
+    EXPECT_EQ(r.status, 200) << r.body;
+    expect_schema(r, "GET", "/tasks/{user}/{task}/logs");
+    return r.status == 200 ? obj(r) : json::object{};
+  }
+
+  // The first log entry of `type` whose content contains `text`, or null.
+  static json::value entry(const json::object& logs, const std::string& type,
+                           const std::string& text) {
+    auto* list = logs.if_contains("logs");
+    if (!list || !list->is_array()) return nullptr;
+    for (const auto& e : list->get_array()) {
+      const auto& o = e.as_object();
+      if (str(o.at("type")) == type && str(o.at("content")).find(text) != std::string::npos)
+        return o;
+    }
+    return nullptr;
+  }
+
+  // Waits until the live logs hold an output containing `text` and the agent reported idle.
+  bool await_reply(sdk::Client& c, const std::string& id, const std::string& text) {
+    std::vector<Seen> trace;
+    return follow(c, id, trace, [&](const json::object&, const Seen& s) {
+      return s.status == "active" && s.state == "idle" &&
+             !entry(logs(c, id), "output", text).is_null();
+    });
+  }
+
+  sdk::HttpResponse send(sdk::Client& c, const std::string& id, const std::string& input) {
+    return c.request_json("POST", "/api/v2/tasks/me/" + id + "/send",
+                          json::object{{"input", input}});
+  }
+
+  TempDir dir_;
+  ServerProcess server_{dir_.path().string()};
+  std::unique_ptr<sdk::Client> owner_;
+};
+
+TEST_F(ScriptedAiTask, WorksThroughStatesConversationPauseResumeAndDelete) {
+  int port = unused_port();
+  auto version = import_scripted("scripted", port);
+  auto created = owner().request_json(
+      "POST", "/api/v2/tasks/me",
+      json::object{
+          {"template_version_id", version}, {"input", "Write the README"}, {"name", "readme"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto id = str(obj(created).at("id"));
+  auto workspace_id = str(obj(created).at("workspace_id"));
+  // The build's job may already have been picked up when the response was made, so the task
+  // is pending or already initializing (WaitsPendingForAProvisioner pins pending down).
+  std::vector<Seen> trace{seen_of(obj(created))};
+
+  // pending → initializing → active while the program works on the prompt → idle once it
+  // answered. Every poll is recorded, so the order is checked, not just the end.
+  ASSERT_TRUE(follow(owner(), id, trace, [&](const json::object&, const Seen& s) {
+    return s.status == "active" && s.state == "idle" &&
+           !entry(logs(owner(), id), "output", "Done (turn 1): Write the README").is_null();
+  })) << describe(trace);
+  std::vector<std::string> statuses;
+  for (const auto& s : trace)
+    if (statuses.empty() || statuses.back() != s.status) statuses.push_back(s.status);
+  if (statuses.front() == "pending") statuses.erase(statuses.begin());
+  EXPECT_EQ(statuses, (std::vector<std::string>{"initializing", "active"})) << describe(trace);
+  auto working = std::find(trace.begin(), trace.end(), Seen{"active", "working"});
+  EXPECT_NE(working, trace.end()) << describe(trace);
+  EXPECT_NE(std::find(working, trace.end(), Seen{"active", "idle"}), trace.end())
+      << describe(trace);
+  auto current = task(owner(), id);
+  EXPECT_EQ(str(current.at("workspace_agent_lifecycle")), "ready");
+  EXPECT_EQ(str(current.at("current_state").as_object().at("message")), "Waiting for input");
+
+  // The prompt is the conversation's first input; the program's answer follows as output.
+  auto live = logs(owner(), id);
+  EXPECT_FALSE(live.at("snapshot").as_bool());
+  EXPECT_FALSE(live.contains("snapshot_at"));
+  EXPECT_EQ(str(entry(live, "input", "Write the README").at("content")), "Write the README");
+  EXPECT_FALSE(entry(live, "output", "Scripted AI").is_null()) << json::serialize(live);
+
+  // Send; while the program works on it, a second send is refused with Coder's 502.
+  auto first = send(owner(), id, "Add a changelog");
+  ASSERT_EQ(first.status, 204) << first.body;
+  auto busy = send(owner(), id, "And a licence");
+  EXPECT_EQ(busy.status, 502) << busy.body;
+  EXPECT_EQ(message_of(busy), "Task app is not ready to accept input.");
+  EXPECT_EQ(str(obj(busy).at("detail")), "Status: running");
+  std::vector<Seen> busy_trace;
+  EXPECT_TRUE(follow(
+      owner(), id, busy_trace,
+      [](const json::object&, const Seen& s) { return s.state == "working"; },
+      std::chrono::seconds(10)))
+      << describe(busy_trace);
+  ASSERT_TRUE(await_reply(owner(), id, "Done (turn 2): Add a changelog"));
+  auto after_send = logs(owner(), id);
+  EXPECT_FALSE(entry(after_send, "input", "Add a changelog").is_null());
+  EXPECT_TRUE(entry(after_send, "input", "And a licence").is_null());
+
+  // A question back: the program waits for the answer, which is sent like any input.
+  ASSERT_EQ(send(owner(), id, "Any question for me?").status, 204);
+  ASSERT_TRUE(await_reply(owner(), id, "Question: should I also update the tests? (yes/no)"));
+  ASSERT_EQ(send(owner(), id, "yes").status, 204);
+  ASSERT_TRUE(await_reply(owner(), id, "(you said: yes)"));
+
+  // Pause: the stop script uploads the conversation; logs come from that snapshot.
+  ASSERT_EQ(owner().request("POST", "/api/v2/tasks/me/" + id + "/pause").status, 202);
+  std::vector<Seen> paused_trace;
+  ASSERT_TRUE(follow(owner(), id, paused_trace, [](const json::object&, const Seen& s) {
+    return s.status == "paused";
+  })) << describe(paused_trace);
+  auto snapshot = logs(owner(), id);
+  EXPECT_TRUE(snapshot.at("snapshot").as_bool());
+  ASSERT_TRUE(snapshot.contains("snapshot_at")) << json::serialize(snapshot);
+  EXPECT_TRUE(parse_rfc3339(str(snapshot.at("snapshot_at"))).has_value());
+  EXPECT_FALSE(entry(snapshot, "input", "Write the README").is_null());
+  EXPECT_FALSE(entry(snapshot, "output", "(you said: yes)").is_null()) << json::serialize(snapshot);
+  EXPECT_FALSE(port_accepts(port));  // the program and its agentapi are gone
+  auto paused_send = send(owner(), id, "hello?");
+  EXPECT_EQ(paused_send.status, 409);
+  EXPECT_EQ(message_of(paused_send), "Task is paused.");
+
+  // Resume: a new start build runs the program again; the task answers as before, and until
+  // it is active its logs are still the snapshot's history.
+  auto resume = owner().request("POST", "/api/v2/tasks/me/" + id + "/resume");
+  ASSERT_EQ(resume.status, 202) << resume.body;
+  std::vector<Seen> resume_trace;
+  int snapshot_reads = 0;
+  ASSERT_TRUE(follow(owner(), id, resume_trace, [&](const json::object&, const Seen& s) {
+    if (s.status != "active") {
+      auto l = logs(owner(), id);
+      if (l.contains("snapshot") && l.at("snapshot").as_bool()) {
+        ++snapshot_reads;
+        EXPECT_FALSE(entry(l, "output", "(you said: yes)").is_null());
+      }
+    }
+    return s.status == "active" && s.state == "idle" &&
+           !entry(logs(owner(), id), "output", "Done (turn 1): Write the README").is_null();
+  })) << describe(resume_trace);
+  EXPECT_GT(snapshot_reads, 0) << describe(resume_trace);
+  ASSERT_EQ(send(owner(), id, "Carry on").status, 204);
+  ASSERT_TRUE(await_reply(owner(), id, "Done (turn 2): Carry on"));
+
+  // Delete: a delete build; the task and its workspace go away, and so do its processes.
+  EXPECT_EQ(owner().request("DELETE", "/api/v2/tasks/me/" + id).status, 202);
+  EXPECT_EQ(owner().request("GET", "/api/v2/tasks/me/" + id).status, 404);
+  EXPECT_TRUE(eventually(
+      [&] { return owner().request("GET", "/api/v2/workspaces/" + workspace_id).status == 410; }));
+  EXPECT_TRUE(eventually([&] { return !port_accepts(port); }));
+  EXPECT_EQ(obj(owner().request("GET", "/api/v2/tasks")).at("count").as_int64(), 0);
+}
+
+// With no provisioner daemon the task's first build stays queued: the task is pending, has no
+// logs yet and refuses input; once a server with a daemon runs the build, it moves on through
+// initializing to active.
+TEST(ScriptedAiTaskQueue, WaitsPendingForAProvisionerThenStarts) {
+  TempDir dir;
+  std::string version;
+  {
+    ServerProcess importer(dir.path().string());
+    auto owner = sign_in_owner(importer.url());
+    auto file = str(obj(owner.request("POST", "/api/v2/files",
+                                      make_tar({{"main.tf", scripted_template(unused_port()), ""}}),
+                                      {{"Content-Type", "application/x-tar"}}))
+                        .at("hash"));
+    version = str(obj(owner.request_json("POST", "/api/v2/organizations/default/templateversions",
+                                         json::object{{"storage_method", "file"},
+                                                      {"provisioner", "terraform"},
+                                                      {"file_id", file}}))
+                      .at("id"));
+    owner.follow_websocket("/api/v2/templateversions/" + version + "/logs?follow",
+                           [](const std::string&) { return true; });
+    ASSERT_EQ(
+        owner
+            .request_json("POST", "/api/v2/organizations/default/templates",
+                          json::object{{"name", "scripted"}, {"template_version_id", version}})
+            .status,
+        201);
+  }
+  std::string id;
+  {
+    ServerProcess idle(dir.path().string(), {"--provisioner-daemons", "0"});
+    auto owner = sign_in_owner_again(idle.url());
+    auto created = owner.request_json(
+        "POST", "/api/v2/tasks/me",
+        json::object{{"template_version_id", version}, {"input", "Queued work"}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    id = str(obj(created).at("id"));
+    auto t = obj(owner.request("GET", "/api/v2/tasks/me/" + id));
+    EXPECT_EQ(str(t.at("status")), "pending");
+    EXPECT_EQ(str(t.at("workspace_status")), "pending");
+    EXPECT_TRUE(t.at("current_state").is_null());  // only initializing gets a synthetic one
+    auto logs = obj(owner.request("GET", "/api/v2/tasks/me/" + id + "/logs"));
+    EXPECT_TRUE(logs.at("snapshot").as_bool());
+    EXPECT_TRUE(logs.at("logs").as_array().empty());
+    auto send = owner.request_json("POST", "/api/v2/tasks/me/" + id + "/send",
+                                   json::object{{"input", "hello"}});
+    EXPECT_EQ(send.status, 409);
+    EXPECT_EQ(message_of(send), "Task is pending.");
+  }
+  ServerProcess server(dir.path().string());
+  auto owner = sign_in_owner_again(server.url());
+  std::vector<std::string> statuses{"pending"};  // as the server without a daemon showed it
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto t = obj(owner.request("GET", "/api/v2/tasks/me/" + id));
+        auto s = str(t.at("status"));
+        if (statuses.empty() || statuses.back() != s) statuses.push_back(s);
+        auto* state = t.if_contains("current_state");
+        return s == "active" && state && state->is_object() &&
+               str(state->as_object().at("state")) == "idle";
+      },
+      std::chrono::seconds(90)));
+  EXPECT_EQ(statuses, (std::vector<std::string>{"pending", "initializing", "active"}));
+  auto workspace_id = str(obj(owner.request("GET", "/api/v2/tasks/me/" + id)).at("workspace_id"));
+  EXPECT_EQ(owner.request("DELETE", "/api/v2/tasks/me/" + id).status, 202);
+  EXPECT_TRUE(eventually(
+      [&] { return owner.request("GET", "/api/v2/workspaces/" + workspace_id).status == 410; }));
+}
+
+TEST_F(ScriptedAiTask, ListsByStatusAndOwnerAndHidesOthersTasks) {
+  auto member = sign_in_member(server_.url(), owner(), "dev");
+  auto mine = owner().request_json(
+      "POST", "/api/v2/tasks/me",
+      json::object{{"template_version_id", import_scripted("scripted-a", unused_port())},
+                   {"input", "Owner's work"},
+                   {"name", "owners"}});
+  ASSERT_EQ(mine.status, 201) << mine.body;
+  auto theirs = member.request_json(
+      "POST", "/api/v2/tasks/me",
+      json::object{{"template_version_id", import_scripted("scripted-b", unused_port())},
+                   {"input", "Member's work"},
+                   {"name", "members"}});
+  ASSERT_EQ(theirs.status, 201) << theirs.body;
+  auto mine_id = str(obj(mine).at("id"));
+  auto theirs_id = str(obj(theirs).at("id"));
+  std::vector<Seen> trace;
+  ASSERT_TRUE(follow(owner(), mine_id, trace, [](const json::object&, const Seen& s) {
+    return s.status == "active" && s.state == "idle";
+  })) << describe(trace);
+  ASSERT_EQ(owner().request("POST", "/api/v2/tasks/me/" + mine_id + "/pause").status, 202);
+  trace.clear();
+  ASSERT_TRUE(follow(owner(), mine_id, trace,
+                     [](const json::object&, const Seen& s) { return s.status == "paused"; }));
+  trace.clear();
+  ASSERT_TRUE(follow(member, theirs_id, trace, [](const json::object&, const Seen& s) {
+    return s.status == "active";
+  })) << describe(trace);
+
+  auto names = [&](sdk::Client& c, const std::string& q) {
+    auto r = c.request("GET", "/api/v2/tasks" + (q.empty() ? "" : "?q=" + q));
+    EXPECT_EQ(r.status, 200) << r.body;
+    std::vector<std::string> out;
+    auto body = obj(r);
+    for (const auto& t : body.at("tasks").as_array()) out.push_back(str(t.as_object().at("name")));
+    EXPECT_EQ(body.at("count").as_int64(), std::int64_t(out.size()));
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  using Names = std::vector<std::string>;
+  EXPECT_EQ(names(owner(), ""), (Names{"members", "owners"}));
+  EXPECT_EQ(names(owner(), "owner:owner"), Names{"owners"});
+  EXPECT_EQ(names(owner(), "owner:dev"), Names{"members"});
+  EXPECT_EQ(names(owner(), "status:paused"), Names{"owners"});
+  EXPECT_EQ(names(owner(), "status:active"), Names{"members"});
+  EXPECT_EQ(names(owner(), "owner:dev%20status:paused"), Names{});
+  EXPECT_EQ(names(member, ""), Names{"members"});
+  EXPECT_EQ(names(member, "status:paused"), Names{});
+
+  // Another user's task does not exist for a member: by id, by name, and for every action.
+  EXPECT_EQ(member.request("GET", "/api/v2/tasks/me/" + mine_id).status, 404);
+  EXPECT_EQ(member.request("GET", "/api/v2/tasks/owner/owners").status, 404);
+  EXPECT_EQ(member.request("GET", "/api/v2/tasks/me/" + mine_id + "/logs").status, 404);
+  EXPECT_EQ(send(member, mine_id, "hi").status, 404);
+  EXPECT_EQ(member.request("POST", "/api/v2/tasks/me/" + mine_id + "/resume").status, 404);
+  EXPECT_EQ(member.request("DELETE", "/api/v2/tasks/me/" + mine_id).status, 404);
+  // The owner (an admin) may read the member's task.
+  EXPECT_EQ(owner().request("GET", "/api/v2/tasks/dev/members").status, 200);
+
+  EXPECT_EQ(member.request("DELETE", "/api/v2/tasks/me/" + theirs_id).status, 202);
+  EXPECT_EQ(owner().request("DELETE", "/api/v2/tasks/me/" + mine_id).status, 202);
+  for (const auto& t : {obj(mine), obj(theirs)}) {
+    auto ws = str(t.at("workspace_id"));
+    EXPECT_TRUE(eventually(
+        [&] { return owner().request("GET", "/api/v2/workspaces/" + ws).status == 410; }));
+  }
 }
 
 }  // namespace
