@@ -8,6 +8,7 @@
 
 #include "integration/fixtures.hpp"
 #include "integration/server_process.hpp"
+#include "sdk/websocket.hpp"
 #include "support/tar_builder.hpp"
 #include "support/temp_dir.hpp"
 
@@ -127,6 +128,42 @@ TEST_F(AgentStatsApi, TheAgentReportsItsRoundTripVersionAndPlatform) {
   // No session is open, so the reports are not use of the workspace.
   auto again = obj(owner().request("GET", "/api/v2/workspaces/" + str(ws.at("id"))));
   EXPECT_EQ(again.at("last_used_at"), ws.at("last_used_at"));
+}
+
+TEST_F(AgentStatsApi, AnOpenTerminalKeepsTheWorkspaceRunning) {
+  // A one-minute TTL; the template's activity bump is Coder's default hour.
+  auto ws = create_workspace(push_template(kAgentTemplate, "busy"), "busy", 60'000);
+  auto workspace_id = str(ws.at("id"));
+  std::string agent_id;
+  for (const auto& r : ws.at("latest_build").as_object().at("resources").as_array())
+    for (const auto& a : r.as_object().at("agents").as_array())
+      agent_id = str(a.as_object().at("id"));
+  ASSERT_FALSE(agent_id.empty());
+  auto deadline_of = [&](const json::object& w) {
+    return parse_rfc3339(str(w.at("latest_build").as_object().at("deadline")));
+  };
+  auto first_deadline = deadline_of(ws);
+  ASSERT_TRUE(first_deadline);
+  auto used_before = parse_rfc3339(str(ws.at("last_used_at")));
+
+  auto connected = steady_clock::now() + seconds(60);
+  while (steady_clock::now() < connected &&
+         str(obj(owner().request("GET", "/api/v2/workspaceagents/" + agent_id)).at("status")) !=
+             "connected")
+    std::this_thread::sleep_for(milliseconds(100));
+  // A terminal is a reconnecting-PTY session; the agent counts it in its next report.
+  auto pty = owner().open_websocket("/api/v2/workspaceagents/" + agent_id + "/pty?reconnect=" +
+                                    Uuid::random_v4().to_string() + "&width=80&height=24");
+  ASSERT_TRUE(pty->send(json::serialize(json::object{{"data", "echo on\r"}})));
+  json::object now;
+  auto limit = steady_clock::now() + seconds(60);
+  while (steady_clock::now() < limit) {
+    now = obj(owner().request("GET", "/api/v2/workspaces/" + workspace_id));
+    if (*deadline_of(now) > *first_deadline + minutes(30)) break;
+    pty->read(milliseconds(100));
+  }
+  EXPECT_GT(*deadline_of(now), *first_deadline + minutes(30)) << json::serialize(now);
+  EXPECT_GT(parse_rfc3339(str(now.at("last_used_at"))), used_before);
 }
 
 TEST_F(AgentStatsApi, QuietHoursAreTheDeploymentDefaultUntilTheUserSetsTheirOwn) {
