@@ -15,6 +15,8 @@
 // --proxy, the latency of GET through the app proxy versus the same GET sent to the app
 // directly (the app is a tiny HTTP server inside this process).
 #include <fmt/core.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
@@ -68,6 +70,7 @@ struct Options {
   std::string password = "SomeStr0ng!Passw0rd";
   bool proxy = false;
   bool no_delay = false;
+  bool quick_ack = false;
   int requests = 500;
   int settle_seconds = 5;
   int max_seconds = 120;
@@ -197,7 +200,8 @@ struct SimAgent {
 
 // What the agents share: counters the main thread reads, and settings fixed before they start.
 struct Stats {
-  bool no_delay = false;  // TCP_NODELAY on the agents' sockets
+  bool no_delay = false;   // TCP_NODELAY on the agents' sockets
+  bool quick_ack = false;  // TCP_QUICKACK on the agents' WebSockets (no delayed ACKs)
   std::atomic<int> ready{0};
   std::atomic<int> failed{0};
   std::atomic<long> streams{0};
@@ -378,6 +382,11 @@ asio::awaitable<void> run_agent(SimAgent& a, tcp::endpoint server, std::string h
     buffer.clear();
     auto [ec, n] = co_await a.ws->async_read(buffer, kTuple);
     if (ec) break;
+    if (stats.quick_ack) {  // Linux clears it after a while: set again after every read
+      int one = 1;
+      auto fd = beast::get_lowest_layer(*a.ws).socket().native_handle();
+      ::setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
+    }
     on_frame(a, beast::buffers_to_string(buffer.data()), stats);
   }
 }
@@ -509,11 +518,21 @@ int run(const Options& o) {
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   int app_port = acceptor.local_endpoint().port();
   asio::co_spawn(io, serve_app(acceptor), asio::detached);
-  auto guard = asio::make_work_guard(io);
-  std::thread io_thread([&] { io.run(); });
+  // Declared before the io thread, so that it is stopped before the agents go away.
+  std::vector<std::unique_ptr<SimAgent>> agents;
+  // Runs the io thread; stops and joins it on every way out of run(), errors included.
+  struct IoThread {
+    asio::io_context& io;
+    asio::executor_work_guard<asio::io_context::executor_type> guard{io.get_executor()};
+    std::thread thread{[this] { io.run(); }};
+    ~IoThread() {
+      guard.reset();
+      io.stop();
+      thread.join();
+    }
+  } io_thread{io};
 
   auto tid = push_template(owner, template_tf(app_port));
-  std::vector<std::unique_ptr<SimAgent>> agents;
   std::vector<std::string> workspace_ids;
   auto t0 = steady_clock::now();
   for (int i = 0; i < o.agents; ++i) {
@@ -542,6 +561,7 @@ int run(const Options& o) {
   auto server = *resolver.resolve(ep.host, ep.port).begin();
   Stats stats;
   stats.no_delay = o.no_delay;
+  stats.quick_ack = o.quick_ack;
   auto t1 = steady_clock::now();
   for (auto& a : agents)
     asio::co_spawn(io, run_agent(*a, server.endpoint(), ep.host + ":" + ep.port, stats),
@@ -589,9 +609,6 @@ int run(const Options& o) {
     proxy_ok = d.errors == 0 && p.errors == 0 && !p.ms.empty();
   }
 
-  guard.reset();
-  io.stop();
-  io_thread.join();
   return connected == o.agents && stats.failed == 0 && proxy_ok ? 0 : 1;
 }
 
@@ -606,6 +623,8 @@ int main(int argc, char** argv) {
   app.add_option("--email", o.email, "the first user (created if there is none)");
   app.add_option("--password", o.password);
   app.add_flag("--no-delay", o.no_delay, "agents set TCP_NODELAY on their sockets");
+  app.add_flag("--quick-ack", o.quick_ack,
+               "agents acknowledge the server's frames at once (no delayed ACK)");
   app.add_flag("--proxy", o.proxy, "also time an app request through the proxy vs direct");
   app.add_option("--requests", o.requests, "requests per latency series")
       ->check(CLI::Range(1, 100000));

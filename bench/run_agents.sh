@@ -54,8 +54,9 @@ echo "server $base (pid $server_pid), $AGENTS agents, load average $(cut -d' ' -
 args=(--url "$base" --server-pid "$server_pid" --agents "$AGENTS" --requests "$REQUESTS")
 [[ "${PROXY:-0}" == 1 ]] && args+=(--proxy)
 [[ "${NO_DELAY:-0}" == 1 ]] && args+=(--no-delay)
+[[ "${QUICK_ACK:-0}" == 1 ]] && args+=(--quick-ack)
 status=0
-"./$BUILD_DIR/bench/berth_bench_agents" "${args[@]}" || status=$?
+${BENCH_WRAPPER:-} "./$BUILD_DIR/bench/berth_bench_agents" "${args[@]}" || status=$?
 if [[ -s "$workdir/stderr" ]]; then
   echo "server stderr (last 5 lines):"
   tail -n 5 "$workdir/stderr"
