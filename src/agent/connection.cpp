@@ -90,6 +90,7 @@ struct PtyLink {
   std::shared_ptr<PtyAttachment> attachment;  // null once ended
   std::size_t unacked = 0;                    // output enqueued but not yet acknowledged
   bool acking = false;
+  bool server_acks = false;  // flow control: the server acknowledges what its client took
   std::mutex mutex;
   std::function<void(std::string)> to_io;  // output from the program
   std::function<void()> closed_to_io;      // the program exited or the session was killed
@@ -540,6 +541,11 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
     auto link = std::make_shared<PtyLink>();
     link->stream = id;
     link->gen = gen;
+    std::size_t window = 0;
+    if (auto* w = params.if_contains("window"); w && w->is_int64() && w->get_int64() > 0) {
+      window = std::min<std::size_t>(w->get_int64(), kMaxStreamWindow);
+      link->server_acks = true;
+    }
     // Posted handlers run on the I/O thread while this Impl lives: it ends every link
     // (close_ptys) before the I/O thread stops, so none is posted after that.
     link->to_io = [this, link](std::string bytes) {
@@ -558,7 +564,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
                    if (!l) return;
                    std::lock_guard lock(l->mutex);
                    if (l->closed_to_io) l->closed_to_io();
-                 }};
+                 },
+                 window};
     try {
       link->attachment = options.terminals->attach(
           std::string(rv->get_string()), cmd ? std::string(cmd->get_string()) : std::string(),
@@ -582,6 +589,7 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   void pty_output(const std::shared_ptr<PtyLink>& link, const std::string& bytes) {
     if (!link->attachment || !current(link->gen)) return;
     enqueue(proto::encode_stream_data(link->stream, bytes));
+    if (link->server_acks) return;  // pty_frame passes the server's acks on
     link->unacked += bytes.size();
     if (outq.size() <= kMaxQueuedFrames) {
       link->attachment->acknowledged(std::exchange(link->unacked, 0));
@@ -605,6 +613,8 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
   void pty_frame(const proto::Message& m) {
     auto link = pty_links.at(m.stream);
     if (m.close) return end_pty(link, false);
+    if (m.ack > 0 && link->server_acks)
+      link->attachment->acknowledged(static_cast<std::size_t>(m.ack));
     try {
       link->attachment->input(m.data);
     } catch (const Error& e) {

@@ -37,6 +37,7 @@ constexpr std::size_t kMaxDrainBytes = 1 << 20;
 struct Core {
   PtySink sink;
   std::size_t unacked = 0;
+  std::size_t window = 0;
   bool detached = false;
   std::optional<SessionCounters::Session> counted;
 };
@@ -142,11 +143,11 @@ void deliver(State& st, Session& s, const std::string& bytes) {
 }
 
 // Waits while an attachment has more output outstanding than it may; false once stopping.
-bool wait_for_room(State& st, Session& s) {
+bool wait_for_room(Session& s) {
   std::unique_lock lock(s.mutex);
   s.room.wait(lock, [&] {
     return s.stop || std::none_of(s.attachments.begin(), s.attachments.end(), [&](auto& c) {
-             return c->unacked > st.options.max_unacked_output;
+             return c->unacked + pty::PtyProcess::kReadBytes > c->window;
            });
   });
   return !s.stop;
@@ -156,7 +157,7 @@ void read_loop(State& st, const std::shared_ptr<Session>& s) {
   std::string chunk;
   bool killed = false;
   for (;;) {
-    if (!wait_for_room(st, *s)) {
+    if (!wait_for_room(*s)) {
       killed = true;
       break;
     }
@@ -399,6 +400,8 @@ std::shared_ptr<PtyAttachment> ReconnectingPtys::attach(const std::string& id,
     st.sessions[id] = s;
   }
   auto core = std::make_shared<Core>();
+  core->window = std::max(sink.window ? sink.window : st.options.max_unacked_output,
+                          pty::PtyProcess::kReadBytes);
   core->sink = std::move(sink);
   {
     std::lock_guard session_lock(s->mutex);

@@ -35,6 +35,9 @@ struct ReconnectingPtyOptions {
 struct PtySink {
   std::function<void(std::string bytes)> output;
   std::function<void()> closed;  // the program exited or the session was killed
+  // Output bytes not yet acknowledged above which the program waits (the replay aside);
+  // 0: the manager's max_unacked_output.
+  std::size_t window = 0;
 };
 
 // One client's connection to a session. The owner calls input() and acknowledged() from one

@@ -91,7 +91,7 @@ long PtyProcess::read_some(std::string& out, std::chrono::milliseconds timeout) 
   int ready = poll(&p, 1, millis(timeout));
   if (ready < 0) return errno == EINTR ? 0 : -1;
   if (ready == 0) return 0;
-  char buf[8192];
+  char buf[kReadBytes];
   auto n = read(master_, buf, sizeof buf);
   if (n > 0) {
     out.append(buf, static_cast<std::size_t>(n));

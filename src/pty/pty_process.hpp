@@ -31,6 +31,8 @@ class PtyProcess {
   PtyProcess(const PtyProcess&) = delete;
   PtyProcess& operator=(const PtyProcess&) = delete;
 
+  // The most one read_some() appends.
+  static constexpr std::size_t kReadBytes = 8192;
   // Appends what the program wrote within `timeout`: the byte count, 0 on timeout, or -1 once
   // the terminal has closed (every process holding it exited).
   long read_some(std::string& out, std::chrono::milliseconds timeout);

@@ -58,6 +58,8 @@
 //                    closes the stream. A server close detaches only that attachment; the
 //                    program's exit closes all its streams and ends the session; a session
 //                    with no attachment for the agent's --pty-timeout (5 min) is killed.
+//                    With a `window`, output waits for the server's acks as on open_stream
+//                    (without one, the agent paces it by its own send queue).
 //                    Errors: invalid (bad params), conflict (stream in use), unavailable (64
 //                    sessions or 32 attachments to one already, or the program cannot start).
 

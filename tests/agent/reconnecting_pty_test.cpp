@@ -19,6 +19,7 @@
 #include "common/json.hpp"
 #include "common/uuid.hpp"
 #include "http/server.hpp"
+#include "pty/pty_process.hpp"
 #include "sdk/agent_protocol.hpp"
 
 namespace berth::agent {
@@ -335,13 +336,14 @@ TEST(ReconnectingPty, OutputWaitsForASlowClient) {
   ReconnectingPtys ptys(options);
   hermetic(ptys);
   auto a = ptys.attach(new_id(), "yes", 80, 24, out.sink());
-  ASSERT_TRUE(eventually([&] { return out.output().size() >= kWindow; }));
-  // Nothing is acknowledged: the program is paused once the window is full (one read more).
+  constexpr std::size_t kRead = pty::PtyProcess::kReadBytes;
+  ASSERT_TRUE(eventually([&] { return out.output().size() > kWindow - kRead; }));
+  // Nothing is acknowledged: the program is paused before the window would overflow.
   std::this_thread::sleep_for(200ms);
   auto held = out.output().size();
-  EXPECT_LE(held, kWindow + 8192);
+  EXPECT_LE(held, kWindow);
   a->acknowledged(held);
-  EXPECT_TRUE(eventually([&] { return out.output().size() >= held + kWindow; }));
+  EXPECT_TRUE(eventually([&] { return out.output().size() > held + kWindow - kRead; }));
 }
 
 TEST(ReconnectingPty, LiveAttachmentsAreCounted) {
@@ -465,6 +467,28 @@ TEST_F(PtyOverConnection, CarriesLargeOutputInOrder) {
     ASSERT_EQ(next, at) << "row " << i;
     at = next + row.size();
   }
+}
+
+TEST_F(PtyOverConnection, WithAWindowOutputWaitsForTheServersAcks) {
+  constexpr std::size_t kWindow = 16 * 1024;
+  auto answer = open(1, {{"stream", 6},
+                         {"reconnect", new_id()},
+                         {"command", "yes"},
+                         {"window", static_cast<std::int64_t>(kWindow)}});
+  ASSERT_EQ(answer.kind, Kind::response) << answer.error_message;
+  auto drain = [&](std::size_t at_least) {
+    while (auto m = session_->next(at_least ? 10s : 300ms)) {
+      if (m->kind == Kind::stream) record(*m);
+      if (at_least && output_[6].size() >= at_least) break;
+    }
+    return output_[6].size();
+  };
+  drain(kWindow / 2);
+  auto held = drain(0);  // what arrives with no ack at all
+  EXPECT_GE(held, kWindow / 2);
+  EXPECT_LE(held, kWindow);
+  session_->send(proto::encode_stream_ack(6, static_cast<std::int64_t>(held)));
+  EXPECT_GE(drain(held + kWindow / 2), held + kWindow / 2);
 }
 
 TEST_F(PtyOverConnection, BadInputClosesOnlyThatStream) {
