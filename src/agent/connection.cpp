@@ -446,6 +446,9 @@ struct Connection::Impl : std::enable_shared_from_this<Impl> {
         break;
       }
       r->queued -= r->writes.front().size();
+      // With flow control on, the server sends at most a window ahead of what the port took.
+      if (r->window && current(gen))
+        enqueue(proto::encode_stream_ack(id, static_cast<std::int64_t>(r->writes.front().size())));
       r->writes.pop_front();
     }
     r->writing = false;

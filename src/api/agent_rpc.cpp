@@ -94,6 +94,7 @@ void AgentRpcSession::on_message(std::string text) {
       if (!m.close) send(proto::encode_stream_close(m.stream));  // one this side forgot
       return;
     }
+    if (m.ack > 0) stream->acknowledged(static_cast<std::size_t>(m.ack));
     if (!m.data.empty()) stream->deliver(m.data);
     if (m.close) stream->remote_closed();
     return;
@@ -272,6 +273,7 @@ bool AgentStream::write(std::string_view bytes) {
   }
   auto session = session_.lock();
   if (!session) return false;
+  unacked_out_ += bytes.size();
   for (std::size_t at = 0; at < bytes.size(); at += kChunk)
     if (!session->send(proto::encode_stream_data(id_, bytes.substr(at, kChunk)))) return false;
   return true;
@@ -311,13 +313,14 @@ void AgentStream::close() {
 }
 
 void AgentStream::set_receiver(std::function<void(std::string)> on_data,
-                               std::function<void()> on_closed) {
+                               std::function<void()> on_closed, std::function<void()> on_writable) {
   std::deque<std::string> queued;
   bool closed;
   {
     std::lock_guard lock(mutex_);
     on_data_ = std::move(on_data);
     on_closed_ = std::move(on_closed);
+    on_writable_ = std::move(on_writable);
     queued.swap(chunks_);
     queued_ = 0;
     closed = remote_closed_;
@@ -328,8 +331,21 @@ void AgentStream::set_receiver(std::function<void(std::string)> on_data,
 
 bool AgentStream::writable() const {
   constexpr std::size_t kHighWater = 4 * 1024 * 1024;
+  if (acks_ && unacked_out_ >= kWindowBytes) return false;
   auto session = session_.lock();
   return session && session->queued_bytes() < kHighWater;
+}
+
+void AgentStream::acknowledged(std::size_t bytes) {
+  auto before = unacked_out_.load();
+  while (!unacked_out_.compare_exchange_weak(before, before - std::min(before, bytes))) {
+  }
+  std::function<void()> on_writable;
+  {
+    std::lock_guard lock(mutex_);
+    on_writable = on_writable_;
+  }
+  if (on_writable) on_writable();
 }
 
 void AgentStream::deliver(std::string bytes) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -43,11 +44,15 @@ class AgentStream {
   // Push mode instead of read(): from now on the agent's bytes go to `on_data` and its close
   // to `on_closed`, both on the agent connection's reader thread (never concurrently). Bytes
   // queued before this call are handed over first.
-  void set_receiver(std::function<void(std::string)> on_data, std::function<void()> on_closed);
+  // `on_writable` runs on each acknowledgement from the agent (the window may have reopened).
+  void set_receiver(std::function<void(std::string)> on_data, std::function<void()> on_closed,
+                    std::function<void()> on_writable = {});
   // False while the agent's connection has much unsent: a writer should hold back.
   bool writable() const;
   // In push mode: the receiver's client has taken `bytes` more, so the agent may send more.
   void acknowledge(std::size_t bytes);
+  // The agent wrote `bytes` more of this side's data to the port (flow control).
+  void acknowledged(std::size_t bytes);
 
   // For AgentRpcSession (its I/O thread):
   void deliver(std::string bytes);
@@ -57,6 +62,7 @@ class AgentStream {
   std::weak_ptr<AgentRpcSession> session_;
   std::int64_t id_;
   bool acks_;
+  std::atomic<std::size_t> unacked_out_{0};  // written and not yet taken by the port
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<std::string> chunks_;
@@ -66,6 +72,7 @@ class AgentStream {
   bool remote_closed_ = false;  // the agent closed it first
   std::function<void(std::string)> on_data_;
   std::function<void()> on_closed_;
+  std::function<void()> on_writable_;
 };
 
 // The server's side of one agent's WebSocket (protocol in sdk/agent_protocol.hpp): answers

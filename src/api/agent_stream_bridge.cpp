@@ -2,12 +2,16 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 namespace berth::api {
 
 AgentStreamBridge::AgentStreamBridge(std::shared_ptr<AgentRpcSession> agent, BridgeOptions options)
-    : agent_(std::move(agent)), options_(std::move(options)) {}
+    : agent_(std::move(agent)), options_(std::move(options)) {
+  pending_ = std::move(options_.preamble);  // goes first, under the same flow control
+}
 
 void AgentStreamBridge::on_open(std::shared_ptr<http::DuplexChannel> channel) {
   {
@@ -26,7 +30,6 @@ void AgentStreamBridge::on_open(std::shared_ptr<http::DuplexChannel> channel) {
 
 void AgentStreamBridge::opened(std::shared_ptr<AgentStream> stream, const std::string& error) {
   std::shared_ptr<http::DuplexChannel> channel;
-  std::string pending;
   {
     std::lock_guard lock(mutex_);
     channel = channel_;
@@ -34,10 +37,7 @@ void AgentStreamBridge::opened(std::shared_ptr<AgentStream> stream, const std::s
       if (stream) stream->close();
       return;
     }
-    if (stream) {
-      stream_ = stream;
-      pending.swap(pending_);
-    }
+    if (stream) stream_ = stream;
   }
   if (!stream) {
     spdlog::info("agent stream ({}) not opened: {}", options_.method, error);
@@ -52,9 +52,29 @@ void AgentStreamBridge::opened(std::shared_ptr<AgentStream> stream, const std::s
       },
       [weak] {
         if (auto self = weak.lock()) self->agent_closed();
+      },
+      [weak] {
+        if (auto self = weak.lock()) self->flush();
       });
-  if (!options_.preamble.empty()) stream->write(options_.preamble);
-  if (!pending.empty()) stream->write(pending);
+  flush();
+}
+
+void AgentStreamBridge::flush() {
+  constexpr std::size_t kChunk = 64 * 1024;
+  std::lock_guard lock(mutex_);  // held while writing: writes only queue, and keep their order
+  if (!stream_) return;
+  while (sent_ < pending_.size() && stream_->writable()) {
+    auto n = std::min(kChunk, pending_.size() - sent_);
+    if (!stream_->write(std::string_view(pending_).substr(sent_, n))) {
+      if (channel_) channel_->close();
+      return;
+    }
+    sent_ += n;
+  }
+  if (sent_ == pending_.size() || sent_ > pending_.size() / 2) {
+    pending_.erase(0, sent_);
+    sent_ = 0;
+  }
 }
 
 void AgentStreamBridge::to_client(std::string bytes) {
@@ -129,19 +149,11 @@ void AgentStreamBridge::on_message(std::string text) {
 }
 
 void AgentStreamBridge::on_binary(std::string bytes) {
-  std::shared_ptr<AgentStream> stream;
   {
     std::lock_guard lock(mutex_);
-    stream = stream_;
-    if (!stream) {
-      pending_.append(bytes);  // accepts_input() keeps this under kMaxPendingBytes + a chunk
-      return;
-    }
+    pending_.append(bytes);  // accepts_input() keeps this near kMaxPendingBytes
   }
-  if (!stream->write(bytes)) {
-    std::lock_guard lock(mutex_);
-    if (channel_) channel_->close();
-  }
+  flush();
 }
 
 void AgentStreamBridge::on_close() {
@@ -155,10 +167,10 @@ void AgentStreamBridge::on_close() {
   if (stream) stream->close();
 }
 
-bool AgentStreamBridge::accepts_input() const {
+bool AgentStreamBridge::accepts_input() {
+  flush();  // what waits may go now if the agent's connection drained meanwhile
   std::lock_guard lock(mutex_);
-  if (!stream_) return pending_.size() < kMaxPendingBytes;
-  return stream_->writable();
+  return pending_.size() - sent_ < kMaxPendingBytes;
 }
 
 }  // namespace berth::api

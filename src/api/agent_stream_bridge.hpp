@@ -42,7 +42,7 @@ class AgentStreamBridge final : public http::DuplexSession,
   void on_message(std::string text) override;
   void on_binary(std::string bytes) override;
   void on_close() override;
-  bool accepts_input() const override;
+  bool accepts_input() override;
 
  private:
   void opened(std::shared_ptr<AgentStream> stream, const std::string& error);
@@ -51,13 +51,16 @@ class AgentStreamBridge final : public http::DuplexSession,
   // Acknowledges what the client's send queue has taken, or waits until it drains.
   void acknowledge_taken(std::size_t bytes);
   void client_drained();
+  // Writes what the client sent (the preamble first) as far as the agent's window allows.
+  void flush();
 
   std::shared_ptr<AgentRpcSession> agent_;
   BridgeOptions options_;
   mutable std::mutex mutex_;
   std::shared_ptr<http::DuplexChannel> channel_;
   std::shared_ptr<AgentStream> stream_;
-  std::string pending_;  // client bytes that came before the stream opened
+  std::string pending_;   // bytes for the agent not yet written (the preamble, the client's)
+  std::size_t sent_ = 0;  // of pending_, already written
   bool client_gone_ = false;
   std::size_t owed_ = 0;  // agent bytes given to the client and not yet acknowledged
   bool awaiting_drain_ = false;

@@ -39,8 +39,9 @@ class DuplexSession {
   virtual void on_message(std::string text) = 0;
   virtual void on_binary(std::string /*bytes*/) {}
   virtual void on_close() = 0;
-  // While false the server stops reading from the peer: backpressure towards a slow target.
-  virtual bool accepts_input() const { return true; }
+  // While false the server stops reading from the peer (backpressure towards a slow target)
+  // and asks again every few milliseconds; a session may use the call to make progress.
+  virtual bool accepts_input() { return true; }
   // Frames larger than this end the connection.
   virtual std::size_t max_message_bytes() const { return 4 * 1024 * 1024; }
   // Bytes the send queue may hold before send() refuses and closes.

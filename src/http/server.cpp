@@ -183,7 +183,7 @@ class DuplexState final : public DuplexChannel, public std::enable_shared_from_t
 };
 
 // Waits while the session asks the peer to hold back (its target is slow to take input).
-asio::awaitable<void> wait_until_accepting(DuplexState& state, const DuplexSession& session) {
+asio::awaitable<void> wait_until_accepting(DuplexState& state, DuplexSession& session) {
   asio::steady_timer pause(co_await asio::this_coro::executor);
   while (!session.accepts_input() && !state.closing()) {
     pause.expires_after(std::chrono::milliseconds(10));

@@ -42,7 +42,9 @@
 //                    closes a stream whose reader falls too far behind. With a `window`, the
 //                    agent keeps at most that many bytes sent and not yet acknowledged
 //                    ({"stream": 3, "ack": <bytes>} from the server, once its client took
-//                    them), so a slow client slows the port instead of losing the stream.
+//                    them), so a slow client slows the port instead of losing the stream;
+//                    the agent likewise acknowledges the server's bytes as the port takes them,
+//                    and the server sends at most a window ahead.
 //   open_pty         {stream, reconnect, width?, height?, command?} → {}   a terminal
 //                    (Coder's reconnecting PTY). `reconnect` is a client-chosen UUID naming
 //                    the session: a live one is attached to (several attachments may be live

@@ -4,7 +4,8 @@
   app_server.py PORT [LIFETIME_SECONDS]
 
 GET /ws with a WebSocket upgrade echoes every text or binary message back, prefixed "echo:".
-GET /bulk?n=N answers N bytes of "x" (for flow-control tests). Any other request answers 200 with JSON describing what arrived (method, path, query, headers,
+GET /bulk?n=N answers N bytes of "x", and POST /sink reads its body slowly and answers how
+many bytes came (for flow-control tests). Any other request answers 200 with JSON describing what arrived (method, path, query, headers,
 body), so tests can see exactly what the proxy forwarded. It exits after LIFETIME_SECONDS
 (default 300) so that a test that dies early leaves nothing running for long.
 """
@@ -16,6 +17,7 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 
 WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
@@ -122,7 +124,29 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.describe()
 
-    do_POST = describe
+    def sink(self):
+        left = int(self.headers.get("Content-Length", "0") or "0")
+        received = 0
+        while left > 0:
+            chunk = self.rfile.read(min(left, 65536))
+            if not chunk:
+                break
+            received += len(chunk)
+            left -= len(chunk)
+            time.sleep(0.01)
+        answer = json.dumps({"received": received}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_POST(self):
+        if self.path.endswith("/sink"):
+            self.sink()
+        else:
+            self.describe()
+
     do_PUT = describe
     do_DELETE = describe
 
