@@ -132,6 +132,7 @@ int main(int argc, char** argv) {
   berth::cli::add_create_command(app, cli_options);
   berth::cli::add_workspace_commands(app, cli_options);
   berth::cli::add_schedule_commands(app, cli_options);
+  berth::cli::add_task_commands(app, cli_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

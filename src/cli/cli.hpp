@@ -25,5 +25,7 @@ void add_create_command(CLI::App& app, GlobalOptions& options);
 void add_workspace_commands(CLI::App& app, GlobalOptions& options);
 // schedule show|start|stop|extend
 void add_schedule_commands(CLI::App& app, GlobalOptions& options);
+// tasks create|list|status|logs|send|pause|resume|delete
+void add_task_commands(CLI::App& app, GlobalOptions& options);
 
 }  // namespace berth::cli

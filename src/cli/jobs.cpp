@@ -40,6 +40,25 @@ json::object read_finished(sdk::Client& client, const std::string& target) {
   }
 }
 
+// The progress line a wait starts with: what runs, and where it stands in the queue.
+void announce(const std::string& what, const json::object& job) {
+  auto status = str(job, "status");
+  std::string where = status;
+  if (status == "pending" && int_of(job, "queue_position") > 0)
+    where += ", position " + std::to_string(int_of(job, "queue_position")) + " of " +
+             std::to_string(int_of(job, "queue_size")) + " in the queue";
+  std::printf("==> %s (%s)\n", what.c_str(), where.c_str());
+  std::fflush(stdout);
+}
+
+std::string elapsed_since(std::chrono::steady_clock::time_point start) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  start);
+  char text[32];
+  std::snprintf(text, sizeof text, "%.1fs", double(ms.count()) / 1000.0);
+  return text;
+}
+
 void check_job(const json::object& job, const std::string& what) {
   auto status = str(job, "status");
   if (status == "succeeded") return;
@@ -62,22 +81,31 @@ void LogPrinter::print(const json::object& log) {
 
 json::object wait_for_template_version(sdk::Client& client, const std::string& version_id) {
   auto target = "/api/v2/templateversions/" + version_id;
+  auto start = std::chrono::steady_clock::now();
+  auto initial = get_json(client, target).as_object();
+  announce("Importing template version " + str(initial, "name"), obj(initial, "job"));
   follow_logs(client, target);
   auto version = read_finished(client, target);
   check_job(obj(version, "job"), "The template version import");
-  std::printf("==> Template version %s imported.\n", str(version, "name").c_str());
+  std::printf("==> Template version %s imported in %s.\n", str(version, "name").c_str(),
+              elapsed_since(start).c_str());
   return version;
 }
 
 json::object wait_for_build(sdk::Client& client, const std::string& build_id) {
   auto target = "/api/v2/workspacebuilds/" + build_id;
+  auto start = std::chrono::steady_clock::now();
+  auto initial = get_json(client, target).as_object();
+  announce("Build #" + std::to_string(int_of(initial, "build_number")) + " (" +
+               str(initial, "transition") + ") of " + str(initial, "workspace_name"),
+           obj(initial, "job"));
   follow_logs(client, target);
   auto build = read_finished(client, target);
   auto transition = str(build, "transition");
   check_job(obj(build, "job"), "The " + transition + " build");
-  std::printf("==> Build #%lld (%s) succeeded: the workspace is %s.\n",
+  std::printf("==> Build #%lld (%s) succeeded in %s: the workspace is %s.\n",
               static_cast<long long>(int_of(build, "build_number")), transition.c_str(),
-              str(build, "status").c_str());
+              elapsed_since(start).c_str(), str(build, "status").c_str());
   std::fflush(stdout);
   return build;
 }

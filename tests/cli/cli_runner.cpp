@@ -1,6 +1,8 @@
 #include "cli/cli_runner.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -10,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 extern char** environ;
 
@@ -43,23 +46,49 @@ std::vector<char*> pointers(std::vector<std::string>& items) {
   return out;
 }
 
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
+int exit_code(int status) {
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
   return -1;
 }
 
+// Waits for the child, killing it once `deadline` passes (a hung CLI fails the test, not the run).
+int wait_exit(pid_t pid, std::chrono::steady_clock::time_point deadline) {
+  int status = 0;
+  for (;;) {
+    pid_t done = waitpid(pid, &status, WNOHANG);
+    if (done == pid) return exit_code(status);
+    if (done < 0) return -1;
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      return exit_code(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
+int temp_file(char* path_template, const std::string& content) {
+  int fd = mkstemp(path_template);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  if (!content.empty() && write(fd, content.data(), content.size()) != ssize_t(content.size()))
+    throw std::runtime_error("write failed");
+  lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
 }  // namespace
 
-CliResult run_cli(const std::vector<std::string>& args, const std::string& config_dir) {
+CliResult run_cli(const std::vector<std::string>& args, const std::string& config_dir,
+                  const CliInput& input) {
+  auto deadline = std::chrono::steady_clock::now() + input.timeout;
   // Output goes to files, not pipes, so a chatty child never blocks on a full pipe.
+  char in_path[] = "/tmp/berth-cli-in-XXXXXX";
   char out_path[] = "/tmp/berth-cli-out-XXXXXX";
   char err_path[] = "/tmp/berth-cli-err-XXXXXX";
-  int out_fd = mkstemp(out_path);
-  int err_fd = mkstemp(err_path);
-  if (out_fd < 0 || err_fd < 0) throw std::runtime_error("mkstemp failed");
+  int in_fd = temp_file(in_path, input.stdin_text);
+  int out_fd = temp_file(out_path, {});
+  int err_fd = temp_file(err_path, {});
   std::vector<std::string> argv_strings{BERTH_BINARY};
   argv_strings.insert(argv_strings.end(), args.begin(), args.end());
   auto argv = pointers(argv_strings);
@@ -69,21 +98,57 @@ CliResult run_cli(const std::vector<std::string>& args, const std::string& confi
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int null_fd = open("/dev/null", O_RDONLY);
-    dup2(null_fd, STDIN_FILENO);
+    dup2(in_fd, STDIN_FILENO);
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   CliResult result;
-  result.code = wait_exit(pid);
+  result.code = wait_exit(pid, deadline);
   result.out = slurp(out_path);
   result.err = slurp(err_path);
-  close(out_fd);
-  close(err_fd);
-  unlink(out_path);
-  unlink(err_path);
+  for (int fd : {in_fd, out_fd, err_fd}) close(fd);
+  for (const char* path : {in_path, out_path, err_path}) unlink(path);
+  return result;
+}
+
+CliResult run_cli_in_terminal(const std::vector<std::string>& args, const std::string& config_dir,
+                              const std::string& typed, std::chrono::seconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::string> argv_strings{BERTH_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  auto argv = pointers(argv_strings);
+  auto env_strings = child_env(config_dir);
+  env_strings.push_back("TERM=xterm");
+  auto envp = pointers(env_strings);
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = 80;
+  int master = -1;
+  pid_t pid = forkpty(&master, nullptr, nullptr, &size);
+  if (pid < 0) throw std::runtime_error("forkpty failed");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  // The line discipline holds what is typed until the program reads it.
+  if (!typed.empty() && write(master, typed.data(), typed.size()) != ssize_t(typed.size()))
+    throw std::runtime_error("write to the terminal failed");
+  CliResult result;
+  // Reads until the terminal closes (EIO once the child and its descendants are gone).
+  for (;;) {
+    if (std::chrono::steady_clock::now() > deadline) break;
+    pollfd p{master, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    char buffer[4096];
+    auto n = read(master, buffer, sizeof buffer);
+    if (n <= 0) break;
+    result.out.append(buffer, std::size_t(n));
+  }
+  result.code = wait_exit(pid, deadline);
+  close(master);
   return result;
 }
 

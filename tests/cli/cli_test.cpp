@@ -5,50 +5,22 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 
-#include "cli/cli_runner.hpp"
-#include "common/json.hpp"
-#include "integration/fixtures.hpp"
-#include "integration/server_process.hpp"
-#include "support/temp_dir.hpp"
+#include "cli/cli_fixture.hpp"
 
 namespace berth::testing {
 namespace {
 
-const std::filesystem::path kExamples =
-    std::filesystem::path(BERTH_SOURCE_DIR) / "examples/templates";
-
-std::string describe(const CliResult& r) {
-  return "exit " + std::to_string(r.code) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
-}
-
-class Cli : public ::testing::Test {
+class Cli : public CliTest {
  protected:
-  CliResult berth(std::vector<std::string> args) { return run_cli(args, config_.path().string()); }
-
-  // Runs and expects success.
-  CliResult ok(std::vector<std::string> args) {
-    auto r = berth(args);
-    EXPECT_EQ(r.code, 0) << args.front() << ": " << describe(r);
-    return r;
-  }
-
-  void login() {
-    ok({"login", server_.url(), "--first-user-email", "owner@example.com", "--first-user-username",
-        "owner", "--first-user-password", kPassword, "--first-user-full-name", "Owner"});
-  }
-
   json::object workspace_by_api(const std::string& name) {
     auto client = sign_in_owner_again(server_.url());
     auto r = client.request("GET", "/api/v2/users/me/workspace/" + name);
     EXPECT_EQ(r.status, 200) << r.body;
     return r.json().as_object();
   }
-
-  TempDir data_;
-  TempDir config_;
-  ServerProcess server_{data_.path().string()};
 };
 
 std::string str(const json::object& o, const char* key) {
@@ -178,6 +150,125 @@ TEST_F(Cli, LoginOnANewServerWithoutFlagsNamesTheMissingFlag) {
   EXPECT_NE(r.err.find("--first-user-username"), std::string::npos) << describe(r);
   struct stat st {};
   EXPECT_NE(stat(config_.file("session").c_str(), &st), 0) << "no session should be stored";
+}
+
+// A template with a required parameter (no default), so that create must get a value.
+constexpr const char* kRequiredParameterTemplate = R"(
+data "coder_workspace" "me" {}
+data "coder_parameter" "region" {
+  name         = "region"
+  display_name = "Region"
+  description  = "Where the workspace runs"
+  type         = "string"
+  option {
+    name  = "Europe"
+    value = "eu"
+  }
+  option {
+    name  = "United States"
+    value = "us"
+  }
+}
+resource "berth_process" "workspace" {
+  count   = data.coder_workspace.me.start_count
+  command = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
+}
+)";
+
+// The values a workspace's latest build was given, by name.
+std::map<std::string, std::string> build_parameters(sdk::Client& client, const json::object& ws) {
+  auto build = std::string(ws.at("latest_build").as_object().at("id").as_string());
+  auto r = client.request("GET", "/api/v2/workspacebuilds/" + build + "/parameters");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::map<std::string, std::string> out;
+  auto list = r.json();
+  for (const auto& p : list.as_array())
+    out[str(p.as_object(), "name")] = str(p.as_object(), "value");
+  return out;
+}
+
+TEST_F(Cli, CreateTakesAParameterFileFlagsOverItAndAStartSchedule) {
+  login();
+  ok({"templates", "push", "rp", "-d", (kExamples / "rich-parameters").string()});
+  TempDir files;
+  std::ofstream(files.file("params.yaml")) << "# chosen for the team\nregion: \"us\"\ncpus: 3\n"
+                                              "dotfiles_url: 'https://example.com/d.git'\n";
+  auto create = ok({"create", "dev", "-t", "rp", "--rich-parameter-file", files.file("params.yaml"),
+                    "--parameter", "cpus=5", "--start-at", "Mon-Fri 09:30 Europe/Berlin", "-y"});
+  EXPECT_NE(create.out.find("(start) succeeded"), std::string::npos) << create.out;
+  auto ws = workspace_by_api("dev");
+  EXPECT_EQ(str(ws, "autostart_schedule"), "CRON_TZ=Europe/Berlin 30 9 * * Mon-Fri");
+  auto client = sign_in_owner_again(server_.url());
+  auto params = build_parameters(client, ws);
+  EXPECT_EQ(params["region"], "us");
+  EXPECT_EQ(params["cpus"], "5");  // the flag wins over the file
+  EXPECT_EQ(params["dotfiles_url"], "https://example.com/d.git");
+
+  std::ofstream(files.file("bad.yaml")) << "region us\n";
+  auto bad =
+      berth({"create", "dev2", "-t", "rp", "--rich-parameter-file", files.file("bad.yaml"), "-y"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find("bad.yaml:1"), std::string::npos) << describe(bad);
+  auto missing =
+      berth({"create", "dev2", "-t", "rp", "--rich-parameter-file", "/nonexistent.yaml"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent.yaml"), std::string::npos) << describe(missing);
+  auto bad_start = berth({"create", "dev2", "-t", "rp", "--start-at", "someday", "-y"});
+  EXPECT_EQ(bad_start.code, 1) << describe(bad_start);
+  auto bad_stop = berth({"create", "dev2", "-t", "rp", "--stop-after", "forever", "-y"});
+  EXPECT_EQ(bad_stop.code, 1);
+  EXPECT_NE(bad_stop.err.find("forever"), std::string::npos) << describe(bad_stop);
+}
+
+TEST_F(Cli, LogsFollowEndsWithTheBuildAndDeleteOrphanForgetsTheWorkspace) {
+  login();
+  ok({"templates", "push", "rp", "-d", (kExamples / "rich-parameters").string()});
+  ok({"create", "dev", "-t", "rp", "-y"});
+  auto logs = ok({"logs", "dev"}).out;
+  auto followed = berth({"logs", "dev", "-f"}, with_timeout(std::chrono::seconds(60)));
+  ASSERT_EQ(followed.code, 0) << describe(followed);
+  EXPECT_EQ(followed.out, logs);
+  auto id = str(workspace_by_api("dev"), "id");
+  auto orphan = ok({"delete", "dev", "--orphan", "-y"});
+  EXPECT_NE(orphan.out.find("(delete) succeeded"), std::string::npos) << orphan.out;
+  auto client = sign_in_owner_again(server_.url());
+  EXPECT_EQ(client.request("GET", "/api/v2/workspaces/" + id).status, 410);
+  auto unknown = berth({"logs", "nope", "-f"});
+  EXPECT_EQ(unknown.code, 1);
+  EXPECT_NE(unknown.err.find("Workspace \"nope\" not found"), std::string::npos)
+      << describe(unknown);
+}
+
+TEST_F(Cli, OnATerminalCreateAsksForMissingParametersAndDeleteAsksToConfirm) {
+  login();
+  TempDir tmpl;
+  std::ofstream(tmpl.file("main.tf")) << kRequiredParameterTemplate;
+  ok({"templates", "push", "req", "-d", tmpl.path().string()});
+  // Without a terminal the missing value is an error naming it.
+  auto script = berth({"create", "dev", "-t", "req", "-y"});
+  EXPECT_EQ(script.code, 1);
+  EXPECT_NE(script.err.find("region"), std::string::npos) << describe(script);
+
+  // A person is asked for it (with its description and options), then to confirm.
+  auto asked = run_cli_in_terminal({"create", "dev", "-t", "req"}, config_.path().string(),
+                                   "us\nyes\n", std::chrono::seconds(120));
+  ASSERT_EQ(asked.code, 0) << asked.out;
+  EXPECT_NE(asked.out.find("Where the workspace runs"), std::string::npos) << asked.out;
+  EXPECT_NE(asked.out.find("us (United States)"), std::string::npos) << asked.out;
+  EXPECT_NE(asked.out.find("Create workspace dev?"), std::string::npos) << asked.out;
+  EXPECT_NE(asked.out.find("(start) succeeded"), std::string::npos) << asked.out;
+  auto client = sign_in_owner_again(server_.url());
+  EXPECT_EQ(build_parameters(client, workspace_by_api("dev"))["region"], "us");
+
+  auto declined = run_cli_in_terminal({"delete", "dev"}, config_.path().string(), "no\n",
+                                      std::chrono::seconds(60));
+  EXPECT_EQ(declined.code, 1) << declined.out;
+  EXPECT_NE(declined.out.find("Canceled"), std::string::npos) << declined.out;
+  EXPECT_EQ(str(workspace_by_api("dev").at("latest_build").as_object(), "status"), "running");
+  auto confirmed = run_cli_in_terminal({"delete", "dev"}, config_.path().string(), "yes\n",
+                                       std::chrono::seconds(120));
+  EXPECT_EQ(confirmed.code, 0) << confirmed.out;
+  EXPECT_NE(confirmed.out.find("(delete) succeeded"), std::string::npos) << confirmed.out;
 }
 
 TEST_F(Cli, LoginAcceptsAnExistingToken) {
