@@ -180,7 +180,7 @@ std::shared_ptr<AgentStream> AgentRpcSession::open_stream(int port,
     std::lock_guard lock(mutex_);
     if (closed_ || !channel_) throw Error{ErrorCode::unavailable, "The agent is not connected."};
     request_id = next_request_id_++;
-    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++, true);
+    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++, true, true);
     streams_[stream->id()] = stream;  // before the request: data may follow the answer at once
     calls_[request_id] = call;
   }
@@ -220,10 +220,11 @@ void AgentRpcSession::open_stream_async(const std::string& method, json::object 
       return;
     }
     request_id = next_request_id_++;
-    // TCP streams are flow-controlled; a terminal's output is small and paced by the agent.
-    bool acks = method == "open_stream";
-    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++, acks);
-    if (acks) params["window"] = AgentStream::kWindowBytes;
+    // Both directions of a TCP stream are flow-controlled; a terminal's output is (its input,
+    // typed by a person, is small and not acknowledged).
+    bool tcp = method == "open_stream";
+    stream = std::make_shared<AgentStream>(weak_from_this(), next_stream_id_++, true, tcp);
+    params["window"] = AgentStream::kWindowBytes;
     streams_[stream->id()] = stream;  // before the request: data may follow the answer at once
     call->on_done = [this, stream, done](bool ok, const std::string& message) {
       if (ok) return done(stream, "");
@@ -252,8 +253,9 @@ std::size_t AgentRpcSession::queued_bytes() const {
   return channel_ ? channel_->queued_bytes() : 0;
 }
 
-AgentStream::AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id, bool acks)
-    : session_(std::move(session)), id_(id), acks_(acks) {}
+AgentStream::AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id, bool acks,
+                         bool acked)
+    : session_(std::move(session)), id_(id), acks_(acks), acked_(acked) {}
 
 void AgentStream::acknowledge(std::size_t bytes) {
   if (!acks_ || bytes == 0) return;
@@ -331,7 +333,7 @@ void AgentStream::set_receiver(std::function<void(std::string)> on_data,
 
 bool AgentStream::writable() const {
   constexpr std::size_t kHighWater = 4 * 1024 * 1024;
-  if (acks_ && unacked_out_ >= kWindowBytes) return false;
+  if (acked_ && unacked_out_ >= kWindowBytes) return false;
   auto session = session_.lock();
   return session && session->queued_bytes() < kHighWater;
 }

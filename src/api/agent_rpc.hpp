@@ -30,8 +30,10 @@ class AgentStream {
   // What the agent may send on a TCP stream before this side acknowledges it (flow control).
   static constexpr std::size_t kWindowBytes = 1024 * 1024;
 
-  // `acks`: the agent was given kWindowBytes and waits for acknowledgements.
-  AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id, bool acks = false);
+  // `acks`: the agent was given kWindowBytes and waits for acknowledgements of what it sends;
+  // `acked`: it acknowledges what this side writes, and writable() keeps to the window.
+  AgentStream(std::weak_ptr<AgentRpcSession> session, std::int64_t id, bool acks = false,
+              bool acked = false);
   std::int64_t id() const { return id_; }
   // Sends bytes to the port; false once the stream or the connection is closed.
   bool write(std::string_view bytes);
@@ -62,6 +64,7 @@ class AgentStream {
   std::weak_ptr<AgentRpcSession> session_;
   std::int64_t id_;
   bool acks_;
+  bool acked_;
   std::atomic<std::size_t> unacked_out_{0};  // written and not yet taken by the port
   mutable std::mutex mutex_;
   std::condition_variable cv_;
