@@ -5,9 +5,9 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "agent/agent.hpp"
 #include "agentapi/agentapi_command.hpp"
 #include "cli/cli.hpp"
-#include "agent/agent.hpp"
 #include "common/error.hpp"
 #include "server/server_command.hpp"
 
@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
   berth::cli::add_workspace_commands(app, cli_options);
   berth::cli::add_schedule_commands(app, cli_options);
   berth::cli::add_task_commands(app, cli_options);
+  berth::cli::add_ssh_command(app, cli_options);
+  berth::cli::add_port_forward_command(app, cli_options);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

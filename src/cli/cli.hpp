@@ -27,5 +27,9 @@ void add_workspace_commands(CLI::App& app, GlobalOptions& options);
 void add_schedule_commands(CLI::App& app, GlobalOptions& options);
 // tasks create|list|status|logs|send|pause|resume|delete
 void add_task_commands(CLI::App& app, GlobalOptions& options);
+// ssh <workspace> [command...]
+void add_ssh_command(CLI::App& app, GlobalOptions& options);
+// port-forward <workspace> --tcp [ip:]local[:remote]...
+void add_port_forward_command(CLI::App& app, GlobalOptions& options);
 
 }  // namespace berth::cli
