@@ -518,6 +518,20 @@ std::string describe(const std::vector<Seen>& seen) {
 class ScriptedAiTask : public ::testing::Test {
  protected:
   void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_.url())); }
+  // Workspaces outlive the server by design: a test that failed half-way still deletes its
+  // tasks, so that no agent, agentapi or program is left running.
+  void TearDown() override {
+    auto list = owner().request("GET", "/api/v2/tasks");
+    if (list.status != 200) return;
+    auto body = obj(list);
+    for (const auto& t : body.at("tasks").as_array()) {
+      auto id = str(t.as_object().at("id"));
+      auto workspace = str(t.as_object().at("workspace_id"));
+      owner().request("DELETE", "/api/v2/tasks/me/" + id);
+      eventually(
+          [&] { return owner().request("GET", "/api/v2/workspaces/" + workspace).status == 410; });
+    }
+  }
   sdk::Client& owner() { return *owner_; }
 
   // Imports the scripted template listening on `port`; returns the version id.
