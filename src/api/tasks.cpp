@@ -134,7 +134,9 @@ coderd::AppHttpResponse call_app(Deps& deps, const coderd::TaskView& v, const st
     return deps.app_http.request(v.agent->id, method, url, body);
   } catch (const Error& e) {
     if (e.code() != ErrorCode::unavailable) throw;
-    bad_gateway("Failed to reach task app endpoint.", e.message());
+    // The detail says why (not connected, no answer in time, ...), for whoever debugs it.
+    bad_gateway("Failed to reach task app endpoint.",
+                e.detail().empty() ? e.message() : e.detail());
   }
 }
 
