@@ -11,23 +11,12 @@
 #include <thread>
 
 #include "cli/cli_fixture.hpp"
+#include "support/ports.hpp"
 
 namespace berth::testing {
 namespace {
 
 using namespace std::chrono;
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Sends `request` to 127.0.0.1:`port` and returns all it answers; empty if nobody listens.
 std::string exchange(int port, const std::string& request) {
@@ -50,7 +39,7 @@ class SshCli : public CliTest {
  protected:
   void SetUp() override {
     login();
-    app_port_ = free_port();
+    app_port_ = free_loopback_port();
     std::ofstream(template_dir_.path() / "main.tf") << R"(
 data "coder_workspace" "me" {}
 resource "coder_agent" "main" {
@@ -96,7 +85,7 @@ TEST_F(SshCli, GivesAnInteractiveTerminal) {
 }
 
 TEST_F(SshCli, ForwardsALocalPortToTheWorkspace) {
-  auto local = free_port();
+  auto local = free_loopback_port();
   auto spec = std::to_string(local) + ":" + std::to_string(app_port_);
   CliResult forwarded;
   std::thread cli([&] {

@@ -13,32 +13,14 @@
 #include <vector>
 
 #include "common/uuid.hpp"
-#include "integration/fixtures.hpp"
-#include "integration/server_process.hpp"
+#include "integration/workspace_fixture.hpp"
 #include "sdk/websocket.hpp"
-#include "support/tar_builder.hpp"
-#include "support/temp_dir.hpp"
+#include "support/ports.hpp"
 
 namespace berth::testing {
 namespace {
 
 using namespace std::chrono;
-
-std::string str(const json::value& v) {
-  return std::string(v.as_string());
-}
-
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // A workspace whose agent starts tests/support/app_server.py on `port`, published as three
 // apps that differ only in their share level.
@@ -78,40 +60,16 @@ resource "berth_process" "workspace" {
 )" + apps;
 }
 
-class AgentConnections : public ::testing::Test {
+class AgentConnections : public WorkspaceFixture {
  protected:
+  AgentConnections() : WorkspaceFixture({"--max-body-bytes", "33554432"}) {}
+
   void SetUp() override {
-    owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_.url()));
-    port_ = free_port();
-    auto upload =
-        owner_->request("POST", "/api/v2/files", make_tar({{"main.tf", app_template(port_), ""}}),
-                        {{"Content-Type", "application/x-tar"}});
-    auto file = str(upload.json().as_object().at("hash"));
-    auto version = owner_
-                       ->request_json("POST", "/api/v2/organizations/default/templateversions",
-                                      json::object{{"storage_method", "file"},
-                                                   {"provisioner", "terraform"},
-                                                   {"file_id", file}})
-                       .json()
-                       .as_object();
-    auto vid = str(version.at("id"));
-    owner_->follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
-                             [](const std::string&) { return true; });
-    auto tmpl = owner_->request_json("POST", "/api/v2/organizations/default/templates",
-                                     json::object{{"name", "apps"}, {"template_version_id", vid}});
-    ASSERT_EQ(tmpl.status, 201) << tmpl.body;
-    auto created = owner_->request_json(
-        "POST", "/api/v2/users/me/workspaces",
-        json::object{{"name", "dev"}, {"template_id", str(tmpl.json().as_object().at("id"))}});
-    ASSERT_EQ(created.status, 201) << created.body;
-    workspace_id_ = str(created.json().as_object().at("id"));
-    auto build_id = str(created.json().as_object().at("latest_build").as_object().at("id"));
-    owner_->follow_websocket("/api/v2/workspacebuilds/" + build_id + "/logs?follow",
-                             [](const std::string&) { return true; });
-    auto ws = owner_->request("GET", "/api/v2/workspaces/" + workspace_id_).json().as_object();
-    for (const auto& r : ws.at("latest_build").as_object().at("resources").as_array())
-      for (const auto& a : r.as_object().at("agents").as_array())
-        agent_id_ = str(a.as_object().at("id"));
+    WorkspaceFixture::SetUp();
+    port_ = free_loopback_port();
+    auto ws = create_workspace(app_template(port_), "dev");
+    workspace_id_ = str(ws.at("id"));
+    agent_id_ = agent_id_of(ws);
     ASSERT_FALSE(agent_id_.empty());
     // Ready once the app answers through the proxy (the agent connected, the app listens).
     ASSERT_TRUE(eventually([&] { return owner_->request("GET", app("owner")).status == 200; }))
@@ -119,14 +77,8 @@ class AgentConnections : public ::testing::Test {
   }
 
   void TearDown() override {
-    if (HasFailure()) std::cerr << "server log:\n" << server_.log() << "\n";
-    if (workspace_id_.empty()) return;
-    auto b = owner_->request_json("POST", "/api/v2/workspaces/" + workspace_id_ + "/builds",
-                                  json::object{{"transition", "stop"}});
-    if (b.status == 201)
-      owner_->follow_websocket(
-          "/api/v2/workspacebuilds/" + str(b.json().as_object().at("id")) + "/logs?follow",
-          [](const std::string&) { return true; });
+    if (HasFailure()) std::cerr << "server log:\n" << server_->log() << "\n";
+    WorkspaceFixture::TearDown();
   }
 
   static std::string app(const std::string& slug, const std::string& rest = "/") {
@@ -160,9 +112,6 @@ class AgentConnections : public ::testing::Test {
     return json::serialize(json::object{{"data", data}});
   }
 
-  TempDir dir_;
-  ServerProcess server_{dir_.path().string(), {"--max-body-bytes", "33554432"}};
-  std::unique_ptr<sdk::Client> owner_;
   int port_ = 0;
   std::string workspace_id_;
   std::string agent_id_;
@@ -205,7 +154,7 @@ TEST_F(AgentConnections, ASlowClientSlowsTheAppInsteadOfLosingTheResponse) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(std::stoi(server_.url().substr(server_.url().rfind(':') + 1)));
+  addr.sin_port = htons(std::stoi(server_->url().substr(server_->url().rfind(':') + 1)));
   ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
   std::string request =
       "GET " + app("owner", "/bulk?n=" + std::to_string(kBytes)) +
@@ -255,8 +204,8 @@ TEST_F(AgentConnections, ProxiesAWebSocketToTheApp) {
 }
 
 TEST_F(AgentConnections, HonoursTheAppsShareLevels) {
-  auto member = sign_in_member(server_.url(), *owner_, "mallory");
-  sdk::Client anonymous(server_.url());
+  auto member = sign_in_member(server_->url(), *owner_, "mallory");
+  sdk::Client anonymous(server_->url());
   // owner: only the workspace's owner; others see nothing, strangers must sign in.
   EXPECT_EQ(member.request("GET", app("owner")).status, 404);
   EXPECT_EQ(anonymous.request("GET", app("owner")).status, 401);
@@ -306,7 +255,7 @@ TEST_F(AgentConnections, RefusesTerminalsToOthersAndBadParameters) {
                 .status,
             400);
   EXPECT_EQ(owner_->request("GET", base + "/stream?port=0").status, 400);
-  auto member = sign_in_member(server_.url(), *owner_, "mallory");
+  auto member = sign_in_member(server_->url(), *owner_, "mallory");
   EXPECT_THROW(member.open_websocket(base + "/pty?reconnect=" + Uuid::random_v4().to_string()),
                Error);
   EXPECT_EQ(member.request("GET", base + "/pty?reconnect=" + Uuid::random_v4().to_string()).status,

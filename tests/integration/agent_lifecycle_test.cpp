@@ -16,22 +16,13 @@
 #include <sstream>
 #include <thread>
 
-#include "integration/fixtures.hpp"
-#include "integration/server_process.hpp"
-#include "support/tar_builder.hpp"
-#include "support/temp_dir.hpp"
+#include "integration/workspace_fixture.hpp"
+#include "support/ports.hpp"
 
 namespace berth::testing {
 namespace {
 
 using namespace std::chrono;
-
-json::object obj(const sdk::HttpResponse& r) {
-  return r.json().as_object();
-}
-std::string str(const json::value& v) {
-  return std::string(v.as_string());
-}
 
 // One coder_script of the agent.
 struct Script {
@@ -76,20 +67,6 @@ resource "berth_process" "workspace" {
   return tf;
 }
 
-// A loopback port nobody listens on right now.
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path);
   std::stringstream s;
@@ -97,117 +74,14 @@ std::string read_file(const std::filesystem::path& path) {
   return s.str();
 }
 
-class AgentLifecycle : public ::testing::Test {
+class AgentLifecycle : public WorkspaceFixture {
  protected:
-  void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_->url())); }
-
-  void TearDown() override {
-    for (const auto& id : running_) {
-      auto b = owner().request_json("POST", "/api/v2/workspaces/" + id + "/builds",
-                                    json::object{{"transition", "stop"}});
-      if (b.status == 201) follow_build(str(obj(b).at("id")));
-    }
-  }
-
-  sdk::Client& owner() { return *owner_; }
-
   std::string token_file(const std::string& name) {
     return (dir_.path() / (name + ".token")).string();
   }
 
-  std::string push_template(const std::string& main_tf, const std::string& name) {
-    auto upload = owner().request("POST", "/api/v2/files", make_tar({{"main.tf", main_tf, ""}}),
-                                  {{"Content-Type", "application/x-tar"}});
-    auto file = str(obj(upload).at("hash"));
-    auto version = obj(owner().request_json(
-        "POST", "/api/v2/organizations/default/templateversions",
-        json::object{{"storage_method", "file"}, {"provisioner", "terraform"}, {"file_id", file}}));
-    auto vid = str(version.at("id"));
-    owner().follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
-                             [](const std::string&) { return true; });
-    auto created = owner().request_json("POST", "/api/v2/organizations/default/templates",
-                                        json::object{{"name", name}, {"template_version_id", vid}});
-    EXPECT_EQ(created.status, 201) << created.body;
-    return str(obj(created).at("id"));
-  }
-
-  void follow_build(const std::string& build_id) {
-    owner().follow_websocket("/api/v2/workspacebuilds/" + build_id + "/logs?follow",
-                             [](const std::string&) { return true; });
-  }
-
-  // A workspace from a new template, its build done; returns the workspace.
-  json::object create_workspace(const std::string& main_tf, const std::string& name) {
-    auto tid = push_template(main_tf, name);
-    auto r = owner().request_json("POST", "/api/v2/users/me/workspaces",
-                                  json::object{{"name", name}, {"template_id", tid}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto ws = obj(r);
-    follow_build(str(ws.at("latest_build").as_object().at("id")));
-    running_.push_back(str(ws.at("id")));
-    return obj(owner().request("GET", "/api/v2/workspaces/" + str(ws.at("id"))));
-  }
-
-  // Builds `transition` and waits for it; the workspace process is gone once a stop ends.
-  void transition(const std::string& workspace_id, const std::string& to) {
-    auto b = owner().request_json("POST", "/api/v2/workspaces/" + workspace_id + "/builds",
-                                  json::object{{"transition", to}});
-    ASSERT_EQ(b.status, 201) << b.body;
-    follow_build(str(obj(b).at("id")));
-    if (to != "start") std::erase(running_, workspace_id);
-  }
-
-  static std::string agent_id_of(const json::object& ws) {
-    for (const auto& r : ws.at("latest_build").as_object().at("resources").as_array())
-      for (const auto& a : r.as_object().at("agents").as_array())
-        return str(a.as_object().at("id"));
-    ADD_FAILURE() << "the workspace has no agent";
-    return "";
-  }
-
-  json::object agent(const std::string& id) {
-    auto r = owner().request("GET", "/api/v2/workspaceagents/" + id);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return obj(r);
-  }
-
-  // Waits, woken by the workspace's watch stream, until `done(agent)` holds.
-  json::object wait_agent(const std::string& workspace_id, const std::string& agent_id,
-                          const std::function<bool(const json::object&)>& done,
-                          seconds limit = seconds(60)) {
-    auto deadline = steady_clock::now() + limit;
-    sdk::Client watcher(server_->url());
-    watcher.set_session_token(owner().session_token());
-    json::object last;
-    bool met = false;
-    while (!met && steady_clock::now() < deadline) {
-      try {
-        watcher.follow_websocket(
-            "/api/v2/workspaces/" + workspace_id + "/watch-ws",
-            [&](const std::string&) {
-              last = agent(agent_id);
-              met = done(last);
-              return !met && steady_clock::now() < deadline;
-            },
-            seconds(30));
-      } catch (const std::exception&) {
-      }
-    }
-    EXPECT_TRUE(met) << "agent never reached the state; last seen: " << json::serialize(last);
-    return last;
-  }
-
   static std::function<bool(const json::object&)> lifecycle_is(std::string state) {
     return [state](const json::object& a) { return str(a.at("lifecycle_state")) == state; };
-  }
-
-  std::vector<std::string> log_lines(const std::string& agent_id) {
-    auto r = owner().request("GET", "/api/v2/workspaceagents/" + agent_id + "/logs");
-    EXPECT_EQ(r.status, 200) << r.body;
-    std::vector<std::string> out;
-    auto logs = r.json();
-    for (const auto& l : logs.as_array()) out.push_back(str(l.as_object().at("output")));
-    return out;
   }
 
   static bool has(const std::vector<std::string>& lines, const std::string& line) {
@@ -237,11 +111,6 @@ class AgentLifecycle : public ::testing::Test {
     EXPECT_FALSE(token.empty()) << "the workspace never wrote its agent token";
     return token;
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_ = std::make_unique<ServerProcess>(dir_.path().string());
-  std::unique_ptr<sdk::Client> owner_;
-  std::vector<std::string> running_;
 };
 
 TEST_F(AgentLifecycle, AFailingStartScriptGivesStartErrorAndTheOthersStillRun) {
@@ -355,7 +224,7 @@ TEST_F(AgentLifecycle, AFailingStopScriptGivesShutdownError) {
 }
 
 TEST_F(AgentLifecycle, AnAppThatStopsAnsweringTurnsUnhealthyWhileTheAgentStaysHealthy) {
-  auto port = std::to_string(free_port());
+  auto port = std::to_string(free_loopback_port());
   auto pid_file = (dir_.path() / "app.pid").string();
   // The interpreter itself (not a wrapper such as a pyenv shim), so that $! is the server.
   std::string serve =

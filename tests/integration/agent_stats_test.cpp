@@ -6,23 +6,13 @@
 #include <chrono>
 #include <thread>
 
-#include "integration/fixtures.hpp"
-#include "integration/server_process.hpp"
+#include "integration/workspace_fixture.hpp"
 #include "sdk/websocket.hpp"
-#include "support/tar_builder.hpp"
-#include "support/temp_dir.hpp"
 
 namespace berth::testing {
 namespace {
 
 using namespace std::chrono;
-
-json::object obj(const sdk::HttpResponse& r) {
-  return r.json().as_object();
-}
-std::string str(const json::value& v) {
-  return std::string(v.as_string());
-}
 
 constexpr const char* kAgentTemplate = R"(
 data "coder_workspace" "me" {}
@@ -43,63 +33,17 @@ data "coder_workspace" "me" {}
 resource "null_resource" "box" {}
 )";
 
-class AgentStatsApi : public ::testing::Test {
+// Agents report stats every 200 ms; every user's quiet hours default to 03:00 in Tokyo.
+class AgentStatsApi : public WorkspaceFixture {
  protected:
-  void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_->url())); }
-
-  void TearDown() override {
-    for (const auto& id : running_) {
-      auto b = owner().request_json("POST", "/api/v2/workspaces/" + id + "/builds",
-                                    json::object{{"transition", "stop"}});
-      if (b.status == 201) follow_build(str(obj(b).at("id")));
-    }
-  }
-
-  sdk::Client& owner() { return *owner_; }
-
-  std::string push_template(const std::string& main_tf, const std::string& name,
-                            json::object settings = {}) {
-    auto upload = owner().request("POST", "/api/v2/files", make_tar({{"main.tf", main_tf, ""}}),
-                                  {{"Content-Type", "application/x-tar"}});
-    auto file = str(obj(upload).at("hash"));
-    auto version = obj(owner().request_json(
-        "POST", "/api/v2/organizations/default/templateversions",
-        json::object{{"storage_method", "file"}, {"provisioner", "terraform"}, {"file_id", file}}));
-    auto vid = str(version.at("id"));
-    owner().follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
-                             [](const std::string&) { return true; });
-    settings["name"] = name;
-    settings["template_version_id"] = vid;
-    auto created =
-        owner().request_json("POST", "/api/v2/organizations/default/templates", settings);
-    EXPECT_EQ(created.status, 201) << created.body;
-    return str(obj(created).at("id"));
-  }
-
-  void follow_build(const std::string& build_id) {
-    owner().follow_websocket("/api/v2/workspacebuilds/" + build_id + "/logs?follow",
-                             [](const std::string&) { return true; });
-  }
+  AgentStatsApi()
+      : WorkspaceFixture({"--agent-stats-refresh-interval", "200ms",
+                          "--default-quiet-hours-schedule", "CRON_TZ=Asia/Tokyo 0 3 * * *"}) {}
 
   json::object create_workspace(const std::string& template_id, const std::string& name,
                                 std::int64_t ttl_ms) {
-    auto r = owner().request_json(
-        "POST", "/api/v2/users/me/workspaces",
-        json::object{{"name", name}, {"template_id", template_id}, {"ttl_ms", ttl_ms}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto ws = obj(r);
-    follow_build(str(ws.at("latest_build").as_object().at("id")));
-    running_.push_back(str(ws.at("id")));
-    return obj(owner().request("GET", "/api/v2/workspaces/" + str(ws.at("id"))));
+    return create_workspace_from(template_id, name, json::object{{"ttl_ms", ttl_ms}});
   }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_ = std::make_unique<ServerProcess>(
-      dir_.path().string(),
-      std::vector<std::string>{"--agent-stats-refresh-interval", "200ms",
-                               "--default-quiet-hours-schedule", "CRON_TZ=Asia/Tokyo 0 3 * * *"});
-  std::unique_ptr<sdk::Client> owner_;
-  std::vector<std::string> running_;
 };
 
 TEST_F(AgentStatsApi, TheAgentReportsItsRoundTripVersionAndPlatform) {

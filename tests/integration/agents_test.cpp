@@ -6,22 +6,12 @@
 #include <fstream>
 #include <functional>
 
-#include "integration/fixtures.hpp"
-#include "integration/server_process.hpp"
-#include "support/tar_builder.hpp"
-#include "support/temp_dir.hpp"
+#include "integration/workspace_fixture.hpp"
 
 namespace berth::testing {
 namespace {
 
 using namespace std::chrono;
-
-json::object obj(const sdk::HttpResponse& r) {
-  return r.json().as_object();
-}
-std::string str(const json::value& v) {
-  return std::string(v.as_string());
-}
 
 // A workspace whose process runs the agent; `startup` and `shutdown` are its scripts.
 std::string agent_template(const std::string& startup, const std::string& shutdown) {
@@ -66,115 +56,8 @@ resource "berth_process" "workspace" {
 )";
 }
 
-class AgentsApi : public ::testing::Test {
- protected:
-  void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_->url())); }
-
-  void TearDown() override {
-    // Stop what is still running, so no agent outlives the test.
-    for (const auto& id : running_) {
-      auto b = owner().request_json("POST", "/api/v2/workspaces/" + id + "/builds",
-                                    json::object{{"transition", "stop"}});
-      if (b.status == 201) follow_build(str(obj(b).at("id")));
-    }
-  }
-
-  sdk::Client& owner() { return *owner_; }
-
-  std::string push_template(const std::string& main_tf, const std::string& name) {
-    auto upload = owner().request("POST", "/api/v2/files", make_tar({{"main.tf", main_tf, ""}}),
-                                  {{"Content-Type", "application/x-tar"}});
-    auto file = str(obj(upload).at("hash"));
-    auto version = obj(owner().request_json(
-        "POST", "/api/v2/organizations/default/templateversions",
-        json::object{{"storage_method", "file"}, {"provisioner", "terraform"}, {"file_id", file}}));
-    auto vid = str(version.at("id"));
-    owner().follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
-                             [](const std::string&) { return true; });
-    auto created = owner().request_json("POST", "/api/v2/organizations/default/templates",
-                                        json::object{{"name", name}, {"template_version_id", vid}});
-    EXPECT_EQ(created.status, 201) << created.body;
-    return str(obj(created).at("id"));
-  }
-
-  void follow_build(const std::string& build_id) {
-    owner().follow_websocket("/api/v2/workspacebuilds/" + build_id + "/logs?follow",
-                             [](const std::string&) { return true; });
-  }
-
-  // Creates a workspace from a new template and waits for its build; returns the workspace.
-  json::object create_workspace(const std::string& main_tf, const std::string& name) {
-    auto tid = push_template(main_tf, name);
-    auto r = owner().request_json("POST", "/api/v2/users/me/workspaces",
-                                  json::object{{"name", name}, {"template_id", tid}});
-    EXPECT_EQ(r.status, 201) << r.body;
-    auto ws = obj(r);
-    follow_build(str(ws.at("latest_build").as_object().at("id")));
-    running_.push_back(str(ws.at("id")));
-    return obj(owner().request("GET", "/api/v2/workspaces/" + str(ws.at("id"))));
-  }
-
-  static std::string agent_id_of(const json::object& ws) {
-    const auto& resources = ws.at("latest_build").as_object().at("resources").as_array();
-    for (const auto& r : resources)
-      for (const auto& a : r.as_object().at("agents").as_array())
-        return str(a.as_object().at("id"));
-    ADD_FAILURE() << "the workspace has no agent";
-    return "";
-  }
-
-  json::object agent(const std::string& id) {
-    auto r = owner().request("GET", "/api/v2/workspaceagents/" + id);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return obj(r);
-  }
-
-  // Waits, woken by the workspace's watch stream (every agent change publishes it), until
-  // `done(agent)` holds; fails after `limit`. Re-subscribes if the server restarts.
-  json::object wait_agent(const std::string& workspace_id, const std::string& agent_id,
-                          const std::function<bool(const json::object&)>& done,
-                          seconds limit = seconds(60)) {
-    auto deadline = steady_clock::now() + limit;
-    sdk::Client watcher(server_->url());
-    watcher.set_session_token(owner().session_token());
-    json::object last;
-    bool met = false;
-    while (!met && steady_clock::now() < deadline) {
-      try {
-        watcher.follow_websocket(
-            "/api/v2/workspaces/" + workspace_id + "/watch-ws",
-            [&](const std::string&) {
-              last = agent(agent_id);
-              met = done(last);
-              return !met && steady_clock::now() < deadline;
-            },
-            seconds(30));
-      } catch (const std::exception&) {
-        // The server went away mid-watch (restart test); watch again.
-      }
-    }
-    EXPECT_TRUE(met) << "agent never reached the state; last seen: " << json::serialize(last);
-    return last;
-  }
-
-  std::vector<std::string> log_lines(const std::string& agent_id) {
-    auto r = owner().request("GET", "/api/v2/workspaceagents/" + agent_id + "/logs");
-    EXPECT_EQ(r.status, 200) << r.body;
-    std::vector<std::string> out;
-    auto logs = r.json();
-    for (const auto& l : logs.as_array()) out.push_back(str(l.as_object().at("output")));
-    return out;
-  }
-
-  static bool ready(const json::object& a) {
-    return str(a.at("status")) == "connected" && str(a.at("lifecycle_state")) == "ready";
-  }
-
-  TempDir dir_;
-  std::unique_ptr<ServerProcess> server_ = std::make_unique<ServerProcess>(dir_.path().string());
-  std::unique_ptr<sdk::Client> owner_;
-  std::vector<std::string> running_;
-};
+// Every test here runs its workspaces' agents as real processes.
+class AgentsApi : public WorkspaceFixture {};
 
 TEST_F(AgentsApi, ConnectsRunsTheStartupScriptAndReportsEverything) {
   auto ws = create_workspace(agent_template("echo \"$GREETING\"\npwd", "echo bye"), "happy");
