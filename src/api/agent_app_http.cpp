@@ -114,6 +114,16 @@ coderd::AppHttpResponse AgentAppHttpClient::request(const Uuid& agent_id, const 
 
   auto session = std::dynamic_pointer_cast<AgentRpcSession>(registry_.find(agent_id));
   if (!session) throw Error{ErrorCode::unavailable, kUnreachable, "the agent is not connected"};
+  // This thread waits for frames that other I/O threads read: never let every thread wait.
+  if (in_flight_.fetch_add(1) >= max_in_flight_) {
+    --in_flight_;
+    throw Error{ErrorCode::unavailable, kUnreachable,
+                "too many requests to task apps are in flight; try again"};
+  }
+  struct Slot {
+    std::atomic<unsigned>& count;
+    ~Slot() { --count; }
+  } slot{in_flight_};
   auto deadline = std::chrono::steady_clock::now() + timeout_;
   auto left = [&] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -

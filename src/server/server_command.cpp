@@ -41,8 +41,10 @@ void log_request(const http::Request& request, int status, std::size_t bytes,
 }
 
 unsigned worker_threads() {
-  // Handlers block on the database, so more threads than cores keep the loop responsive.
-  return std::max(4u, std::thread::hardware_concurrency() * 2);
+  // Handlers block on the database and on task apps (a send waits for the agent's answer
+  // while other threads read it), so many more threads than cores keep the loop responsive;
+  // an idle thread costs little.
+  return std::max(16u, std::thread::hardware_concurrency() * 4);
 }
 
 // This executable's path, so that agent init scripts run the same Berth.

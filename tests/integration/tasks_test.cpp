@@ -665,6 +665,21 @@ TEST_F(ScriptedAiTask, WorksThroughStatesConversationPauseResumeAndDelete) {
   EXPECT_EQ(str(entry(live, "input", "Write the README").at("content")), "Write the README");
   EXPECT_FALSE(entry(live, "output", "Scripted AI").is_null()) << json::serialize(live);
 
+  // Reading the logs reaches agentapi through the agent; several readers at once must not
+  // tie up every server thread waiting for frames that only those threads could read.
+  std::vector<int> reader_statuses(8, 0);
+  {
+    std::vector<std::thread> readers;
+    for (auto& status : reader_statuses)
+      readers.emplace_back([&, token = owner().session_token()] {
+        sdk::Client reader(server_.url());
+        reader.set_session_token(token);
+        status = reader.request("GET", "/api/v2/tasks/me/" + id + "/logs").status;
+      });
+    for (auto& t : readers) t.join();
+  }
+  EXPECT_EQ(reader_statuses, std::vector<int>(8, 200));
+
   // Send; while the program works on it, a second send is refused with Coder's 502.
   auto first = send(owner(), id, "Add a changelog");
   ASSERT_EQ(first.status, 204) << first.body;
