@@ -44,7 +44,7 @@ unsigned worker_threads() {
   // Handlers block on the database and on task apps (a send waits for the agent's answer
   // while other threads read it), so many more threads than cores keep the loop responsive;
   // an idle thread costs little.
-  return std::max(16u, std::thread::hardware_concurrency() * 4);
+  return std::max(32u, std::thread::hardware_concurrency() * 8);
 }
 
 // This executable's path, so that agent init scripts run the same Berth.
@@ -123,8 +123,9 @@ int run_server(const ServerOptions& options) {
   agents.set_stats_interval(stats_interval);
   coderd::Tasks tasks(store, pubsub, workspaces, clock);
   coderd::AgentRegistry agent_registry;
-  // Half the handler threads may wait on app requests; the rest keep reading agent frames.
-  api::AgentAppHttpClient app_http(agent_registry, worker_threads() / 2);
+  // Most handler threads may wait on app requests; eight always stay free to read the
+  // agents' frames (which answer those requests) and serve everything else.
+  api::AgentAppHttpClient app_http(agent_registry, worker_threads() - 8);
   if (auto n = jobs.fail_interrupted_jobs())
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
