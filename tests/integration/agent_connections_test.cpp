@@ -22,12 +22,12 @@ namespace {
 
 using namespace std::chrono;
 
-// A workspace whose agent starts tests/support/app_server.py on `port`, published as three
+// A workspace whose agent starts tests/support/app_server.py on `port`, published as four
 // apps that differ only in their share level.
 std::string app_template(int port) {
   auto url = "http://127.0.0.1:" + std::to_string(port);
   std::string apps;
-  for (const char* share : {"owner", "authenticated", "public"})
+  for (const char* share : {"owner", "authenticated", "organization", "public"})
     apps += std::string(R"(
 resource "coder_app" ")") +
             share + R"(" {
@@ -215,6 +215,9 @@ TEST_F(AgentConnections, HonoursTheAppsShareLevels) {
   // authenticated: any signed-in user.
   EXPECT_EQ(member.request("GET", app("authenticated")).status, 200);
   EXPECT_EQ(anonymous.request("GET", app("authenticated")).status, 401);
+  // organization: members of the workspace's organization (the member is in it).
+  EXPECT_EQ(member.request("GET", app("organization")).status, 200);
+  EXPECT_EQ(anonymous.request("GET", app("organization")).status, 401);
   // public: anyone.
   EXPECT_EQ(anonymous.request("GET", app("public")).status, 200);
   // A bad token is refused, not treated as anonymous.
