@@ -70,6 +70,18 @@ std::vector<std::string> strings_field(const json::object& o, const char* key,
   return out;
 }
 
+// A generated name no version of the template has yet: Coder's generator is retried on a
+// collision, so unnamed imports never fail because a random name came up twice.
+std::string unused_version_name(store::Store& tx, const std::optional<Uuid>& template_id) {
+  constexpr int kAttempts = 64;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto name = random_name();
+    if (!template_id || !tx.get_template_version_by_template_and_name(*template_id, name))
+      return name;
+  }
+  return random_name() + "_" + Uuid::random_v4().to_string().substr(0, 8);
+}
+
 }  // namespace
 
 json::value to_json(const TemplatePolicy& p) {
@@ -190,7 +202,8 @@ store::TemplateVersionRow Templates::create_version(const Subject& actor,
         throw Error{ErrorCode::not_found, "Template does not exist.",
                     "No template exists with id \"" + params.template_id->to_string() + "\"."};
     }
-    std::string name = params.name.empty() ? random_name() : params.name;
+    std::string name =
+        params.name.empty() ? unused_version_name(tx, params.template_id) : params.name;
     if (params.template_id &&
         tx.get_template_version_by_template_and_name(*params.template_id, name))
       throw Error{ErrorCode::conflict,

@@ -6,6 +6,7 @@
 
 #include <condition_variable>
 #include <filesystem>
+#include <set>
 
 #include "archive/tar_reader.hpp"
 #include "coderd/agents.hpp"
@@ -180,6 +181,23 @@ class Lifecycle : public ::testing::Test {
   int templates_made_ = 0;
   int workspaces_made_ = 0;
 };
+
+// Not the executor, but this fixture has the real template service: a thousand unnamed
+// versions of one template would surely draw some random name twice (25,600 of them).
+TEST_F(Lifecycle, UnnamedVersionsOfATemplateNeverCollide) {
+  auto tmpl = push_template(kQuietTemplate);
+  auto tar = berth::testing::make_tar({{"main.tf", std::string(kQuietTemplate), ""}});
+  auto file = upload_file(store_, clock_, subject_, kTarMimeType, tar).file;
+  auto org = *store_.get_default_organization();
+  std::set<std::string> names;
+  for (int i = 0; i < 1000; ++i) {
+    CreateVersionParams params;
+    params.file_id = file.id;
+    params.template_id = tmpl.id;
+    names.insert(templates_.create_version(subject_, org, params).name);
+  }
+  EXPECT_EQ(names.size(), 1000u);
+}
 
 TEST_F(Lifecycle, AutostopsAtTheDeadline) {
   auto tmpl = push_template(kQuietTemplate);
