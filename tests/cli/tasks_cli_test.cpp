@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cli/cli_fixture.hpp"
+#include "support/ports.hpp"
 
 namespace berth::testing {
 namespace {
@@ -88,25 +89,12 @@ class TasksCli : public CliTest {
   std::unique_ptr<sdk::Client> api_;
 };
 
-// A port nothing listens on now (the kernel's pick for a bound and closed socket).
-int free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof addr;
-  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
-
 // The tasks-local example, with agentapi on its own port: its fixed 3284 is shared by every
 // task workspace on this machine, and tests run side by side.
 std::string tasks_local_copy(const TempDir& dir) {
   std::ifstream in(kExamples / "tasks-local" / "main.tf");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto port = std::to_string(free_port());
+  auto port = std::to_string(free_loopback_port());
   for (auto at = text.find("3284"); at != std::string::npos; at = text.find("3284", at))
     text.replace(at, 4, port);
   std::ofstream(dir.file("main.tf")) << text;

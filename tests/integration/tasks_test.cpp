@@ -14,6 +14,7 @@
 
 #include "integration/fixtures.hpp"
 #include "integration/server_process.hpp"
+#include "support/ports.hpp"
 #include "support/swagger_validator.hpp"
 #include "support/tar_builder.hpp"
 #include "support/temp_dir.hpp"
@@ -468,19 +469,6 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
     text.replace(at, from.size(), to);
 }
 
-// A loopback port nobody listens on right now.
-int unused_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
 bool port_accepts(int port) {
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
@@ -626,7 +614,7 @@ class ScriptedAiTask : public ::testing::Test {
 };
 
 TEST_F(ScriptedAiTask, WorksThroughStatesConversationPauseResumeAndDelete) {
-  int port = unused_port();
+  int port = free_loopback_port();
   auto version = import_scripted("scripted", port);
   auto created = owner().request_json(
       "POST", "/api/v2/tasks/me",
@@ -760,10 +748,11 @@ TEST(ScriptedAiTaskQueue, WaitsPendingForAProvisionerThenStarts) {
   {
     ServerProcess importer(dir.path().string());
     auto owner = sign_in_owner(importer.url());
-    auto file = str(obj(owner.request("POST", "/api/v2/files",
-                                      make_tar({{"main.tf", scripted_template(unused_port()), ""}}),
-                                      {{"Content-Type", "application/x-tar"}}))
-                        .at("hash"));
+    auto file =
+        str(obj(owner.request("POST", "/api/v2/files",
+                              make_tar({{"main.tf", scripted_template(free_loopback_port()), ""}}),
+                              {{"Content-Type", "application/x-tar"}}))
+                .at("hash"));
     version = str(obj(owner.request_json("POST", "/api/v2/organizations/default/templateversions",
                                          json::object{{"storage_method", "file"},
                                                       {"provisioner", "terraform"},
@@ -823,13 +812,13 @@ TEST_F(ScriptedAiTask, ListsByStatusAndOwnerAndHidesOthersTasks) {
   auto member = sign_in_member(server_.url(), owner(), "dev");
   auto mine = owner().request_json(
       "POST", "/api/v2/tasks/me",
-      json::object{{"template_version_id", import_scripted("scripted-a", unused_port())},
+      json::object{{"template_version_id", import_scripted("scripted-a", free_loopback_port())},
                    {"input", "Owner's work"},
                    {"name", "owners"}});
   ASSERT_EQ(mine.status, 201) << mine.body;
   auto theirs = member.request_json(
       "POST", "/api/v2/tasks/me",
-      json::object{{"template_version_id", import_scripted("scripted-b", unused_port())},
+      json::object{{"template_version_id", import_scripted("scripted-b", free_loopback_port())},
                    {"input", "Member's work"},
                    {"name", "members"}});
   ASSERT_EQ(theirs.status, 201) << theirs.body;
