@@ -28,11 +28,6 @@ namespace {
 
 using namespace std::chrono;
 
-std::string str(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
-
 std::int64_t integer(const json::object& o, const char* key) {
   auto* v = o.if_contains(key);
   return v && v->is_int64() ? v->get_int64() : 0;
@@ -209,10 +204,10 @@ void Agent::prepare_environment() {
     for (const auto& [k, v] : vars->get_object())
       env_[std::string(k)] = v.is_string() ? std::string(v.get_string()) : json::serialize(v);
   env_["CODER"] = "true";
-  env_["CODER_WORKSPACE_NAME"] = str(manifest_, "workspace_name");
-  env_["CODER_WORKSPACE_OWNER_NAME"] = str(manifest_, "owner_name");
-  env_["CODER_WORKSPACE_AGENT_NAME"] = str(manifest_, "agent_name");
-  dir_ = expand_directory(str(manifest_, "directory"));
+  env_["CODER_WORKSPACE_NAME"] = json::string_at(manifest_, "workspace_name");
+  env_["CODER_WORKSPACE_OWNER_NAME"] = json::string_at(manifest_, "owner_name");
+  env_["CODER_WORKSPACE_AGENT_NAME"] = json::string_at(manifest_, "agent_name");
+  dir_ = expand_directory(json::string_at(manifest_, "directory"));
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   terminals_->set_environment(env_, dir_);
@@ -227,17 +222,18 @@ void Agent::report_lifecycle(const std::string& state) {
 }
 
 ScriptResult Agent::run_logged(const json::object& script, const std::string& stage) {
-  auto source = str(script, "log_source_id");
-  ScriptRun run{str(script, "script"), env_, dir_, seconds(integer(script, "timeout"))};
+  auto source = json::string_at(script, "log_source_id");
+  ScriptRun run{json::string_at(script, "script"), env_, dir_, seconds(integer(script, "timeout"))};
   auto result = run_script(
       run, [&](std::string line) { outbox_.push_log(source, now_text(), std::move(line)); });
-  outbox_.push("script_completed", json::object{{"script_id", str(script, "id")},
-                                                {"display_name", str(script, "display_name")},
-                                                {"started_at", format_rfc3339(result.started_at)},
-                                                {"ended_at", format_rfc3339(result.ended_at)},
-                                                {"exit_code", result.exit_code},
-                                                {"stage", stage},
-                                                {"status", result.status}});
+  outbox_.push("script_completed",
+               json::object{{"script_id", json::string_at(script, "id")},
+                            {"display_name", json::string_at(script, "display_name")},
+                            {"started_at", format_rfc3339(result.started_at)},
+                            {"ended_at", format_rfc3339(result.ended_at)},
+                            {"exit_code", result.exit_code},
+                            {"stage", stage},
+                            {"status", result.status}});
   return result;
 }
 
@@ -263,7 +259,7 @@ void Agent::start() {
 
 void Agent::watch_app(json::object app) {
   const auto& hc = app.at("healthcheck").as_object();
-  auto url = str(hc, "url");
+  auto url = json::string_at(hc, "url");
   auto interval = seconds(integer(hc, "interval"));
   auto threshold = integer(hc, "threshold");
   std::string health = "initializing";
@@ -279,9 +275,10 @@ void Agent::watch_app(json::object app) {
     }
     if (next == health) continue;
     health = next;
-    outbox_.push("batch_update_app_healths",
-                 json::object{{"updates", json::array{json::object{{"id", str(app, "id")},
-                                                                   {"health", health}}}}});
+    outbox_.push(
+        "batch_update_app_healths",
+        json::object{{"updates", json::array{json::object{{"id", json::string_at(app, "id")},
+                                                          {"health", health}}}}});
   }
 }
 
@@ -290,7 +287,7 @@ void Agent::collect_metadata(json::object item) {
   auto timeout = integer(item, "timeout");
   do {
     std::string output;
-    ScriptRun run{str(item, "script"), env_, dir_, seconds(timeout > 0 ? timeout : 10)};
+    ScriptRun run{json::string_at(item, "script"), env_, dir_, seconds(timeout > 0 ? timeout : 10)};
     auto result = run_script(run, [&](std::string line) {
       if (!output.empty()) output += "\n";
       output += line;
@@ -298,7 +295,7 @@ void Agent::collect_metadata(json::object item) {
     std::string error = result.status == "ok" ? "" : "metadata script " + result.status;
     outbox_.push(
         "batch_update_metadata",
-        json::object{{"metadata", json::array{json::object{{"key", str(item, "key")},
+        json::object{{"metadata", json::array{json::object{{"key", json::string_at(item, "key")},
                                                            {"value", output},
                                                            {"error", error},
                                                            {"collected_at", now_text()}}}}});
@@ -356,12 +353,12 @@ int Agent::run(const sigset_t& stop_signals) {
     for (const auto& a : array_of(manifest_, "apps")) {
       const auto& app = a.as_object();
       auto* hc = app.if_contains("healthcheck");
-      if (hc && hc->is_object() && !str(hc->get_object(), "url").empty() &&
+      if (hc && hc->is_object() && !json::string_at(hc->get_object(), "url").empty() &&
           integer(hc->get_object(), "interval") > 0 && integer(hc->get_object(), "threshold") > 0)
         loops_.emplace_back([this, app] { watch_app(app); });
     }
     for (const auto& m : array_of(manifest_, "metadata"))
-      if (m.is_object() && !str(m.get_object(), "script").empty())
+      if (m.is_object() && !json::string_at(m.get_object(), "script").empty())
         loops_.emplace_back([this, item = m.get_object()] { collect_metadata(item); });
     start();
   });

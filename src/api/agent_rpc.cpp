@@ -12,13 +12,8 @@ namespace proto = sdk::agentproto;
 
 namespace {
 
-std::string str(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
-
 std::optional<TimePoint> time_of(const json::object& o, const char* key) {
-  auto text = str(o, key);
+  auto text = json::string_at(o, key);
   return text.empty() ? std::nullopt : parse_rfc3339(text);
 }
 
@@ -31,7 +26,9 @@ const json::array& array_of(const json::object& o, const char* key) {
 std::vector<coderd::AppHealthInput> read_app_healths(const json::object& params) {
   std::vector<coderd::AppHealthInput> out;
   for (const auto& u : array_of(params, "updates"))
-    if (u.is_object()) out.push_back({str(u.get_object(), "id"), str(u.get_object(), "health")});
+    if (u.is_object())
+      out.push_back(
+          {json::string_at(u.get_object(), "id"), json::string_at(u.get_object(), "health")});
   return out;
 }
 
@@ -42,9 +39,9 @@ std::vector<store::WorkspaceAgentMetadataRow> read_metadata(const json::object& 
     if (m.is_object()) {
       const auto& o = m.get_object();
       out.push_back({{},
-                     str(o, "key"),
-                     str(o, "value"),
-                     str(o, "error"),
+                     json::string_at(o, "key"),
+                     json::string_at(o, "value"),
+                     json::string_at(o, "error"),
                      time_of(o, "collected_at").value_or(now)});
     }
   return out;
@@ -53,13 +50,13 @@ std::vector<store::WorkspaceAgentMetadataRow> read_metadata(const json::object& 
 store::WorkspaceAgentScriptTimingRow read_timing(const json::object& p, TimePoint now) {
   auto* code = p.if_contains("exit_code");
   return {{},
-          str(p, "script_id"),
-          str(p, "display_name"),
+          json::string_at(p, "script_id"),
+          json::string_at(p, "display_name"),
           time_of(p, "started_at").value_or(now),
           time_of(p, "ended_at").value_or(now),
           code && code->is_int64() ? code->get_int64() : 0,
-          str(p, "stage"),
-          str(p, "status")};
+          json::string_at(p, "stage"),
+          json::string_at(p, "status")};
 }
 
 }  // namespace
@@ -400,14 +397,16 @@ json::value AgentRpcSession::dispatch(const std::string& method, const json::obj
   } else if (method == "get_manifest") {
     return agent_manifest_json(deps_, identity_);
   } else if (method == "update_startup") {
-    agents.update_startup(identity_, str(p, "version"), str(p, "api_version"),
-                          str(p, "expanded_directory"));
+    agents.update_startup(identity_, json::string_at(p, "version"),
+                          json::string_at(p, "api_version"),
+                          json::string_at(p, "expanded_directory"));
   } else if (method == "update_lifecycle") {
-    agents.update_lifecycle(identity_, str(p, "state"), time_of(p, "changed_at"));
+    agents.update_lifecycle(identity_, json::string_at(p, "state"), time_of(p, "changed_at"));
   } else if (method == "batch_create_logs") {
     auto logs = array_of(p, "logs");
     if (!logs.empty())
-      agents.create_logs(identity_, Uuid::parse(str(p, "log_source_id")), read_agent_logs(logs));
+      agents.create_logs(identity_, Uuid::parse(json::string_at(p, "log_source_id")),
+                         read_agent_logs(logs));
   } else if (method == "batch_update_app_healths") {
     agents.update_app_healths(identity_, read_app_healths(p));
   } else if (method == "batch_update_metadata") {

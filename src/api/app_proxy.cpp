@@ -117,11 +117,6 @@ std::optional<json::object> find_app(const store::WorkspaceAgentRow& agent,
   return std::nullopt;
 }
 
-std::string field(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
-
 bool may_open(const std::optional<coderd::Authenticated>& auth, const std::string& share,
               const store::WorkspaceRow& w) {
   if (share == "public") return true;
@@ -273,12 +268,13 @@ http::Response proxy_app(Deps& deps, http::Request& request) {
                          ".{agent}/apps/" + address->slug + "/");
   auto app = agent ? find_app(*agent, address->slug) : std::nullopt;
   if (!app) return auth ? app_error(404, kNotFound) : unauthenticated(request);
-  if (!may_open(auth, field(*app, "sharing_level"), *workspace))
+  if (!may_open(auth, json::string_at(*app, "sharing_level"), *workspace))
     return auth ? app_error(404, kNotFound,
-                            "The app is shared at level \"" + field(*app, "sharing_level") +
+                            "The app is shared at level \"" +
+                                json::string_at(*app, "sharing_level") +
                                 "\", which does not include you.")
                 : unauthenticated(request);
-  auto url = field(*app, "url");
+  auto url = json::string_at(*app, "url");
   if (url.empty())
     return app_error(400, "This app has no URL.",
                      "A command app runs in a terminal: open "

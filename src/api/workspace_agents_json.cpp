@@ -6,14 +6,7 @@
 
 namespace berth::api {
 
-namespace {
-
-std::string str(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
-
-}  // namespace
+namespace {}  // namespace
 
 json::value agent_log_json(const store::WorkspaceAgentLogRow& log) {
   return json::object{{"id", log.id},
@@ -55,10 +48,11 @@ std::vector<coderd::AgentLogInput> read_agent_logs(const json::array& logs) {
       throw Error{ErrorCode::invalid, "Request body must be valid JSON.",
                   "logs entries must be objects"};
     const auto& o = item.get_object();
-    coderd::AgentLogInput in{std::nullopt, str(o, "output"), str(o, "level")};
+    coderd::AgentLogInput in{std::nullopt, json::string_at(o, "output"),
+                             json::string_at(o, "level")};
     if (in.level.empty()) in.level = "info";
     if (!kLevels.contains(in.level)) throw Error{ErrorCode::invalid, "Invalid log level provided."};
-    if (auto at = str(o, "created_at"); !at.empty()) in.created_at = parse_rfc3339(at);
+    if (auto at = json::string_at(o, "created_at"); !at.empty()) in.created_at = parse_rfc3339(at);
     out.push_back(std::move(in));
   }
   return out;

@@ -134,6 +134,11 @@ void ObjectReader::finish() const {
     throw Error{ErrorCode::invalid, "Validation failed.", {}, validations_};
 }
 
+std::string string_at(const object& o, std::string_view key) {
+  auto* v = o.if_contains(key);
+  return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
 value time_or_null(const std::optional<TimePoint>& t) {
   if (!t) return nullptr;
   return value(format_rfc3339(*t));

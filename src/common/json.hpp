@@ -64,6 +64,10 @@ class ObjectReader {
   std::vector<Validation> validations_;
 };
 
+// The string at `key`, or empty when it is absent or not a string (for lenient readers of
+// documents Berth wrote itself or that peers send, where a wrong type just means "not given").
+std::string string_at(const object& o, std::string_view key);
+
 // Writers for optional values: absent becomes JSON null, as Go's NullTime does.
 value time_or_null(const std::optional<TimePoint>& t);
 value strings(const std::vector<std::string>& items);

@@ -15,11 +15,6 @@ Message invalid(std::string why) {
   return m;
 }
 
-std::string str(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
-
 Message parse_stream(const json::object& o) {
   Message m;
   m.kind = Message::Kind::stream;
@@ -57,9 +52,9 @@ Message parse_object(json::object& o) {
   if (!id) return invalid("a frame needs a \"method\", an \"id\" or a \"stream\"");
   if (auto* e = o.if_contains("error"); e && e->is_object()) {
     m.kind = Message::Kind::error;
-    m.error_code = str(e->get_object(), "code");
-    m.error_message = str(e->get_object(), "message");
-    m.error_detail = str(e->get_object(), "detail");
+    m.error_code = json::string_at(e->get_object(), "code");
+    m.error_message = json::string_at(e->get_object(), "message");
+    m.error_detail = json::string_at(e->get_object(), "detail");
     return m;
   }
   m.kind = Message::Kind::response;
