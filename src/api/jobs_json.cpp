@@ -40,20 +40,32 @@ json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job
   auto input = json::parse(job.input);
   json::object wire_input;
   json::object metadata;
+  // The version the job works on: an import names it; a build's is its build's.
+  std::optional<Uuid> version_id;
   if (auto* v = input.as_object().if_contains("template_version_id")) {
     wire_input["template_version_id"] = *v;
-    if (auto id = Uuid::parse(std::string(v->as_string())))
-      if (auto version = deps.store.get_template_version_by_id(*id)) {
-        metadata["template_version_name"] = version->name;
-        if (version->template_id)
-          if (auto tmpl = deps.store.get_template_by_id(*version->template_id)) {
-            metadata["template_id"] = tmpl->id.to_string();
-            metadata["template_name"] = tmpl->name;
-            metadata["template_display_name"] = tmpl->display_name;
-            metadata["template_icon"] = tmpl->icon;
-          }
+    version_id = Uuid::parse(std::string(v->as_string()));
+  } else if (auto* b = input.as_object().if_contains("workspace_build_id")) {
+    if (auto build_id = Uuid::parse(std::string(b->as_string())))
+      if (auto build = deps.store.get_workspace_build_by_id(*build_id)) {
+        version_id = build->template_version_id;
+        if (auto ws = deps.store.get_workspace_by_id(build->workspace_id)) {
+          metadata["workspace_id"] = ws->id.to_string();
+          metadata["workspace_name"] = ws->name;
+        }
       }
   }
+  if (version_id)
+    if (auto version = deps.store.get_template_version_by_id(*version_id)) {
+      metadata["template_version_name"] = version->name;
+      if (version->template_id)
+        if (auto tmpl = deps.store.get_template_by_id(*version->template_id)) {
+          metadata["template_id"] = tmpl->id.to_string();
+          metadata["template_name"] = tmpl->name;
+          metadata["template_display_name"] = tmpl->display_name;
+          metadata["template_icon"] = tmpl->icon;
+        }
+    }
   if (auto* v = input.as_object().if_contains("workspace_build_id"))
     wire_input["workspace_build_id"] = *v;
   out["input"] = std::move(wire_input);
@@ -144,6 +156,9 @@ json::value template_json(Deps& deps, const store::TemplateRow& t) {
                       {"require_active_version", p.require_active_version},
                       {"max_port_share_level", p.max_port_share_level},
                       {"cors_behavior", "simple"},
+                      {"deleted", t.deleted},
+                      // Berth sends no notification before an autostop: 0 is "disabled".
+                      {"time_til_autostop_notify_ms", 0},
                       {"use_classic_parameter_flow", p.use_classic_parameter_flow}};
 }
 

@@ -57,7 +57,9 @@ Response list_organization_members(Deps& deps, Request& request, const Authentic
                                  slim_roles(m.roles, org_id),
                                  slim_roles(user->rbac_roles),
                                  m.created_at,
-                                 m.updated_at};
+                                 m.updated_at,
+                                 user->status,
+                                 user->login_type};
     out.push_back(sdk::to_json(wire));
   }
   return http::json_response(200, out);

@@ -24,6 +24,18 @@ Pagination parse_pagination(const http::Request& request);
 // Splits a search query into terms, keeping quoted phrases together (Coder's searchquery).
 std::vector<std::string> split_search_terms(const std::string& query);
 
+// One element of a search query: `key:value`, or a bare word (has_key false, in value).
+struct SearchTerm {
+  bool has_key = false;
+  std::string key;  // lowercased
+  std::string value;
+};
+
+// Coder's searchquery grammar: space-separated elements, quotes keep spaces and colons
+// inside one element or value (`last_used_after:"2024-01-01T00:00:00Z"`). A malformed element
+// throws 400 with `message` and a validation on `q`.
+std::vector<SearchTerm> parse_search_terms(const std::string& query, const std::string& message);
+
 // Parses `GET /users?q=` (status:, role:, login_type:, search:, bare words).
 store::ListUsersParams parse_user_search(const std::string& query);
 

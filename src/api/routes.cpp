@@ -6,6 +6,7 @@
 
 #include "api/app_proxy.hpp"
 #include "api/auth.hpp"
+#include "api/deployment.hpp"
 #include "api/handlers.hpp"
 #include "common/error.hpp"
 #include "http/error_response.hpp"
@@ -56,6 +57,23 @@ void add_routes(http::Router& router, Deps& deps) {
   pub("GET", "/healthz", get_healthz);
   pub("GET", "/api/v2", get_api_root);
   pub("GET", "/api/v2/buildinfo", get_buildinfo);
+
+  // What Coder's clients ask first; literal paths before `{user}` and `{template}`.
+  pub("GET", "/api/v2/users/authmethods", get_auth_methods);
+  pub("GET", "/api/v2/appearance", get_appearance);
+  priv("POST", "/api/v2/authcheck", check_authorization);
+  priv("GET", "/api/v2/entitlements", get_entitlements);
+  priv("GET", "/api/v2/experiments", get_experiments);
+  priv("GET", "/api/v2/experiments/available", get_available_experiments);
+  priv("GET", "/api/v2/regions", get_regions);
+  priv("GET", "/api/v2/templates/examples", list_template_examples);
+  priv("GET", "/api/v2/organizations/{organization}/templates/examples", list_template_examples);
+  priv("GET", "/api/v2/users/{user}/login-type", get_user_login_type);
+  priv("GET", "/api/v2/users/{user}/autofill-parameters", get_user_autofill_parameters);
+  priv("GET",
+       "/api/v2/organizations/{organization}/templates/{templatename}/versions/"
+       "{templateversionname}",
+       get_organization_template_version_by_name);
 
   pub("GET", "/api/v2/users/first", get_first_user);
   pub("POST", "/api/v2/users/first", create_first_user);

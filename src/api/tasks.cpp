@@ -1,9 +1,11 @@
-#include "coderd/tasks.hpp"
+#include <spdlog/spdlog.h>
+
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "api/params.hpp"
 #include "api/query.hpp"
 #include "api/workspaces_json.hpp"
+#include "coderd/tasks.hpp"
 #include "coderd/users.hpp"
 #include "coderd/workspaces.hpp"
 #include "common/error.hpp"
@@ -175,6 +177,39 @@ json::value parse_app_json(const coderd::AppHttpResponse& r, const char* failure
   }
 }
 
+// Before a pause stops the workspace, the conversation is read from the task's app and kept
+// as the task's snapshot, so that a paused task shows it even when its template posts none
+// (Coder relies on a shutdown script for that). Best effort: an app that cannot be read
+// leaves whatever snapshot there was; the pause goes ahead either way.
+void capture_conversation(Deps& deps, const store::TaskRow& task) {
+  // Coder's cap on a posted snapshot; the oldest messages give way to the newest.
+  constexpr std::size_t kMaxSnapshotBytes = 64 * 1024;
+  auto view = deps.tasks.view(task);
+  if (view.status != "active" || !view.agent || !task.workspace_id) return;
+  try {
+    auto url = task_app_url(deps, view);
+    auto messages = parse_app_json(call_app(deps, view, "GET", url + "/messages"),
+                                   "Failed to get messages from task app.");
+    log_entries(messages, false);  // the shape a snapshot must have
+    auto& list = messages.as_object().at("messages").as_array();
+    auto envelope = [&] {
+      return json::serialize(json::object{{"format", "agentapi"}, {"data", messages}});
+    };
+    auto text = envelope();
+    while (text.size() > kMaxSnapshotBytes && !list.empty()) {
+      list.erase(list.begin());
+      text = envelope();
+    }
+    deps.tasks.save_snapshot(*view.agent, *task.workspace_id, task.id, text);
+  } catch (const BadGateway& e) {
+    spdlog::warn("task {}: conversation not saved before pause: {} {}", task.id.to_string(),
+                 e.message, e.detail);
+  } catch (const Error& e) {
+    spdlog::warn("task {}: conversation not saved before pause: {} {}", task.id.to_string(),
+                 e.message(), e.detail());
+  }
+}
+
 Response accepted(const json::value& body) {
   return http::json_response(202, body);
 }
@@ -187,20 +222,16 @@ Response list_tasks(Deps& deps, Request& request, const Authenticated& auth) {
   auto q = request.query_values("q");
   std::string query = q.empty() ? "" : q.front();
   for (auto& c : query) c = char(std::tolower(static_cast<unsigned char>(c)));
-  for (const auto& term : split_search_terms(query)) {
-    auto colon = term.find(':');
-    auto invalid = [](std::string field, std::string detail) {
-      throw Error{ErrorCode::invalid,
-                  "Invalid task search query.",
-                  {},
-                  {{std::move(field), std::move(detail)}}};
-    };
-    if (colon == 0 || (colon != std::string::npos && colon + 1 == term.size()))
-      invalid("q", "Query element \"" + term + "\" cannot start or end with ':'");
-    if (colon != std::string::npos && term.find(':', colon + 1) != std::string::npos)
-      invalid("q", "Query element \"" + term + "\" can only contain 1 ':'");
-    auto key = colon == std::string::npos ? std::string("owner") : term.substr(0, colon);
-    auto value = colon == std::string::npos ? term : term.substr(colon + 1);
+  auto invalid = [](std::string field, std::string detail) {
+    throw Error{ErrorCode::invalid,
+                "Invalid task search query.",
+                {},
+                {{std::move(field), std::move(detail)}}};
+  };
+  for (const auto& term : parse_search_terms(query, "Invalid task search query.")) {
+    // Bare words name the owner.
+    auto key = term.has_key ? term.key : std::string("owner");
+    const auto& value = term.value;
     if (key == "owner") {
       std::optional<store::UserRow> user;
       if (value == "me")
@@ -221,6 +252,12 @@ Response list_tasks(Deps& deps, Request& request, const Authenticated& auth) {
                                     "\" either does not exist, or you are unauthorized to view it");
       org_id = org->id;
     } else if (key == "status") {
+      static const std::vector<std::string> kTaskStatuses = {"pending", "initializing", "active",
+                                                             "paused",  "error",        "unknown"};
+      if (std::find(kTaskStatuses.begin(), kTaskStatuses.end(), value) == kTaskStatuses.end())
+        invalid("status", "Query param \"status\" has invalid value: \"" + value +
+                              "\" is not a valid value (pending, initializing, active, paused, "
+                              "error, unknown)");
       status = value;
     } else {
       invalid(key, "\"" + key + "\" is not a valid query param");
@@ -281,6 +318,7 @@ Response update_task_input(Deps& deps, Request& request, const Authenticated& au
 
 Response pause_task(Deps& deps, Request& request, const Authenticated& auth) {
   auto task = resolve_task(deps, request, auth);
+  capture_conversation(deps, task);
   auto build = deps.tasks.pause(auth.subject, task);
   auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
   return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)}});

@@ -28,6 +28,56 @@ void require_imported(Deps& deps, const store::TemplateVersionRow& version) {
                 job && job->error ? *job->error : status};
 }
 
+bool null_or_absent(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return !v || v->is_null();
+}
+
+// What the import found, dated by the import (Coder's types require the timestamps the stored
+// documents leave empty): resources, their agents and the agents' log sources.
+json::value resources_json(Deps& deps, const store::TemplateVersionRow& version) {
+  auto job = deps.store.get_provisioner_job_by_id(version.job_id);
+  auto when = format_rfc3339(job && job->completed_at ? *job->completed_at : version.updated_at);
+  auto doc = stored(version.resources);
+  if (!doc.is_array()) return doc;
+  for (auto& r : doc.as_array()) {
+    if (!r.is_object()) continue;
+    auto& resource = r.as_object();
+    if (null_or_absent(resource, "created_at")) resource["created_at"] = when;
+    if (json::string_at(resource, "job_id").empty())
+      resource["job_id"] = version.job_id.to_string();
+    auto* agents = resource.if_contains("agents");
+    if (!agents || !agents->is_array()) continue;
+    for (auto& a : agents->as_array()) {
+      if (!a.is_object()) continue;
+      auto& agent = a.as_object();
+      for (const char* key : {"created_at", "updated_at"})
+        if (null_or_absent(agent, key)) agent[key] = when;
+      if (null_or_absent(agent, "resource_id") && resource.contains("id"))
+        agent["resource_id"] = resource.at("id");
+      if (!agent.contains("parent_id")) agent["parent_id"] = nullptr;
+      auto* sources = agent.if_contains("log_sources");
+      if (!sources || !sources->is_array()) continue;
+      for (auto& s : sources->as_array())
+        if (s.is_object() && null_or_absent(s.as_object(), "created_at"))
+          s.as_object()["created_at"] = when;
+    }
+  }
+  return doc;
+}
+
+// Rich parameters as Coder sends them: `validation_monotonic` only when it is set.
+json::value parameters_json(const store::TemplateVersionRow& version) {
+  auto doc = stored(version.parameters);
+  if (doc.is_array())
+    for (auto& p : doc.as_array())
+      if (p.is_object())
+        if (const auto* m = p.as_object().if_contains("validation_monotonic");
+            m && (m->is_null() || (m->is_string() && m->get_string().empty())))
+          p.as_object().erase("validation_monotonic");
+  return doc;
+}
+
 std::int64_t int_query(const Request& request, const char* name) {
   auto values = request.query_values(name);
   if (values.empty() || values[0].empty()) return 0;
@@ -122,13 +172,13 @@ Response get_template_version_rich_parameters(Deps& deps, Request& request,
                                               const Authenticated& auth) {
   auto version = resolve_template_version_param(deps, request, auth);
   require_imported(deps, version);
-  return http::json_response(200, stored(version.parameters));
+  return http::json_response(200, parameters_json(version));
 }
 
 Response get_template_version_resources(Deps& deps, Request& request, const Authenticated& auth) {
   auto version = resolve_template_version_param(deps, request, auth);
   require_imported(deps, version);
-  return http::json_response(200, stored(version.resources));
+  return http::json_response(200, resources_json(deps, version));
 }
 
 Response get_template_version_presets(Deps& deps, Request& request, const Authenticated& auth) {

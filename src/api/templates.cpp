@@ -1,8 +1,11 @@
-#include "coderd/templates.hpp"
+#include <algorithm>
+
 #include "api/handlers.hpp"
 #include "api/jobs_json.hpp"
 #include "api/params.hpp"
+#include "api/query.hpp"
 #include "coderd/names.hpp"
+#include "coderd/templates.hpp"
 #include "common/error.hpp"
 #include "http/error_response.hpp"
 
@@ -10,12 +13,139 @@ namespace berth::api {
 
 namespace {
 
-json::value visible_templates(Deps& deps, const Authenticated& auth,
+// Coder's template search grammar (`GET /templates?q=`); bare words match the display name.
+struct TemplateSearch {
+  bool deleted = false;
+  std::optional<Uuid> organization_id;
+  std::string exact_name, exact_display_name, name, display_name;
+  std::vector<Uuid> ids;
+  std::optional<bool> deprecated, has_ai_task, has_external_agent;
+  std::optional<Uuid> author_id;
+  bool empty_result = false;  // e.g. an author that does not exist
+};
+
+[[noreturn]] void invalid_template_search(std::string field, std::string detail) {
+  throw Error{ErrorCode::invalid,
+              "Invalid template search query.",
+              {},
+              {{std::move(field), std::move(detail)}}};
+}
+
+bool contains_ci(const std::string& haystack, const std::string& needle) {
+  auto lower = [](std::string v) {
+    for (auto& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return v;
+  };
+  return lower(haystack).find(lower(needle)) != std::string::npos;
+}
+
+bool equals_ci(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && contains_ci(a, b);
+}
+
+TemplateSearch parse_template_search(Deps& deps, const Authenticated& auth, std::string query) {
+  for (auto& c : query) c = char(std::tolower(static_cast<unsigned char>(c)));
+  TemplateSearch s;
+  for (const auto& term : parse_search_terms(query, "Invalid template search query.")) {
+    auto key = term.has_key ? term.key : std::string("display_name");
+    const auto& value = term.value;
+    auto as_bool = [&] {
+      if (value == "true") return true;
+      if (value == "false") return false;
+      invalid_template_search(key, "Query param \"" + key +
+                                       "\" must be a valid boolean: strconv.ParseBool: parsing "
+                                       "\"" +
+                                       value + "\": invalid syntax");
+    };
+    auto as_uuid = [&](const std::string& text) {
+      auto id = Uuid::parse(text);
+      if (!id) invalid_template_search(key, "Query param \"" + key + "\" must be a valid uuid");
+      return *id;
+    };
+    if (key == "deleted") {
+      s.deleted = as_bool();
+    } else if (key == "organization") {
+      auto org = Uuid::parse(value) ? deps.store.get_organization_by_id(*Uuid::parse(value))
+                                    : deps.store.get_organization_by_name(value);
+      if (!org)
+        invalid_template_search(key,
+                                "Query param \"organization\" has invalid value: "
+                                "organization \"" +
+                                    value +
+                                    "\" either does not exist, or you are unauthorized "
+                                    "to view it");
+      s.organization_id = org->id;
+    } else if (key == "exact_name") {
+      s.exact_name = value;
+    } else if (key == "exact_display_name") {
+      s.exact_display_name = value;
+    } else if (key == "name") {
+      s.name = value;
+    } else if (key == "display_name") {
+      s.display_name = value;
+    } else if (key == "ids") {
+      for (std::size_t start = 0; start <= value.size();) {
+        auto end = value.find(',', start);
+        if (end == std::string::npos) end = value.size();
+        if (end > start) s.ids.push_back(as_uuid(value.substr(start, end - start)));
+        start = end + 1;
+      }
+    } else if (key == "deprecated") {
+      s.deprecated = as_bool();
+    } else if (key == "has-ai-task") {
+      s.has_ai_task = as_bool();
+    } else if (key == "has_external_agent") {
+      s.has_external_agent = as_bool();
+    } else if (key == "author_id") {
+      s.author_id = as_uuid(value);
+    } else if (key == "author") {
+      if (value == "me") {
+        s.author_id = auth.user.id;
+      } else if (auto user = deps.store.get_user_by_username(value)) {
+        s.author_id = user->id;
+      } else {
+        s.empty_result = true;
+      }
+    } else {
+      invalid_template_search(key, "\"" + key + "\" is not a valid query param");
+    }
+  }
+  return s;
+}
+
+bool template_matches(Deps& deps, const TemplateSearch& s, const store::TemplateRow& t) {
+  if (s.empty_result || t.deleted != s.deleted) return false;
+  if (s.organization_id && t.organization_id != *s.organization_id) return false;
+  if (!s.exact_name.empty() && !equals_ci(t.name, s.exact_name)) return false;
+  if (!s.exact_display_name.empty() && !equals_ci(t.display_name, s.exact_display_name))
+    return false;
+  if (!s.name.empty() && !contains_ci(t.name, s.name)) return false;
+  if (!s.display_name.empty() && !contains_ci(t.display_name, s.display_name)) return false;
+  if (!s.ids.empty() && std::find(s.ids.begin(), s.ids.end(), t.id) == s.ids.end()) return false;
+  if (s.author_id && t.created_by != *s.author_id) return false;
+  if (s.deprecated &&
+      coderd::template_policy_from(t.policy).deprecation_message.empty() == *s.deprecated)
+    return false;
+  if (s.has_ai_task || s.has_external_agent) {
+    auto active = deps.store.get_template_version_by_id(t.active_version_id);
+    if (!active) return false;
+    if (s.has_ai_task && active->has_ai_task != *s.has_ai_task) return false;
+    if (s.has_external_agent && active->has_external_agent != *s.has_external_agent) return false;
+  }
+  return true;
+}
+
+json::value visible_templates(Deps& deps, const Authenticated& auth, const Request& request,
                               const std::optional<Uuid>& organization_id) {
+  auto q = request.query_values("q");
+  auto search = parse_template_search(deps, auth, q.empty() ? "" : q.front());
   json::array out;
+  // Berth keeps no deleted templates to list.
+  if (search.deleted) return out;
   for (const auto& t : deps.store.list_templates(organization_id))
     if (coderd::authorize(auth.subject, coderd::Action::read,
-                          coderd::template_object(t.organization_id)))
+                          coderd::template_object(t.organization_id)) &&
+        template_matches(deps, search, t))
       out.push_back(template_json(deps, t));
   return out;
 }
@@ -65,13 +195,13 @@ Response get_template(Deps& deps, Request& request, const Authenticated& auth) {
   return http::json_response(200, template_json(deps, resolve_template_param(deps, request, auth)));
 }
 
-Response list_all_templates(Deps& deps, Request&, const Authenticated& auth) {
-  return http::json_response(200, visible_templates(deps, auth, std::nullopt));
+Response list_all_templates(Deps& deps, Request& request, const Authenticated& auth) {
+  return http::json_response(200, visible_templates(deps, auth, request, std::nullopt));
 }
 
 Response list_organization_templates(Deps& deps, Request& request, const Authenticated& auth) {
   auto org = resolve_organization_param(deps, request, auth);
-  return http::json_response(200, visible_templates(deps, auth, org.id));
+  return http::json_response(200, visible_templates(deps, auth, request, org.id));
 }
 
 Response get_organization_template_by_name(Deps& deps, Request& request,

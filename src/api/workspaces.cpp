@@ -104,13 +104,81 @@ Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
               {{std::move(field), std::move(detail)}}};
 }
 
+// `param:name` (has the parameter) or `param:name=value` on the latest build.
+struct ParamMatch {
+  std::string name;
+  std::optional<std::string> value;
+};
+
 struct WorkspaceSearch {
   store::ListWorkspacesParams params;
   std::optional<std::string> status;
   std::optional<bool> outdated;
   std::optional<bool> has_ai_task;
+  std::optional<bool> has_external_agent;
+  std::vector<std::string> has_agent;  // any of these agent statuses on a started build
+  std::vector<ParamMatch> param_matches;
   bool empty_result = false;  // e.g. an owner that does not exist
+  // Filters that need each workspace's latest build, so the rows are scanned here.
+  bool needs_scan() const {
+    return status || outdated || has_ai_task || has_external_agent || !has_agent.empty() ||
+           !param_matches.empty();
+  }
 };
+
+const std::vector<std::string> kAgentStatuses = {"connecting", "connected", "disconnected",
+                                                 "timeout"};
+
+std::vector<std::string> split_commas(const std::string& value) {
+  std::vector<std::string> out;
+  for (std::size_t start = 0; start <= value.size();) {
+    auto end = value.find(',', start);
+    if (end == std::string::npos) end = value.size();
+    if (end > start) out.push_back(value.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool iequals(const std::string& a, const std::string& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+// Whether the latest build matches the filters that read it (agents, parameters, flags).
+bool latest_build_matches(Deps& deps, const WorkspaceSearch& search,
+                          const store::WorkspaceRow& workspace) {
+  if (!search.has_external_agent && search.has_agent.empty() && search.param_matches.empty())
+    return true;
+  auto build = deps.store.get_latest_workspace_build(workspace.id);
+  if (!build) return false;
+  if (search.has_external_agent && build->has_external_agent != *search.has_external_agent)
+    return false;
+  if (!search.has_agent.empty()) {
+    // Coder counts agents only on a started build: stopped workspaces have none.
+    if (build->transition != "start") return false;
+    auto now = deps.clock.now();
+    bool any = false;
+    for (const auto& r : deps.store.list_workspace_resources_by_job_id(build->job_id))
+      for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
+        if (!a.deleted && std::find(search.has_agent.begin(), search.has_agent.end(),
+                                    agent_status(a, now)) != search.has_agent.end())
+          any = true;
+    if (!any) return false;
+  }
+  if (!search.param_matches.empty()) {
+    auto values = deps.store.list_build_parameters(build->id);
+    for (const auto& m : search.param_matches) {
+      bool found = std::any_of(values.begin(), values.end(), [&](const auto& v) {
+        return iequals(v.name, m.name) && (!m.value || iequals(v.value, *m.value));
+      });
+      if (!found) return false;
+    }
+  }
+  return true;
+}
 
 const std::vector<std::string> kStatuses = {"pending",  "starting", "running",   "stopping",
                                             "stopped",  "failed",   "canceling", "canceled",
@@ -119,30 +187,27 @@ const std::vector<std::string> kStatuses = {"pending",  "starting", "running",  
 WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
                                        const std::string& raw) {
   WorkspaceSearch s;
-  for (const auto& term : split_search_terms(raw)) {
-    auto colon = term.find(':');
-    if (colon == std::string::npos) {
-      auto slash = term.find('/');
+  for (const auto& term : parse_search_terms(raw, "Invalid workspace search query.")) {
+    if (!term.has_key) {
+      // A workspace name, maybe with its owner.
+      const auto& text = term.value;
+      auto slash = text.find('/');
       if (slash != std::string::npos) {
-        if (term.find('/', slash + 1) != std::string::npos)
-          invalid_search("q", "Query element \"" + term + "\" can only contain 1 '/'");
-        auto owner = deps.store.get_user_by_username(term.substr(0, slash));
+        if (text.find('/', slash + 1) != std::string::npos)
+          invalid_search("q", "Query element \"" + text + "\" can only contain 1 '/'");
+        auto owner = deps.store.get_user_by_username(text.substr(0, slash));
         if (!owner)
           s.empty_result = true;
         else
           s.params.owner_id = owner->id;
-        s.params.name_contains = term.substr(slash + 1);
+        s.params.name_contains = text.substr(slash + 1);
       } else {
-        s.params.name_contains = term;
+        s.params.name_contains = text;
       }
       continue;
     }
-    if (colon == 0 || colon + 1 == term.size())
-      invalid_search("q", "Query element \"" + term + "\" cannot start or end with ':'");
-    if (term.find(':', colon + 1) != std::string::npos)
-      invalid_search("q", "Query element \"" + term + "\" can only contain 1 ':'");
-    auto key = term.substr(0, colon);
-    auto value = term.substr(colon + 1);
+    const auto& key = term.key;
+    const auto& value = term.value;
     auto as_bool = [&](const std::string& k) {
       if (value == "true") return true;
       if (value == "false") return false;
@@ -195,6 +260,63 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
       s.outdated = as_bool(key);
     } else if (key == "has-ai-task") {
       s.has_ai_task = as_bool(key);
+    } else if (key == "has_external_agent") {
+      s.has_external_agent = as_bool(key);
+    } else if (key == "has-agent") {
+      for (const auto& v : split_commas(value)) {
+        if (std::find(kAgentStatuses.begin(), kAgentStatuses.end(), v) == kAgentStatuses.end())
+          invalid_search(key, "Query param \"has-agent\" has invalid value: \"" + v +
+                                  "\" is not a valid value (connecting, connected, "
+                                  "disconnected, timeout)");
+        s.has_agent.push_back(v);
+      }
+    } else if (key == "healthy") {
+      // Coder's shorthand: healthy:true is a connected agent, false a lost or late one.
+      if (as_bool(key)) {
+        s.has_agent.push_back("connected");
+      } else {
+        s.has_agent.push_back("disconnected");
+        s.has_agent.push_back("timeout");
+      }
+    } else if (key == "param") {
+      for (const auto& v : split_commas(value)) {
+        auto eq = v.find('=');
+        if (eq == std::string::npos) {
+          s.param_matches.push_back({v, std::nullopt});
+          continue;
+        }
+        if (v.find('=', eq + 1) != std::string::npos)
+          invalid_search(key, "Query param \"param\" has invalid value: query element \"" + v +
+                                  "\" can only contain 1 '='");
+        if (eq + 1 == v.size())
+          invalid_search(key, "Query param \"param\" has invalid value: query element \"" + v +
+                                  "\" has an empty value. omit the '=' to match just on the "
+                                  "parameter name");
+        s.param_matches.push_back({v.substr(0, eq), v.substr(eq + 1)});
+      }
+    } else if (key == "shared") {
+      // Berth does not share workspaces: none is shared.
+      if (as_bool(key)) s.empty_result = true;
+    } else if (key == "shared_with_user") {
+      std::optional<store::UserRow> user;
+      if (value == "me")
+        user = auth.user;
+      else if (auto id = Uuid::parse(value))
+        user = deps.store.get_user_by_id(*id);
+      else
+        user = deps.store.get_user_by_username(value);
+      if (!user)
+        invalid_search(key, "Query param \"shared_with_user\" has invalid value: user \"" + value +
+                                "\" either does not exist, or you are unauthorized to view them");
+      s.empty_result = true;
+    } else if (key == "shared_with_group") {
+      // Berth has no groups; a group id names nothing shared, a name names nothing at all.
+      if (!Uuid::parse(value))
+        invalid_search(key, "Query param \"shared_with_group\" has invalid value: group \"" +
+                                value +
+                                "\" either does not exist, or you are unauthorized "
+                                "to view it");
+      s.empty_result = true;
     } else if (key == "last_used_after" || key == "last_used_before") {
       auto t = parse_rfc3339(value);
       if (!t)
@@ -257,7 +379,7 @@ Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth
   bool reads_all =
       coderd::authorize(auth.subject, coderd::Action::read,
                         coderd::Object{coderd::Resource::workspace, std::nullopt, std::nullopt});
-  if (reads_all && !search.status && !search.outdated && !search.has_ai_task) {
+  if (reads_all && !search.needs_scan()) {
     json::array out;
     std::int64_t count = 0;
     if (!search.empty_result) {
@@ -279,6 +401,7 @@ Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth
       if (search.status && s.status != *search.status) continue;
       if (search.outdated && s.outdated != *search.outdated) continue;
       if (search.has_ai_task && s.has_ai_task != *search.has_ai_task) continue;
+      if (!latest_build_matches(deps, search, summary.workspace)) continue;
       rows.push_back(std::move(s));
     }
   // Coder's order: the caller's favourites, then running ones, then owner and name.

@@ -1,10 +1,10 @@
 // create: resolves rich parameter values (flags, a file, prompts), then waits for the build.
 #include <cstdio>
-#include <fstream>
 #include <map>
 #include <memory>
 
 #include "cli/api.hpp"
+#include "cli/build_parameters.hpp"
 #include "cli/cli.hpp"
 #include "cli/jobs.hpp"
 #include "cli/prompt.hpp"
@@ -26,33 +26,6 @@ struct CreateOptions {
 };
 
 using Values = std::map<std::string, std::string>;
-
-std::string trim(std::string s) {
-  auto begin = s.find_first_not_of(" \t\r");
-  if (begin == std::string::npos) return "";
-  auto end = s.find_last_not_of(" \t\r");
-  s = s.substr(begin, end - begin + 1);
-  // YAML scalars may be quoted; the value is what is inside.
-  if (s.size() >= 2 && (s.front() == '"' || s.front() == '\'') && s.back() == s.front())
-    s = s.substr(1, s.size() - 2);
-  return s;
-}
-
-// `key: value` lines; blank lines and `#` comments are skipped.
-void read_parameter_file(const std::string& path, Values& values) {
-  std::ifstream in(path);
-  if (!in) throw Error{ErrorCode::invalid, "Cannot read the parameter file " + path + "."};
-  std::string line;
-  for (int number = 1; std::getline(in, line); ++number) {
-    auto text = trim(line);
-    if (text.empty() || text.front() == '#') continue;
-    auto colon = text.find(':');
-    if (colon == std::string::npos)
-      throw Error{ErrorCode::invalid,
-                  path + ":" + std::to_string(number) + ": expected \"name: value\"."};
-    values[trim(text.substr(0, colon))] = trim(text.substr(colon + 1));
-  }
-}
 
 Values given_values(const CreateOptions& o) {
   Values values;

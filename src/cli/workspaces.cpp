@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cli/api.hpp"
+#include "cli/build_parameters.hpp"
 #include "cli/cli.hpp"
 #include "cli/jobs.hpp"
 #include "cli/output.hpp"
@@ -97,53 +98,81 @@ void run_show(const GlobalOptions& g, const std::string& name, OutputFormat form
   print_resources(latest);
 }
 
-void run_start(const GlobalOptions& g, const std::string& name) {
+// A start build's request: on `version_id` (empty: the last build's version) with the
+// parameter values the flags give or a person is asked for.
+json::object start_request(sdk::Client& client, const json::object& ws,
+                           const std::string& version_id, const ParameterFlags& flags) {
+  const auto& latest = obj(ws, "latest_build");
+  auto version = version_id.empty() ? str(latest, "template_version_id") : version_id;
+  json::object start{{"transition", "start"}};
+  if (!version_id.empty()) start["template_version_id"] = version_id;
+  auto values = start_parameter_values(client, version, str(latest, "id"), flags);
+  if (!values.empty()) start["rich_parameter_values"] = std::move(values);
+  return start;
+}
+
+void run_start(const GlobalOptions& g, const std::string& name, const ParameterFlags& flags,
+               bool no_wait) {
   auto client = connect(g);
   auto ws = resolve_workspace(client, name);
   if (status_of(ws) == "running") {
     std::printf("The %s workspace is already running.\n", full_name(ws).c_str());
     return;
   }
-  build(client, ws, json::object{{"transition", "start"}});
+  auto request = start_request(client, ws, {}, flags);
+  if (no_wait) {
+    send_json(client, "POST", "/api/v2/workspaces/" + str(ws, "id") + "/builds", request, 201);
+    std::printf("The %s workspace is starting.\n", full_name(ws).c_str());
+    return;
+  }
+  build(client, ws, request);
   std::printf("The %s workspace has been started.\n", full_name(ws).c_str());
 }
 
-void run_stop(const GlobalOptions& g, const std::string& name) {
+void run_stop(const GlobalOptions& g, const std::string& name, bool yes) {
   auto client = connect(g);
   auto ws = resolve_workspace(client, name);
   if (status_of(ws) == "stopped") {
     std::printf("The %s workspace is already stopped.\n", full_name(ws).c_str());
     return;
   }
+  // Coder asks people; scripts (no terminal) are not asked.
+  if (stdin_is_terminal()) confirm("Confirm stop workspace " + full_name(ws) + "?", yes);
   build(client, ws, json::object{{"transition", "stop"}});
   std::printf("The %s workspace has been stopped.\n", full_name(ws).c_str());
 }
 
-// Stop (when running) then start, optionally onto another template version.
-void restart(sdk::Client& client, const json::object& ws, const std::string& version_id) {
+// Stop (when running) then start, optionally onto another template version. The values are
+// settled before the stop, so a bad flag leaves the workspace running.
+void restart(sdk::Client& client, const json::object& ws, const std::string& version_id,
+             const ParameterFlags& flags, const std::string& question, bool yes) {
+  auto start = start_request(client, ws, version_id, flags);
+  if (stdin_is_terminal()) confirm(question, yes);
   if (status_of(ws) == "running") build(client, ws, json::object{{"transition", "stop"}});
-  json::object start{{"transition", "start"}};
-  if (!version_id.empty()) start["template_version_id"] = version_id;
   build(client, ws, start);
 }
 
-void run_restart(const GlobalOptions& g, const std::string& name) {
+void run_restart(const GlobalOptions& g, const std::string& name, const ParameterFlags& flags,
+                 bool yes) {
   auto client = connect(g);
   auto ws = resolve_workspace(client, name);
-  restart(client, ws, {});
+  restart(client, ws, {}, flags, "Restart workspace " + full_name(ws) + "?", yes);
   std::printf("The %s workspace has been restarted.\n", full_name(ws).c_str());
 }
 
 // The local provisioner's processes belong to the old version, so a running workspace is
 // stopped before it starts on the active one.
-void run_update(const GlobalOptions& g, const std::string& name) {
+void run_update(const GlobalOptions& g, const std::string& name, const ParameterFlags& flags,
+                bool yes) {
   auto client = connect(g);
   auto ws = resolve_workspace(client, name);
-  if (str(ws, "outdated") != "true") {
+  // As in Coder, --always-prompt and --build-options rebuild an up-to-date workspace too.
+  if (str(ws, "outdated") != "true" && !flags.always_prompt && !flags.prompt_build_options) {
     std::printf("The %s workspace is up to date.\n", full_name(ws).c_str());
     return;
   }
-  restart(client, ws, str(ws, "template_active_version_id"));
+  restart(client, ws, str(ws, "template_active_version_id"), flags,
+          "Update workspace " + full_name(ws) + "?", yes);
   std::printf("The %s workspace has been updated.\n", full_name(ws).c_str());
 }
 
@@ -206,6 +235,8 @@ struct WorkspaceArgs {
   bool yes = false;
   bool orphan = false;
   bool follow = false;
+  bool no_wait = false;
+  ParameterFlags parameters;
   OutputFormat format = OutputFormat::table;
 };
 
@@ -227,21 +258,32 @@ void add_listing(CLI::App& app, GlobalOptions& g, std::shared_ptr<WorkspaceArgs>
 }
 
 void add_transitions(CLI::App& app, GlobalOptions& g, std::shared_ptr<WorkspaceArgs> a) {
-  verb(app, "start", "Start a workspace", a->workspace)->callback([&g, a] {
-    run_start(g, a->workspace);
-  });
+  // Coder's flags and variables: -y/--yes on every verb, the parameter flags of Coder's
+  // cli/parameter.go on start, restart and update, and start's --no-wait.
+  auto yes_flag = [&](CLI::App* cmd) {
+    cmd->add_flag("-y,--yes", a->yes, "Bypass confirmation prompts");
+  };
+  auto* start = verb(app, "start", "Start a workspace", a->workspace);
+  yes_flag(start);
+  add_parameter_flags(start, a->parameters);
+  start->add_flag("--no-wait", a->no_wait, "Return once the start build is queued");
+  start->callback([&g, a] { run_start(g, a->workspace, a->parameters, a->no_wait); });
   auto* stop = verb(app, "stop", "Stop a workspace", a->workspace);
-  stop->add_flag("-y,--yes", a->yes, "Skip confirmations (stop asks none)");
-  stop->callback([&g, a] { run_stop(g, a->workspace); });
+  yes_flag(stop);
+  stop->callback([&g, a] { run_stop(g, a->workspace, a->yes); });
   auto* restart = verb(app, "restart", "Stop, then start a workspace", a->workspace);
-  restart->add_flag("-y,--yes", a->yes, "Skip confirmations (restart asks none)");
-  restart->callback([&g, a] { run_restart(g, a->workspace); });
-  verb(app, "update", "Restart a workspace on its template's active version", a->workspace)
-      ->callback([&g, a] { run_update(g, a->workspace); });
+  yes_flag(restart);
+  add_parameter_flags(restart, a->parameters);
+  restart->callback([&g, a] { run_restart(g, a->workspace, a->parameters, a->yes); });
+  auto* update =
+      verb(app, "update", "Restart a workspace on its template's active version", a->workspace);
+  yes_flag(update);
+  add_parameter_flags(update, a->parameters);
+  update->callback([&g, a] { run_update(g, a->workspace, a->parameters, a->yes); });
   auto* del = verb(app, "delete", "Delete a workspace", a->workspace);
   del->alias("rm");
   del->add_flag("--orphan", a->orphan, "Delete without destroying its resources");
-  del->add_flag("-y,--yes", a->yes, "Skip the confirmation");
+  del->add_flag("-y,--yes", a->yes, "Bypass confirmation prompts");
   del->callback([&g, a] { run_delete(g, a->workspace, a->orphan, a->yes); });
 }
 

@@ -46,6 +46,8 @@ json::value to_json(const User& u) {
                       {"status", u.status},
                       {"login_type", u.login_type},
                       {"theme_preference", u.theme_preference},
+                      // An enterprise licence seat; an open-source deployment has none.
+                      {"has_ai_seat", false},
                       {"organization_ids", std::move(org_ids)},
                       {"roles", roles_json(u.roles)}};
 }
@@ -58,7 +60,9 @@ json::value to_json(const Organization& o) {
                       {"icon", o.icon},
                       {"created_at", format_rfc3339(o.created_at)},
                       {"updated_at", format_rfc3339(o.updated_at)},
-                      {"is_default", o.is_default}};
+                      {"is_default", o.is_default},
+                      // New members get no organization role beyond membership.
+                      {"default_org_member_roles", json::array{}}};
 }
 
 json::value to_json(const OrganizationMember& m) {
@@ -71,7 +75,9 @@ json::value to_json(const OrganizationMember& m) {
                       {"roles", roles_json(m.roles)},
                       {"global_roles", roles_json(m.global_roles)},
                       {"created_at", format_rfc3339(m.created_at)},
-                      {"updated_at", format_rfc3339(m.updated_at)}};
+                      {"updated_at", format_rfc3339(m.updated_at)},
+                      {"status", m.status},
+                      {"login_type", m.login_type}};
 }
 
 json::value to_json(const ApiKey& k) {
@@ -85,6 +91,8 @@ json::value to_json(const ApiKey& k) {
                    {"scope", k.scope},
                    {"scopes", json::array{json::value(k.scope)}},
                    {"token_name", k.token_name},
+                   // Berth does not narrow tokens to resources: every key reaches everything.
+                   {"allow_list", json::array{json::object{{"type", "*"}, {"id", "*"}}}},
                    {"lifetime_seconds", k.lifetime_seconds}};
   if (k.username) out["username"] = *k.username;
   return out;

@@ -58,6 +58,8 @@ struct OrganizationMember {
   std::vector<SlimRole> global_roles;
   TimePoint created_at;
   TimePoint updated_at;
+  std::string status;      // the user's: active, dormant or suspended
+  std::string login_type;  // the user's
 };
 
 // codersdk.APIKey (with the owner's name when listed, as APIKeyWithOwner)

@@ -70,6 +70,10 @@ struct ListUsersParams {
   std::vector<std::string> statuses;
   std::vector<std::string> rbac_roles;  // any of
   std::vector<std::string> login_types;
+  std::string name;  // substring of the full name
+  std::optional<TimePoint> created_after, created_before;
+  std::optional<TimePoint> last_seen_after, last_seen_before;
+  bool match_none = false;  // a filter nothing in Berth can match (service accounts, GitHub ids)
   std::optional<Uuid> after_id;
   std::int64_t offset = 0;
   std::int64_t limit = 0;  // 0: no limit

@@ -157,10 +157,25 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
       " AND (?2 = '[]' OR status IN (SELECT value FROM json_each(?2)))"
       " AND (?3 = '[]' OR EXISTS (SELECT 1 FROM json_each(rbac_roles) r WHERE r.value IN "
       "(SELECT value FROM json_each(?3))) OR ('member' IN (SELECT value FROM json_each(?3))))"
-      " AND (?4 = '[]' OR login_type IN (SELECT value FROM json_each(?4)))";
+      " AND (?4 = '[]' OR login_type IN (SELECT value FROM json_each(?4)))"
+      " AND (?8 = '' OR instr(lower(name), lower(?8)) > 0)"
+      " AND (?9 IS NULL OR created_at > ?9) AND (?10 IS NULL OR created_at < ?10)"
+      " AND (?11 IS NULL OR last_seen_at > ?11) AND (?12 IS NULL OR last_seen_at < ?12)"
+      " AND ?13 = 0";
+  auto bind_time = [](Statement& q, int index, const std::optional<TimePoint>& t) {
+    if (t)
+      q.bind(index, *t);
+    else
+      q.bind_null(index);
+  };
   auto bind_filters = [&](Statement& q) {
     q.bind(1, p.search).bind(2, encode_list(p.statuses)).bind(3, encode_list(p.rbac_roles));
-    q.bind(4, encode_list(p.login_types));
+    q.bind(4, encode_list(p.login_types)).bind(8, p.name);
+    bind_time(q, 9, p.created_after);
+    bind_time(q, 10, p.created_before);
+    bind_time(q, 11, p.last_seen_after);
+    bind_time(q, 12, p.last_seen_before);
+    q.bind(13, p.match_none);
   };
   UserPage page;
   {
