@@ -11,7 +11,9 @@
 #include "agentapi/agent.hpp"
 #include "agentapi/handlers.hpp"
 #include "common/error.hpp"
+#include "common/json.hpp"
 #include "http/server.hpp"
+#include "sdk/client.hpp"
 
 namespace berth::agentapi {
 
@@ -42,6 +44,39 @@ std::unique_ptr<StatusReporter> make_reporter(const std::string& slug) {
     return nullptr;
   }
   return std::make_unique<StatusReporter>(url, token, slug);
+}
+
+// Posts the conversation as the task's log snapshot when the agent that runs this named the
+// task (Berth's manifest sets BERTH_TASK_ID for the agent serving a task's app), so that a
+// task stopped by autostop or a shutdown the server did not start still shows it. Best
+// effort: failures are logged.
+void post_conversation(const Agent& agent) {
+  const char* url = std::getenv("CODER_AGENT_URL");
+  const char* token = std::getenv("CODER_AGENT_TOKEN");
+  const char* task = std::getenv("BERTH_TASK_ID");
+  if (!url || !*url || !token || !*token || !task || !*task) return;
+  constexpr std::size_t kMaxSnapshotBytes = 64 * 1024;  // the server's cap on the body
+  auto body = messages_json(agent);
+  auto& list = body.as_object().at("messages").as_array();
+  auto text = json::serialize(body);
+  while (text.size() > kMaxSnapshotBytes && !list.empty()) {
+    list.erase(list.begin());  // the newest messages matter most
+    text = json::serialize(body);
+  }
+  std::string base(url);
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  try {
+    sdk::Client client(base);
+    client.set_session_token(token);
+    auto r = client.request(
+        "POST",
+        std::string("/api/v2/workspaceagents/me/tasks/") + task + "/log-snapshot?format=agentapi",
+        text, {{"Content-Type", "application/json"}});
+    if (r.status / 100 != 2)
+      spdlog::warn("posting the conversation failed: HTTP {}: {}", r.status, r.body);
+  } catch (const std::exception& e) {
+    spdlog::warn("posting the conversation failed: {}", e.what());
+  }
 }
 
 AgentOptions agent_options(const AgentapiOptions& options) {
@@ -82,6 +117,7 @@ int run_agentapi(const AgentapiOptions& options) {
   std::fflush(stdout);
   agent.start();
   server.run(/*stop_on_signals=*/true);
+  post_conversation(agent);
   int code = agent.finish();
   return program_exited ? code : 0;
 }

@@ -55,9 +55,7 @@ http::Response get_status(Agent& agent) {
 }
 
 http::Response get_messages(Agent& agent) {
-  json::array messages;
-  for (const auto& m : agent.messages()) messages.push_back(message_json(m));
-  return http::json_response(200, json::object{{"messages", std::move(messages)}});
+  return http::json_response(200, messages_json(agent));
 }
 
 http::Response post_message(Agent& agent, const http::Request& request) {
@@ -76,6 +74,12 @@ http::Response get_events(Agent& agent) {
 }
 
 }  // namespace
+
+json::value messages_json(const Agent& agent) {
+  json::array messages;
+  for (const auto& m : agent.messages()) messages.push_back(message_json(m));
+  return json::object{{"messages", std::move(messages)}};
+}
 
 http::Router make_router(Agent& agent) {
   http::Router router;

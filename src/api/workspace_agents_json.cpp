@@ -16,6 +16,27 @@ json::value agent_log_json(const store::WorkspaceAgentLogRow& log) {
                       {"source_id", log.log_source_id.to_string()}};
 }
 
+namespace {
+
+constexpr const char* kStatusSlugVariable = "CODER_MCP_APP_STATUS_SLUG";
+
+// The task id and the slug of the coder_ai_task's app when `agent` serves it in the
+// workspace's task; empty strings otherwise.
+std::pair<std::string, std::string> task_app(Deps& deps, const store::WorkspaceAgentRow& agent,
+                                             const json::object& config, const Uuid& workspace_id) {
+  auto task = deps.store.get_task_by_workspace_id(workspace_id);
+  if (!task) return {};
+  auto app = deps.store.get_latest_task_workspace_app(task->id);
+  if (!app || !app->app_id || app->agent_id != agent.id) return {};
+  if (const auto* apps = config.if_contains("apps"); apps && apps->is_array())
+    for (const auto& a : apps->as_array())
+      if (a.is_object() && json::string_at(a.as_object(), "id") == *app->app_id)
+        return {task->id.to_string(), json::string_at(a.as_object(), "slug")};
+  return {};
+}
+
+}  // namespace
+
 json::value agent_manifest_json(Deps& deps, const coderd::AgentIdentity& id) {
   auto agent = deps.store.get_workspace_agent_by_id(id.agent.id).value_or(id.agent);
   auto config = json::parse(agent.config).as_object();
@@ -25,13 +46,23 @@ json::value agent_manifest_json(Deps& deps, const coderd::AgentIdentity& id) {
     auto* v = config.if_contains(key);
     return v && !v->is_null() ? *v : fallback;
   };
+  // The agent serving a task's app tells its scripts and apps that app's slug, under the
+  // variable Coder's MCP server and `berth agentapi --status-slug` read: a template written
+  // for Coder's agentapi module then reports working and idle with no Berth-specific flag.
+  auto env = field("environment_variables", json::object{});
+  if (auto [task_id, slug] = task_app(deps, agent, config, id.workspace_id);
+      env.is_object() && !slug.empty()) {
+    if (!env.as_object().contains(kStatusSlugVariable)) env.as_object()[kStatusSlugVariable] = slug;
+    // Berth's own: `berth agentapi` posts the conversation for this task when it stops.
+    env.as_object()["BERTH_TASK_ID"] = task_id;
+  }
   return json::object{{"agent_id", agent.id.to_string()},
                       {"agent_name", agent.name},
                       {"workspace_id", id.workspace_id.to_string()},
                       {"workspace_name", workspace ? workspace->name : ""},
                       {"owner_name", owner ? owner->username : ""},
                       {"directory", field("directory", "")},
-                      {"environment_variables", field("environment_variables", json::object{})},
+                      {"environment_variables", std::move(env)},
                       {"scripts", field("scripts", json::array{})},
                       {"apps", field("apps", json::array{})},
                       {"metadata", field("metadata", json::array{})},

@@ -4,9 +4,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
+#include <thread>
 
 #include "integration/workspace_fixture.hpp"
+#include "support/ports.hpp"
 #include "support/swagger_validator.hpp"
 
 namespace berth::testing {
@@ -353,6 +356,182 @@ TEST_F(CoderCompat, AnswersWhatCodersClientsAskFirst) {
   const auto& allow = tokens.as_array()[0].as_object().at("allow_list").as_array();
   ASSERT_EQ(allow.size(), 1u);
   EXPECT_EQ(str(allow[0].as_object().at("type")), "*");
+}
+
+// A task template written as for Coder's agentapi module: `berth agentapi` without
+// --status-slug, and no script that saves the conversation when the workspace stops.
+// @LAUNCH@ is what runs agentapi (`env -u BERTH_TASK_ID` keeps it from posting its own).
+constexpr const char* kPlainTaskTemplate = R"(
+data "coder_workspace" "me" {}
+data "coder_task" "me" {}
+resource "coder_agent" "main" {
+  os   = "linux"
+  arch = "amd64"
+  env = {
+    TASK_PROMPT       = data.coder_task.me.prompt
+    SCRIPTED_AI_DELAY = "1"
+  }
+}
+resource "coder_script" "agentapi" {
+  agent_id     = coder_agent.main.id
+  display_name = "AgentAPI"
+  run_on_start = true
+  script       = <<-EOT
+    nohup @LAUNCH@ berth agentapi --port @PORT@ --initial-prompt "$TASK_PROMPT" \
+      -- python3 @SCRIPT@ > agentapi.log 2>&1 &
+  EOT
+}
+resource "coder_app" "ai" {
+  agent_id = coder_agent.main.id
+  slug     = "ai"
+  url      = "http://localhost:@PORT@/"
+  healthcheck {
+    url       = "http://localhost:@PORT@/status"
+    interval  = 1
+    threshold = 30
+  }
+}
+resource "coder_ai_task" "task" {
+  count  = data.coder_workspace.me.start_count
+  app_id = coder_app.ai.id
+}
+resource "berth_process" "workspace" {
+  count   = data.coder_workspace.me.start_count
+  command = ["sh", "-c", coder_agent.main.init_script]
+  env     = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
+}
+)";
+
+std::string plain_task_template(int port, const std::string& launch) {
+  std::string source = kPlainTaskTemplate;
+  auto replace = [&](const std::string& from, const std::string& to) {
+    for (auto at = source.find(from); at != std::string::npos; at = source.find(from, at))
+      source.replace(at, from.size(), to);
+  };
+  replace("@PORT@", std::to_string(port));
+  replace("@LAUNCH@", launch);
+  replace("@SCRIPT@",
+          (std::filesystem::path(BERTH_SOURCE_DIR) / "tests/support/scripted_ai.py").string());
+  return source;
+}
+
+class PlainTaskTemplate : public CoderCompat {
+ protected:
+  void TearDown() override {
+    for (const auto& id : tasks_) owner().request("DELETE", "/api/v2/tasks/me/" + id);
+    for (const auto& ws : task_workspaces_)
+      poll([&] { return owner().request("GET", "/api/v2/workspaces/" + ws).status == 410; });
+  }
+
+  template <typename Probe>
+  static bool poll(Probe probe, std::chrono::seconds limit = std::chrono::seconds(90)) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (probe()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  }
+
+  // A task from a new template `name`; returns its id.
+  std::string create_task(const std::string& name, const std::string& launch) {
+    auto tid = push_template(plain_task_template(free_loopback_port(), launch), name);
+    auto tmpl = obj(owner().request("GET", "/api/v2/templates/" + tid));
+    auto r =
+        owner().request_json("POST", "/api/v2/tasks/me",
+                             json::object{{"template_version_id", tmpl.at("active_version_id")},
+                                          {"input", "Write the README"},
+                                          {"name", name}});
+    EXPECT_EQ(r.status, 201) << r.body;
+    auto task = obj(r);
+    tasks_.push_back(str(task.at("id")));
+    task_workspaces_.push_back(str(task.at("workspace_id")));
+    return str(task.at("id"));
+  }
+
+  json::object task(const std::string& id) {
+    return obj(owner().request("GET", "/api/v2/tasks/me/" + id));
+  }
+
+  static std::string state_of(const json::object& t) {
+    const auto* s = t.if_contains("current_state");
+    return s && s->is_object() ? str(s->as_object().at("state")) : "";
+  }
+
+  json::object logs(const std::string& id) {
+    auto r = owner().request("GET", "/api/v2/tasks/me/" + id + "/logs");
+    EXPECT_EQ(r.status, 200) << r.body;
+    expect_schema(r, "GET", "/tasks/{user}/{task}/logs");
+    return r.status == 200 ? obj(r) : json::object{};
+  }
+
+  static bool shows(const json::object& logs, const std::string& type, const std::string& text) {
+    const auto* list = logs.if_contains("logs");
+    if (!list || !list->is_array()) return false;
+    for (const auto& e : list->as_array())
+      if (str(e.as_object().at("type")) == type &&
+          str(e.as_object().at("content")).find(text) != std::string::npos)
+        return true;
+    return false;
+  }
+
+  // Waits for the answer to the prompt; the states the app reported on the way are `seen`.
+  void await_first_answer(const std::string& id, std::vector<std::string>& seen) {
+    ASSERT_TRUE(poll([&] {
+      auto t = task(id);
+      auto state = state_of(t);
+      if (!state.empty() && (seen.empty() || seen.back() != state)) seen.push_back(state);
+      return str(t.at("status")) == "active" && state == "idle" &&
+             shows(logs(id), "output", "Done (turn 1): Write the README");
+    })) << "states seen: "
+        << seen.size();
+  }
+
+  std::vector<std::string> tasks_, task_workspaces_;
+};
+
+TEST_F(PlainTaskTemplate, AgentapiReportsUnderTheTaskAppsSlugWithoutStatusSlug) {
+  auto id = create_task("plain", "");
+  std::vector<std::string> seen;
+  await_first_answer(id, seen);
+  // working, then idle: reported by `berth agentapi` under the ai app's slug, which the
+  // agent exported to its scripts (CODER_MCP_APP_STATUS_SLUG).
+  ASSERT_GE(seen.size(), 2u);
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "working"), seen.end());
+  EXPECT_EQ(seen.back(), "idle");
+  EXPECT_EQ(str(task(id).at("current_state").as_object().at("message")), "Waiting for input");
+}
+
+TEST_F(PlainTaskTemplate, PausingKeepsTheConversationWithoutAShutdownScript) {
+  // agentapi posts nothing itself here: the conversation comes from the server's own read
+  // through the agent before the stop build.
+  auto id = create_task("serverread", "env -u BERTH_TASK_ID");
+  std::vector<std::string> seen;
+  await_first_answer(id, seen);
+  ASSERT_EQ(owner().request("POST", "/api/v2/tasks/me/" + id + "/pause").status, 202);
+  ASSERT_TRUE(poll([&] { return str(task(id).at("status")) == "paused"; }));
+  auto paused = logs(id);
+  EXPECT_TRUE(paused.at("snapshot").as_bool());
+  EXPECT_TRUE(shows(paused, "input", "Write the README")) << json::serialize(paused);
+  EXPECT_TRUE(shows(paused, "output", "Done (turn 1): Write the README"))
+      << json::serialize(paused);
+}
+
+TEST_F(PlainTaskTemplate, AgentapiPostsTheConversationWhenAStopTheServerDidNotAskForEndsIt) {
+  // A plain workspace stop (as autostop makes) reads nothing first: agentapi posts the
+  // conversation itself when the stop ends it.
+  auto id = create_task("selfpost", "");
+  std::vector<std::string> seen;
+  await_first_answer(id, seen);
+  ASSERT_TRUE(logs(id).at("logs").as_array().size() >= 2u);
+  auto workspace = str(task(id).at("workspace_id"));
+  transition(workspace, "stop");
+  ASSERT_TRUE(poll([&] { return str(task(id).at("status")) == "paused"; }));
+  auto paused = logs(id);
+  EXPECT_TRUE(paused.at("snapshot").as_bool());
+  EXPECT_TRUE(shows(paused, "input", "Write the README")) << json::serialize(paused);
+  EXPECT_TRUE(shows(paused, "output", "Done (turn 1): Write the README"))
+      << json::serialize(paused);
 }
 
 }  // namespace
