@@ -68,11 +68,35 @@ bool is_text(const Expression& e) {
   return e.kind == ExpressionKind::literal && e.name == kTextPart;
 }
 
+// Kinds whose result is built or copied by the node itself rather than assembled from values
+// its operands already charged to the budget.
+bool builds_value(ExpressionKind kind) {
+  switch (kind) {
+    case ExpressionKind::tuple:
+    case ExpressionKind::object:
+    case ExpressionKind::for_expr:
+    case ExpressionKind::splat:
+    case ExpressionKind::conditional:
+      return false;
+    default:
+      return true;
+  }
+}
+
 class Evaluator {
  public:
-  explicit Evaluator(EvalScope& scope) : scope_(scope) {}
+  // scope.functions.budget must be set (evaluate() sees to it).
+  explicit Evaluator(EvalScope& scope) : scope_(scope), budget_(*scope.functions.budget) {}
 
   json::value eval(const Expression& e) {
+    budget_.charge(1, 0, e.position);
+    json::value v = eval_node(e);
+    if (builds_value(e.kind)) budget_.charge_value(v, e.position);
+    return v;
+  }
+
+ private:
+  json::value eval_node(const Expression& e) {
     switch (e.kind) {
       case ExpressionKind::literal:
         return e.value;
@@ -119,7 +143,6 @@ class Evaluator {
     fail_at(e.position, "unsupported expression");
   }
 
- private:
   const json::value* binding(const std::string& name) const {
     for (auto it = scope_.bindings.rbegin(); it != scope_.bindings.rend(); ++it)
       if (it->first == name) return &it->second;
@@ -171,19 +194,22 @@ class Evaluator {
         append_parts(out, *d.operands[2]);
       return;
     }
-    for_each_element(eval(*d.operands[0]), d.position, [&](json::value key, json::value value) {
-      Bind k(scope_, d.key_var, std::move(key));
-      Bind v(scope_, d.value_var, std::move(value));
-      append_parts(out, *d.operands[1]);
-    });
+    bool set = is_set_expression(*d.operands[0], scope_.set_valued);
+    for_each_element(eval(*d.operands[0]), set, d.position,
+                     [&](json::value key, json::value value) {
+                       Bind k(scope_, d.key_var, std::move(key));
+                       Bind v(scope_, d.value_var, std::move(value));
+                       append_parts(out, *d.operands[1]);
+                     });
   }
 
   template <typename Fn>
-  void for_each_element(const json::value& collection, const Position& position, Fn&& fn) {
+  void for_each_element(const json::value& collection, bool set, const Position& position,
+                        Fn&& fn) {
     if (collection.is_array()) {
       const auto& list = collection.get_array();
       for (std::size_t i = 0; i < list.size(); ++i)
-        fn(json::value(static_cast<std::int64_t>(i)), list[i]);
+        fn(set ? list[i] : json::value(static_cast<std::int64_t>(i)), list[i]);
     } else if (collection.is_object()) {
       std::vector<const boost::json::key_value_pair*> entries;
       for (const auto& kv : collection.get_object()) entries.push_back(&kv);
@@ -243,8 +269,19 @@ class Evaluator {
       fail_at(position, "unsupported attribute \"path." + attr + "\"");
     }
     if (root == "terraform" && attr == "workspace") return "default";
-    if (root == "each")
-      fail_at(position, "each." + attr + " is not available: for_each is not supported");
+    if (root == "each") {
+      if (!scope_.each)
+        fail_at(position, "each." + attr + " is only available in a block that sets for_each");
+      if (attr == "key") return scope_.each->key;
+      if (attr == "value") return scope_.each->value;
+      fail_at(position, "unsupported attribute \"each." + attr + "\"");
+    }
+    if (root == "module") {
+      if (scope_.resources)
+        if (auto it = scope_.resources->find("module." + attr); it != scope_.resources->end())
+          return it->second;
+      fail_at(position, "reference to undeclared module \"" + attr + "\"");
+    }
     if (root == "data")
       fail_at(position, "a data source reference needs a name: data." + attr + ".NAME");
     if (root == "self") fail_at(position, "self references are not supported");
@@ -310,6 +347,7 @@ class Evaluator {
         try {
           return eval(*o);
         } catch (const Error&) {
+          if (budget_.exhausted()) throw;  // a fallback must not restart a runaway evaluation
         }
       }
       fail_at(e.position, "try(): no argument evaluated without an error");
@@ -320,6 +358,7 @@ class Evaluator {
         eval(*e.operands[0]);
         return true;
       } catch (const Error&) {
+        if (budget_.exhausted()) throw;
         return false;
       }
     }
@@ -400,39 +439,76 @@ class Evaluator {
     bool is_object = e.name == "{";
     json::array list;
     json::object object;
-    for_each_element(eval(*e.operands[0]), e.position, [&](json::value key, json::value value) {
-      Bind k(scope_, e.key_var, std::move(key));
-      Bind v(scope_, e.value_var, std::move(value));
-      if (condition && !require_bool(eval(*condition), condition->position, "the for condition"))
-        return;
-      if (!is_object) {
-        list.push_back(eval(*value_expr));
-        return;
-      }
-      std::string name = interpolate(eval(*key_expr), key_expr->position);
-      json::value item = eval(*value_expr);
-      if (e.expand_final) {
-        json::value& group = object[name];
-        if (!group.is_array()) group = json::array();
-        group.get_array().push_back(std::move(item));
-      } else {
-        if (object.contains(name))
-          fail_at(key_expr->position, "duplicate key \"" + name +
-                                          "\" in the for expression; add '...' to group values");
-        object[name] = std::move(item);
-      }
-    });
+    bool set = is_set_expression(*e.operands[0], scope_.set_valued);
+    for_each_element(
+        eval(*e.operands[0]), set, e.position, [&](json::value key, json::value value) {
+          Bind k(scope_, e.key_var, std::move(key));
+          Bind v(scope_, e.value_var, std::move(value));
+          if (condition &&
+              !require_bool(eval(*condition), condition->position, "the for condition"))
+            return;
+          if (!is_object) {
+            list.push_back(eval(*value_expr));
+            return;
+          }
+          std::string name = interpolate(eval(*key_expr), key_expr->position);
+          json::value item = eval(*value_expr);
+          if (e.expand_final) {
+            json::value& group = object[name];
+            if (!group.is_array()) group = json::array();
+            group.get_array().push_back(std::move(item));
+          } else {
+            if (object.contains(name))
+              fail_at(key_expr->position,
+                      "duplicate key \"" + name +
+                          "\" in the for expression; add '...' to group values");
+            object[name] = std::move(item);
+          }
+        });
     if (is_object) return object;
     return list;
   }
 
   EvalScope& scope_;
+  EvalBudget& budget_;
 };
 
 }  // namespace
 
+bool is_set_expression(const Expression& e, const std::set<std::string>* set_valued) {
+  switch (e.kind) {
+    case ExpressionKind::call:
+      return e.name == "toset" || e.name == "setunion" || e.name == "setintersection" ||
+             e.name == "setsubtract";
+    case ExpressionKind::get_attr: {
+      const Expression& root = *e.operands[0];
+      return set_valued && root.kind == ExpressionKind::variable &&
+             (root.name == "var" || root.name == "local") &&
+             set_valued->contains(root.name + "." + e.name);
+    }
+    case ExpressionKind::conditional:
+      return is_set_expression(*e.operands[1], set_valued) ||
+             is_set_expression(*e.operands[2], set_valued);
+    case ExpressionKind::template_expr:
+      return e.operands.size() == 1 && is_set_expression(*e.operands[0], set_valued);
+    default:
+      return false;
+  }
+}
+
 json::value evaluate(const Expression& e, EvalScope& scope) {
-  return Evaluator(scope).eval(e);
+  if (scope.functions.budget) return Evaluator(scope).eval(e);
+  // A caller without a budget still gets a bounded evaluation: this expression alone.
+  EvalBudget budget;
+  scope.functions.budget = &budget;
+  try {
+    json::value v = Evaluator(scope).eval(e);
+    scope.functions.budget = nullptr;
+    return v;
+  } catch (...) {
+    scope.functions.budget = nullptr;
+    throw;
+  }
 }
 
 }  // namespace berth::hcl

@@ -12,6 +12,7 @@
 #include <limits>
 #include <regex>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "common/crypto.hpp"
 #include "common/uuid.hpp"
@@ -27,13 +28,19 @@ constexpr std::int64_t kMaxFormatWidth = 4096;
 // std::regex matches recursively; longer subjects could exhaust the stack.
 constexpr std::size_t kMaxRegexSubject = 16 * 1024;
 constexpr std::size_t kMaxJsonDepth = 128;
+// What one element of a list costs beyond its characters, for reserve(): a json::value.
+constexpr std::size_t kBytesPerElement = 32;
 
 // Typed access to a function's arguments, with errors that name the function and position.
 class Args {
  public:
   Args(const std::string& name, std::vector<json::value>& values, const Position& position,
        const FunctionEnvironment& environment)
-      : name_(name), values_(values), position_(position), environment_(environment) {}
+      : name_(name),
+        values_(values),
+        position_(position),
+        environment_(environment),
+        budget_(environment.budget ? environment.budget : &own_budget_) {}
 
   [[noreturn]] void fail(const std::string& what) const {
     fail_at(position_, "invalid call to " + name_ + "(): " + what);
@@ -54,6 +61,10 @@ class Args {
   json::value& operator[](std::size_t i) { return values_[i]; }
   const Position& position() const { return position_; }
   const FunctionEnvironment& environment() const { return environment_; }
+  // Charges the evaluation's budget for a result about to be built, before building it: a
+  // call may otherwise allocate far more than its arguments cost (a join of copies of a long
+  // string, indent() of many lines).
+  void reserve(std::size_t bytes) const { budget_->charge(0, bytes, position_); }
 
   std::string str(std::size_t i) const {
     auto s = as_string(values_[i]);
@@ -97,6 +108,8 @@ class Args {
   std::vector<json::value>& values_;
   const Position& position_;
   const FunctionEnvironment& environment_;
+  EvalBudget own_budget_;  // for callers without one: bounds this call alone
+  EvalBudget* budget_;
 };
 
 // A function's return value; lets the table's lambdas return std::string directly.
@@ -144,13 +157,6 @@ std::vector<const boost::json::key_value_pair*> sorted_entries(const json::objec
 
 bool contains_value(const json::array& list, const json::value& v) {
   return std::any_of(list.begin(), list.end(), [&](const auto& e) { return values_equal(e, v); });
-}
-
-json::array distinct_values(const json::array& list) {
-  json::array out;
-  for (const auto& e : list)
-    if (!contains_value(out, e)) out.push_back(e);
-  return out;
 }
 
 std::string ascii_map(std::string s, int (*f)(int)) {
@@ -369,7 +375,9 @@ Result format(Args& a) {
       default:
         a.fail(std::string("unsupported format verb %") + verb);
     }
-    out += pad(std::move(text), width, left, fill);
+    std::string piece = pad(std::move(text), width, left, fill);
+    a.reserve(piece.size());
+    out += piece;
   }
   if (next < a.size())
     a.fail("too many arguments; the format string uses " + std::to_string(next - 1) + ", got " +
@@ -380,12 +388,8 @@ Result format(Args& a) {
 Result convert_list(Args& a, bool as_set) {
   a.count(1);
   if (a[0].is_null()) return nullptr;
-  json::array list = a.list(0);
-  if (!as_set) return list;
-  list = distinct_values(list);
-  if (std::all_of(list.begin(), list.end(), [](const auto& e) { return e.is_string(); }))
-    std::sort(list.begin(), list.end(), value_less);
-  return list;
+  if (!as_set) return a.list(0);
+  return to_set(a.list(0));
 }
 
 Result min_max(Args& a, bool max) {
@@ -446,9 +450,22 @@ Result replace(Args& a) {
   if (search.size() >= 2 && search.front() == '/' && search.back() == '/') {
     check_regex_subject(a, s);
     std::regex re = compile_regex(a, search.substr(1, search.size() - 2));
+    // Each match becomes the replacement, whose $& or $1 may each expand to the whole subject.
+    std::size_t matches = static_cast<std::size_t>(
+        std::distance(std::sregex_iterator(s.begin(), s.end(), re), std::sregex_iterator()));
+    std::size_t expansions =
+        static_cast<std::size_t>(std::count(replacement.begin(), replacement.end(), '$'));
+    a.reserve(s.size() + matches * (replacement.size() + expansions * s.size()));
     return std::regex_replace(s, re, replacement);
   }
   if (search.empty()) return s;
+  if (replacement.size() > search.size()) {
+    std::size_t matches = 0;
+    for (std::size_t at = s.find(search); at != std::string::npos;
+         at = s.find(search, at + search.size()))
+      ++matches;
+    a.reserve(s.size() + matches * (replacement.size() - search.size()));
+  }
   std::string out;
   std::size_t at = 0;
   for (std::size_t found; (found = s.find(search, at)) != std::string::npos;
@@ -466,10 +483,16 @@ Result split(Args& a) {
   std::vector<std::string> parts;
   if (separator.empty()) {
     auto cps = code_points(s);
+    a.reserve(s.size() + cps.size() * kBytesPerElement);
     for (std::size_t i = 0; i + 1 < cps.size(); ++i)
       parts.push_back(s.substr(cps[i], cps[i + 1] - cps[i]));
     return strings_to_list(parts);
   }
+  std::size_t pieces = 1;
+  for (std::size_t at = s.find(separator); at != std::string::npos;
+       at = s.find(separator, at + separator.size()))
+    ++pieces;
+  a.reserve(s.size() + pieces * kBytesPerElement);
   std::size_t at = 0;
   for (std::size_t found; (found = s.find(separator, at)) != std::string::npos;
        at = found + separator.size())
@@ -481,6 +504,11 @@ Result split(Args& a) {
 Result join(Args& a) {
   a.at_least(2);
   std::string separator = a.str(0), out;
+  std::size_t size = 0;
+  for (std::size_t i = 1; i < a.size(); ++i)
+    for (const auto& e : a.list(i))
+      size += separator.size() + (e.is_string() ? e.get_string().size() : kBytesPerElement);
+  a.reserve(size);
   bool first = true;
   for (std::size_t i = 1; i < a.size(); ++i) {
     for (const auto& e : a.list(i)) {
@@ -554,7 +582,10 @@ Result jsondecode(Args& a) {
   boost::json::parse_options options;
   options.max_depth = kMaxJsonDepth;
   boost::system::error_code ec;
-  json::value v = boost::json::parse(a.str(0), ec, {}, options);
+  std::string text = a.str(0);
+  // "[[],[],…]" spends two characters per value, and a value costs about 32 bytes.
+  a.reserve(text.size() * 16);
+  json::value v = boost::json::parse(text, ec, {}, options);
   if (ec) a.fail("invalid JSON: " + ec.message());
   return normalize_number(v);
 }
@@ -586,6 +617,8 @@ Result indent(Args& a) {
   std::string prefix(
       static_cast<std::size_t>(std::clamp<std::int64_t>(a.integer(0), 0, kMaxFormatWidth)), ' ');
   std::string s = a.str(1), out;
+  a.reserve(s.size() +
+            static_cast<std::size_t>(std::count(s.begin(), s.end(), '\n')) * prefix.size());
   for (char c : s) {
     out += c;
     if (c == '\n') out += prefix;
@@ -618,6 +651,146 @@ Result urlencode(Args& a) {
     }
   }
   return out;
+}
+
+// The canonical JSON of each element: set membership that is neither quadratic nor fooled by
+// 1 and 1.0.
+std::unordered_set<std::string> element_keys(const json::array& list) {
+  std::unordered_set<std::string> keys;
+  for (const auto& e : list) keys.insert(encode_json(e));
+  return keys;
+}
+
+// setunion, setintersection and setsubtract: the result is a set (distinct, strings sorted).
+Result set_operation(Args& a, const std::string& operation) {
+  if (operation == "setsubtract")
+    a.count(2);
+  else
+    a.at_least(1);
+  json::array out;
+  if (operation == "setunion") {
+    for (std::size_t i = 0; i < a.size(); ++i)
+      for (const auto& e : a.list(i)) out.push_back(e);
+    return to_set(out);
+  }
+  std::vector<std::unordered_set<std::string>> others;
+  for (std::size_t i = 1; i < a.size(); ++i) others.push_back(element_keys(a.list(i)));
+  for (const auto& e : a.list(0)) {
+    std::string key = encode_json(e);
+    bool in_all = std::all_of(others.begin(), others.end(),
+                              [&](const auto& set) { return set.contains(key); });
+    bool keep = operation == "setsubtract" ? !others[0].contains(key) : in_all;
+    if (keep) out.push_back(e);
+  }
+  return to_set(out);
+}
+
+Result setproduct(Args& a) {
+  a.at_least(2);
+  std::size_t total = 1;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    total *= a.list(i).size();
+    if (total > kMaxEvalValues)
+      a.fail("the product has more than " + std::to_string(kMaxEvalValues) + " elements");
+  }
+  a.reserve(total * a.size() * kBytesPerElement);
+  json::array out;
+  for (std::size_t n = 0; n < total; ++n) {
+    json::array combination;
+    for (std::size_t i = 0, rest = n; i < a.size(); ++i) {
+      const json::array& list = a.list(a.size() - 1 - i);
+      combination.insert(combination.begin(), list[rest % list.size()]);
+      rest /= list.size();
+    }
+    out.push_back(std::move(combination));
+  }
+  return out;
+}
+
+Result chunklist(Args& a) {
+  a.count(2);
+  const json::array& list = a.list(0);
+  std::int64_t size = a.integer(1);
+  if (size < 0) a.fail("the chunk size must not be negative");
+  if (size == 0) return json::array{list};
+  json::array out;
+  for (std::size_t i = 0; i < list.size(); i += static_cast<std::size_t>(size))
+    out.push_back(
+        json::array(list.begin() + static_cast<std::ptrdiff_t>(i),
+                    list.begin() + static_cast<std::ptrdiff_t>(
+                                       std::min(list.size(), i + static_cast<std::size_t>(size)))));
+  return out;
+}
+
+// formatlist("%s=%s", keys, values): format() once per element; lists must agree in length and
+// other arguments repeat.
+Result formatlist(Args& a) {
+  a.at_least(1);
+  std::optional<std::size_t> length;
+  for (std::size_t i = 1; i < a.size(); ++i) {
+    if (!a[i].is_array()) continue;
+    if (length && *length != a[i].get_array().size())
+      a.fail("all list arguments must have the same length");
+    length = a[i].get_array().size();
+  }
+  json::array out;
+  for (std::size_t n = 0; n < length.value_or(1); ++n) {
+    std::vector<json::value> args{a[0]};
+    for (std::size_t i = 1; i < a.size(); ++i)
+      args.push_back(a[i].is_array() ? a[i].get_array()[n] : a[i]);
+    Args one("formatlist", args, a.position(), a.environment());
+    out.push_back(format(one).v);
+  }
+  return out;
+}
+
+// Go's filepath.Base and filepath.Dir on slash-separated paths.
+Result basename(Args& a) {
+  a.count(1);
+  std::string p = a.str(0);
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  if (p.empty()) return ".";
+  if (p == "/") return "/";
+  return p.substr(p.rfind('/') == std::string::npos ? 0 : p.rfind('/') + 1);
+}
+
+Result dirname(Args& a) {
+  a.count(1);
+  std::string p = a.str(0);
+  auto slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  std::string dir =
+      std::filesystem::path(p.substr(0, slash + 1)).lexically_normal().generic_string();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir.empty() ? "." : dir;
+}
+
+Result parseint(Args& a) {
+  a.count(2);
+  std::string s = a.str(0);
+  std::int64_t base = a.integer(1);
+  if (base < 2 || base > 62) a.fail("the base must be between 2 and 62");
+  bool negative = !s.empty() && (s[0] == '-' || s[0] == '+');
+  std::string_view digits = std::string_view(s).substr(negative ? 1 : 0);
+  if (digits.empty())
+    a.fail("cannot parse \"" + s + "\" as a base " + std::to_string(base) + " integer");
+  std::int64_t n = 0;
+  for (char c : digits) {
+    int d = std::isdigit(static_cast<unsigned char>(c))   ? c - '0'
+            : std::islower(static_cast<unsigned char>(c)) ? c - 'a' + 10
+            : std::isupper(static_cast<unsigned char>(c)) ? c - 'A' + (base > 36 ? 36 : 10)
+                                                          : 99;
+    if (d >= base || __builtin_mul_overflow(n, base, &n) || __builtin_add_overflow(n, d, &n))
+      a.fail("cannot parse \"" + s + "\" as a base " + std::to_string(base) + " integer");
+  }
+  return s[0] == '-' ? -n : n;
+}
+
+std::string raw_digest(Args& a, const EVP_MD* md, std::string_view data) {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int size = 0;
+  if (!EVP_Digest(data.data(), data.size(), out, &size, md, nullptr)) a.fail("hashing failed");
+  return std::string(reinterpret_cast<const char*>(out), size);
 }
 
 const std::unordered_map<std::string, Function>& functions() {
@@ -688,6 +861,13 @@ const std::unordered_map<std::string, Function>& functions() {
       {"regex", [](Args& a) { return regex_function(a, false); }},
       {"regexall", [](Args& a) { return regex_function(a, true); }},
       {"urlencode", urlencode},
+      {"strcontains",
+       [](Args& a) -> Result {
+         a.count(2);
+         return a.str(0).find(a.str(1)) != std::string::npos;
+       }},
+      {"basename", basename},
+      {"dirname", dirname},
       {"tostring",
        [](Args& a) -> Result {
          a.count(1);
@@ -744,6 +924,13 @@ const std::unordered_map<std::string, Function>& functions() {
          return out;
        }},
       {"merge", merge},
+      {"setunion", [](Args& a) { return set_operation(a, "setunion"); }},
+      {"setintersection", [](Args& a) { return set_operation(a, "setintersection"); }},
+      {"setsubtract", [](Args& a) { return set_operation(a, "setsubtract"); }},
+      {"setproduct", setproduct},
+      {"chunklist", chunklist},
+      {"formatlist", formatlist},
+      {"parseint", parseint},
       {"keys",
        [](Args& a) -> Result {
          a.count(1);
@@ -873,6 +1060,8 @@ const std::unordered_map<std::string, Function>& functions() {
       {"jsonencode",
        [](Args& a) -> Result {
          a.count(1);
+         // Escapes such as \u003c make the text up to six times its characters.
+         a.reserve(value_bytes(a[0], kMaxEvalBytes) * 6);
          return encode_json(a[0]);
        }},
       {"jsondecode", jsondecode},
@@ -897,6 +1086,16 @@ const std::unordered_map<std::string, Function>& functions() {
        [](Args& a) -> Result {
          a.count(1);
          return digest(a, EVP_sha1(), a.str(0));
+       }},
+      {"sha512",
+       [](Args& a) -> Result {
+         a.count(1);
+         return digest(a, EVP_sha512(), a.str(0));
+       }},
+      {"base64sha256",
+       [](Args& a) -> Result {
+         a.count(1);
+         return base64_encode(raw_digest(a, EVP_sha256(), a.str(0)));
        }},
       {"md5",
        [](Args& a) -> Result {

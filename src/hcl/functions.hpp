@@ -6,13 +6,17 @@
 
 #include "common/json.hpp"
 #include "hcl/ast.hpp"
+#include "hcl/budget.hpp"
 
 namespace berth::hcl {
 
-// What file() and friends may read: files under `module_dir`, up to `max_file_bytes` each.
+// What file() and friends may read: files under `module_dir`, up to `max_file_bytes` each;
+// and the evaluation's budget, which functions that build large strings or lists charge first
+// (without one, a single result may not exceed kMaxEvalBytes).
 struct FunctionEnvironment {
   std::string module_dir;
   std::size_t max_file_bytes = 1 << 20;
+  EvalBudget* budget = nullptr;
 };
 
 // True for the built-in functions call_function() implements (try, can and templatefile are

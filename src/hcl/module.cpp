@@ -3,11 +3,14 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
-#include <cmath>
+#include <memory>
 #include <queue>
 #include <set>
 
+#include "hcl/budget.hpp"
 #include "hcl/eval.hpp"
+#include "hcl/meta_arguments.hpp"
+#include "hcl/module_source.hpp"
 #include "hcl/parser.hpp"
 #include "hcl/values.hpp"
 
@@ -18,14 +21,23 @@ namespace {
 // Arguments Terraform itself interprets; they are never passed to the provider.
 const std::set<std::string> kMetaArguments = {"count", "for_each", "depends_on", "provider"};
 const std::set<std::string> kMetaBlocks = {"lifecycle", "provisioner", "connection"};
+// A module block's arguments that are not the child's input variables.
+const std::set<std::string> kModuleArguments = {"source",   "version",    "count",
+                                                "for_each", "depends_on", "providers"};
 // Top-level blocks that configure Terraform rather than describe resources.
-const std::set<std::string> kIgnoredBlocks = {"terraform", "provider", "check",
-                                              "moved",     "import",   "removed"};
+const std::set<std::string> kIgnoredBlocks = {"terraform", "check", "moved", "import", "removed"};
 
 // Stored values (locals, outputs, planned resources) stay below these, so that chains of locals
 // cannot build values deep enough to exhaust the stack or large enough to exhaust memory.
 constexpr int kMaxValueDepth = 256;
 constexpr std::size_t kMaxValueBytes = 32 << 20;
+// What one module instance costs the budget beyond its expressions: its own graph, scopes and
+// copies of options, so that modules with count calling modules with count cannot run for
+// minutes on empty bodies.
+constexpr std::size_t kValuesPerModuleInstance = 100;
+// What a nested block's object costs the budget before its attributes do: an empty block costs
+// no evaluation, yet nested dynamic blocks can multiply them.
+constexpr std::size_t kBytesPerBlock = 32;
 
 // Adds v's size to `bytes`; false once the depth or size limit is passed.
 bool within_limits(const json::value& v, int depth, std::size_t& bytes) {
@@ -49,12 +61,12 @@ void check_limits(const json::value& v, const Position& position, const std::str
     fail_at(position, "the value of " + what + " is too large or too deeply nested");
 }
 
-enum class NodeKind { variable, local, data, managed, output };
+enum class NodeKind { variable, local, data, managed, output, provider, module };
 
 // One declaration in the dependency graph.
 struct Node {
   NodeKind kind;
-  std::string key;  // var.x, local.x, data.T.N, T.N, output.x
+  std::string key;  // var.x, local.x, data.T.N, T.N, output.x, provider.P, module.M
   const Block* block = nullptr;
   const Attribute* local = nullptr;
   Position position;
@@ -97,16 +109,56 @@ void collect_references(const Expression& e, std::vector<std::string>& bound,
   }
 }
 
+std::set<std::string> references_of(const Expression& e) {
+  std::vector<std::string> bound;
+  std::set<std::string> out;
+  collect_references(e, bound, out);
+  return out;
+}
+
 void collect_block_references(const Block& block, std::set<std::string>& out) {
   std::vector<std::string> bound;
-  for (const auto& a : block.attributes) collect_references(*a.expression, bound, out);
+  for (const auto& a : block.attributes) {
+    // ignore_changes names the block's own attributes; they refer to no declaration.
+    if (block.type == "lifecycle" && a.name == "ignore_changes") continue;
+    collect_references(*a.expression, bound, out);
+  }
   for (const auto& b : block.blocks) collect_block_references(b, out);
 }
 
+// Adds `more` to a dependency list, keeping it sorted and free of duplicates.
+void add_dependencies(std::vector<std::string>& list, const std::vector<std::string>& more) {
+  list.insert(list.end(), more.begin(), more.end());
+  std::sort(list.begin(), list.end());
+  list.erase(std::unique(list.begin(), list.end()), list.end());
+}
+
+// What a module evaluation shares with the modules it calls.
+struct SharedState {
+  EvalBudget budget;
+  // Parsed .tf files by module directory, so that a module called per instance (or from many
+  // instances of its caller) is read and parsed once.
+  std::map<std::string, std::unique_ptr<const std::vector<File>>> files;
+};
+
+// Where a module sits among the modules being evaluated.
+struct Frame {
+  ModuleLocation location;
+  // The directories of this module and of its callers, root first: a call to one of them is a
+  // cycle.
+  std::vector<std::string> stack;
+  bool root = true;
+};
+
 class ModuleEvaluator {
  public:
-  ModuleEvaluator(const std::vector<File>& files, Provider& provider, const ModuleOptions& options)
-      : files_(files), provider_(provider), options_(options) {}
+  ModuleEvaluator(const std::vector<File>& files, Provider& provider, const ModuleOptions& options,
+                  SharedState& shared, Frame frame)
+      : files_(files),
+        provider_(provider),
+        options_(options),
+        shared_(shared),
+        frame_(std::move(frame)) {}
 
   ModuleResult run() {
     declare();
@@ -142,12 +194,9 @@ class ModuleEvaluator {
       require_labels(b, 1, "variable \"name\" { ... }");
       add(Node{NodeKind::variable, "var." + b.labels[0], &b, nullptr, b.position, {}});
     } else if (b.type == "locals") {
-      for (const auto& a : b.attributes) {
-        Node n{NodeKind::local, "local." + a.name, &b, &a, a.position, {}};
-        std::vector<std::string> bound;
-        collect_references(*a.expression, bound, n.references);
-        add(std::move(n));
-      }
+      for (const auto& a : b.attributes)
+        add(Node{NodeKind::local, "local." + a.name, &b, &a, a.position,
+                 references_of(*a.expression)});
       if (!b.blocks.empty()) fail_at(b.blocks[0].position, "blocks are not allowed in locals");
     } else if (b.type == "output") {
       require_labels(b, 1, "output \"name\" { value = ... }");
@@ -159,10 +208,24 @@ class ModuleEvaluator {
       require_labels(b, 2, "resource \"type\" \"name\" { ... }");
       declare_with_references(NodeKind::managed, b.labels[0] + "." + b.labels[1], b);
     } else if (b.type == "module") {
-      fail_at(b.position, "module blocks are not supported");
+      require_labels(b, 1, "module \"name\" { source = ... }");
+      declare_with_references(NodeKind::module, "module." + b.labels[0], b);
+    } else if (b.type == "provider") {
+      declare_provider(b);
     } else {
       fail_at(b.position, "unsupported block type \"" + b.type + "\"");
     }
+  }
+
+  // Only the root module's provider blocks configure providers: one provider of each type
+  // serves the whole template, as a called module inherits its caller's in Terraform.
+  void declare_provider(const Block& b) {
+    if (!frame_.root) return;
+    require_labels(b, 1, "provider \"name\" { ... }");
+    std::string key = "provider." + b.labels[0];
+    if (const Attribute* alias = b.attribute("alias"))
+      key += "." + static_string(*alias, "a provider alias");
+    declare_with_references(NodeKind::provider, std::move(key), b);
   }
 
   void declare_with_references(NodeKind kind, std::string key, const Block& b) {
@@ -178,11 +241,15 @@ class ModuleEvaluator {
 
   // Keeps the references that name declarations (not count.index, path.module, each.key).
   void record_dependencies() {
-    for (const auto& n : nodes_) {
-      auto& deps = result_.dependencies[n.key];
-      for (const auto& ref : n.references)
-        if (ref != n.key && index_.contains(ref)) deps.push_back(ref);
-    }
+    for (const auto& n : nodes_) result_.dependencies[n.key] = declared(n.references, n.key);
+  }
+
+  std::vector<std::string> declared(const std::set<std::string>& references,
+                                    const std::string& self = "") const {
+    std::vector<std::string> out;
+    for (const auto& ref : references)
+      if (ref != self && index_.contains(ref)) out.push_back(ref);
+    return out;
   }
 
   // Kahn's algorithm, preferring declaration order so that evaluation is deterministic.
@@ -237,18 +304,41 @@ class ModuleEvaluator {
     fail_at(nodes_[at].position, "dependency cycle: " + chain);
   }
 
+  FunctionEnvironment functions() const {
+    return FunctionEnvironment{options_.module_dir, options_.max_file_bytes, &shared_.budget};
+  }
+
   EvalScope scope() const {
     EvalScope s;
     s.variables = &variables_;
     s.locals = &locals_;
     s.resources = &resources_;
-    s.functions = FunctionEnvironment{options_.module_dir, options_.max_file_bytes};
+    s.set_valued = &set_valued_;
+    s.functions = functions();
+    return s;
+  }
+
+  EvalScope instance_scope(const Instance& instance) const {
+    EvalScope s = scope();
+    bind_instance(s, instance);
     return s;
   }
 
   json::value eval(const Expression& e) {
     EvalScope s = scope();
     return evaluate(e, s);
+  }
+
+  // Arguments Terraform reads before evaluating anything (module sources, provider aliases).
+  std::string static_string(const Attribute& a, const std::string& what) const {
+    json::value v;
+    if (references_of(*a.expression).empty()) {
+      EvalScope s;
+      s.functions = functions();
+      v = evaluate(*a.expression, s);
+    }
+    if (!v.is_string()) fail_at(a.position, what + " must be a literal string");
+    return std::string(v.get_string());
   }
 
   void evaluate_node(const Node& n) {
@@ -259,6 +349,7 @@ class ModuleEvaluator {
         json::value v = eval(*n.local->expression);
         check_limits(v, n.position, n.key);
         locals_[n.local->name] = std::move(v);
+        if (is_set_expression(*n.local->expression, &set_valued_)) set_valued_.insert(n.key);
         return;
       }
       case NodeKind::output: {
@@ -273,6 +364,10 @@ class ModuleEvaluator {
         return evaluate_resource("data", *n.block, n.key);
       case NodeKind::managed:
         return evaluate_resource("managed", *n.block, n.key);
+      case NodeKind::provider:
+        return evaluate_provider(n);
+      case NodeKind::module:
+        return evaluate_module_call(*n.block, n.key);
     }
   }
 
@@ -283,13 +378,16 @@ class ModuleEvaluator {
       value = it->second;
     } else if (const Attribute* d = b.attribute("default")) {
       EvalScope s;  // defaults may not refer to anything
-      s.functions = FunctionEnvironment{options_.module_dir, options_.max_file_bytes};
+      s.functions = functions();
       value = evaluate(*d->expression, s);
     } else {
       fail_at(b.position, "variable \"" + name + "\" is required");
     }
     if (const Attribute* type = b.attribute("type"); type && !value.is_null())
       value = convert(value, *type->expression, name);
+    if (const Attribute* type = b.attribute("type");
+        type && type->expression->kind == ExpressionKind::call && type->expression->name == "set")
+      set_valued_.insert("var." + name);
     check_limits(value, b.position, "var." + name);
     variables_[name] = value;
     for (const auto& v : b.blocks) {
@@ -341,7 +439,7 @@ class ModuleEvaluator {
       if (!value.is_array()) return bad("a list");
       json::array out;
       for (const auto& e : value.get_array()) out.push_back(convert(e, element, name));
-      return out;
+      return type.name == "set" ? to_set(out) : out;
     }
     if (type.name == "map") {
       if (!value.is_object()) return bad("a map");
@@ -354,47 +452,168 @@ class ModuleEvaluator {
     return value;
   }
 
+  void evaluate_provider(const Node& n) {
+    EvalScope s = scope();
+    json::value config = evaluate_body(*n.block, s, false);
+    config.as_object().erase("alias");
+    config.as_object().erase("version");
+    check_limits(config, n.position, n.key);
+    result_.providers[n.key.substr(std::string("provider.").size())] = std::move(config);
+  }
+
   void evaluate_resource(const std::string& mode, const Block& b, const std::string& key) {
     const std::string& type = b.labels[0];
     const std::string& name = b.labels[1];
-    if (const Attribute* each = b.attribute("for_each"))
-      fail_at(each->position, "for_each is not supported; use count");
     if (!provider_.supports(mode, type))
       fail_at(b.position,
               std::string(mode == "data" ? "unknown data source" : "unknown resource type") +
                   " \"" + type + "\"");
-    std::optional<std::int64_t> count;
-    if (const Attribute* c = b.attribute("count")) count = evaluate_count(*c);
-    json::array instances;
-    for (std::int64_t i = 0; i < count.value_or(1); ++i) {
-      EvalScope s = scope();
-      if (count) s.count_index = i;
+    EvalScope outer = scope();
+    Lifecycle lifecycle = read_lifecycle(b, outer);
+    Expansion expansion = expand_block(b, outer);
+    InstanceValues values(expansion.repetition);
+    for (const Instance& instance : expansion.instances) {
+      EvalScope s = instance_scope(instance);
+      check_preconditions(lifecycle, s);
       json::value config = evaluate_body(b, s, true);
-      std::optional<std::int64_t> index;
-      if (count) index = i;
-      json::value planned = provider_.plan(mode, type, name, index, std::move(config), b.position);
+      json::value planned =
+          provider_.plan(mode, type, name, instance.index, std::move(config), b.position);
       if (!planned.is_object())
         fail_at(b.position, "the provider returned no attributes for " + key);
       check_limits(planned, b.position, key);
-      instances.push_back(planned);
-      result_.resources.push_back(ResourceInstance{mode, type, name, index, std::move(planned),
-                                                   b.position, result_.dependencies[key]});
+      shared_.budget.charge_value(planned, b.position);
+      values.add(instance, planned);
+      ResourceInstance r;
+      r.mode = mode;
+      r.type = type;
+      r.name = name;
+      r.index = instance.index;
+      r.key = instance.key;
+      r.attributes = std::move(planned);
+      r.position = b.position;
+      r.depends_on = result_.dependencies[key];
+      r.prevent_destroy = lifecycle.prevent_destroy;
+      r.ignore_all_changes = lifecycle.ignore_all_changes;
+      r.ignore_changes = lifecycle.ignore_changes;
+      result_.resources.push_back(std::move(r));
     }
-    if (count)
-      resources_[key] = std::move(instances);
-    else
-      resources_[key] = std::move(instances[0]);
+    resources_[key] = values.take();
   }
 
-  std::int64_t evaluate_count(const Attribute& c) {
-    json::value v = eval(*c.expression);
-    auto n = as_number(v);
-    if (!n) fail_at(c.position, "count must be a whole number, got " + type_name(v));
-    double d = to_double(*n);
-    if (d != std::floor(d) || d < 0) fail_at(c.position, "count must be a whole number, 0 or more");
-    if (d > static_cast<double>(kMaxCount))
-      fail_at(c.position, "count must be at most " + std::to_string(kMaxCount));
-    return static_cast<std::int64_t>(d);
+  // A module call is one node of this module's graph: it evaluates the child's files once per
+  // instance, with the call's arguments as the child's variables, and exposes the child's
+  // outputs as module.NAME.
+  void evaluate_module_call(const Block& b, const std::string& key) {
+    const std::string& name = b.labels[0];
+    if (!b.blocks.empty())
+      fail_at(b.blocks[0].position, "module \"" + name + "\": unexpected block \"" +
+                                        b.blocks[0].type + "\"; its arguments are attributes");
+    const Attribute* source = b.attribute("source");
+    if (!source) fail_at(b.position, "module \"" + name + "\" needs a source");
+    ModuleLocation location =
+        resolve_module_source(name, static_string(*source, "a module source"), frame_.location,
+                              options_.registry_module_dir, source->position);
+    check_nesting(name, location, source->position);
+    const std::vector<File>& files = module_files(name, location, source->position);
+    check_inputs(b, files);
+    EvalScope outer = scope();
+    Expansion expansion = expand_block(b, outer);
+    InstanceValues values(expansion.repetition);
+    for (const Instance& instance : expansion.instances) {
+      shared_.budget.charge(kValuesPerModuleInstance, 0, b.position);
+      ModuleResult child = evaluate_child(b, instance, location, files);
+      json::object outputs;
+      for (auto& [output, v] : child.outputs) outputs[output] = std::move(v);
+      adopt(child, key + instance_suffix(instance), key);
+      values.add(instance, std::move(outputs));
+    }
+    record_module_edges(b, key);
+    json::value v = values.take();
+    check_limits(v, b.position, key);
+    resources_[key] = std::move(v);
+  }
+
+  void check_nesting(const std::string& name, const ModuleLocation& location,
+                     const Position& position) const {
+    if (frame_.stack.size() > kMaxModuleDepth)
+      fail_at(position, "module \"" + name + "\": modules nest more than " +
+                            std::to_string(kMaxModuleDepth) + " deep");
+    if (std::find(frame_.stack.begin(), frame_.stack.end(), location.dir.string()) !=
+        frame_.stack.end())
+      fail_at(position, "module \"" + name + "\": module cycle: " +
+                            (location.display.empty() ? "the root module" : location.display) +
+                            " is already being evaluated by a caller of this module");
+  }
+
+  const std::vector<File>& module_files(const std::string& name, const ModuleLocation& location,
+                                        const Position& position) {
+    auto& cached = shared_.files[location.dir.string()];
+    if (!cached) {
+      auto files = load_module_files(name, location, options_.max_file_bytes, position);
+      shared_.budget.charge(files.size(), 0, position);
+      cached = std::make_unique<const std::vector<File>>(std::move(files));
+    }
+    return *cached;
+  }
+
+  // Terraform rejects arguments the module declares no variable for, and required variables
+  // the call leaves out; both are reported at the call rather than inside the module.
+  static void check_inputs(const Block& call, const std::vector<File>& files) {
+    const std::string& name = call.labels[0];
+    std::map<std::string, const Block*> variables;
+    for (const auto& f : files)
+      for (const auto& b : f.blocks)
+        if (b.type == "variable" && b.labels.size() == 1) variables[b.labels[0]] = &b;
+    for (const auto& a : call.attributes)
+      if (!kModuleArguments.contains(a.name) && !variables.contains(a.name))
+        fail_at(a.position, "module \"" + name + "\" has no variable \"" + a.name +
+                                "\"; an argument of a module block must be one of its inputs");
+    for (const auto& [variable, block] : variables)
+      if (!block->attribute("default") && !call.attribute(variable))
+        fail_at(call.position,
+                "module \"" + name + "\": the input \"" + variable + "\" is required");
+  }
+
+  ModuleResult evaluate_child(const Block& call, const Instance& instance,
+                              const ModuleLocation& location, const std::vector<File>& files) {
+    EvalScope s = instance_scope(instance);
+    ModuleOptions options = options_;
+    options.variable_values.clear();
+    for (const auto& a : call.attributes)
+      if (!kModuleArguments.contains(a.name))
+        options.variable_values[a.name] = evaluate(*a.expression, s);
+    options.module_dir = location.dir.string();
+    options.root_dir = location.package.string();
+    Frame frame{location, frame_.stack, false};
+    frame.stack.push_back(location.dir.string());
+    return ModuleEvaluator(files, provider_, options, shared_, std::move(frame)).run();
+  }
+
+  // Takes a called module's resources and graph into this module's result, under its path:
+  // "module.NAME[0]" for addresses, "module.NAME" for graph labels.
+  void adopt(ModuleResult& child, const std::string& address, const std::string& label) {
+    for (auto& r : child.resources) {
+      r.module = r.module.empty() ? address : address + "." + r.module;
+      for (auto& d : r.depends_on) d = label + "." + d;
+      result_.resources.push_back(std::move(r));
+    }
+    for (const auto& [node, deps] : child.dependencies) {
+      std::vector<std::string> prefixed;
+      for (const auto& d : deps) prefixed.push_back(label + "." + d);
+      add_dependencies(result_.dependencies[label + "." + node], prefixed);
+    }
+    std::vector<std::string> outputs;
+    for (const auto& [output, v] : child.outputs) outputs.push_back(label + ".output." + output);
+    add_dependencies(result_.dependencies[label], outputs);
+  }
+
+  // Terraform's graph: each input variable of the module depends on what its argument refers
+  // to here.
+  void record_module_edges(const Block& call, const std::string& label) {
+    for (const auto& a : call.attributes)
+      if (!kModuleArguments.contains(a.name))
+        add_dependencies(result_.dependencies[label + ".var." + a.name],
+                         declared(references_of(*a.expression)));
   }
 
   // Attributes and nested blocks as the provider sees them: blocks become arrays of objects
@@ -412,6 +631,7 @@ class ModuleEvaluator {
         evaluate_dynamic(nested, s, config);
         continue;
       }
+      shared_.budget.charge(1, kBytesPerBlock, nested.position);
       json::value& list = config[nested.type];
       if (!list.is_array()) list = json::array();
       list.get_array().push_back(evaluate_body(nested, s, false));
@@ -435,9 +655,13 @@ class ModuleEvaluator {
       if (nested.type == "content") content = &nested;
     if (!content) fail_at(d.position, "a dynamic block needs a content block");
     json::value collection = evaluate(*each->expression, s);
+    bool set = is_set_expression(*each->expression, s.set_valued);
     json::value& list = config[d.labels[0]];
     if (!list.is_array()) list = json::array();
     auto emit = [&](json::value key, json::value value) {
+      // Counted even when the content is empty, so that nested dynamic blocks cannot
+      // multiply into billions of objects without evaluating anything.
+      shared_.budget.charge(1, kBytesPerBlock, content->position);
       s.bindings.emplace_back(iterator,
                               json::object{{"key", std::move(key)}, {"value", std::move(value)}});
       try {
@@ -450,7 +674,8 @@ class ModuleEvaluator {
     };
     if (collection.is_array()) {
       for (std::size_t i = 0; i < collection.get_array().size(); ++i)
-        emit(static_cast<std::int64_t>(i), collection.get_array()[i]);
+        emit(set ? collection.get_array()[i] : json::value(static_cast<std::int64_t>(i)),
+             collection.get_array()[i]);
     } else if (collection.is_object()) {
       std::vector<std::string> keys;
       for (const auto& kv : collection.get_object()) keys.emplace_back(kv.key());
@@ -464,27 +689,67 @@ class ModuleEvaluator {
   const std::vector<File>& files_;
   Provider& provider_;
   const ModuleOptions& options_;
+  SharedState& shared_;
+  Frame frame_;
   std::vector<Node> nodes_;
   std::map<std::string, std::size_t> index_;
   std::map<std::string, json::value> variables_;
   std::map<std::string, json::value> locals_;
   std::map<std::string, json::value> resources_;
+  std::set<std::string> set_valued_;  // var.x and local.y that hold sets
   ModuleResult result_;
 };
+
+// "module.a[0].module.b[\"x\"]" → "module.a.module.b": instance keys are skipped, including
+// quoted ones that contain brackets.
+std::string without_instance_keys(const std::string& path) {
+  std::string out;
+  bool in_key = false, in_string = false;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      if (c == '"') in_string = false;
+    } else if (in_key) {
+      if (c == '"') in_string = true;
+      if (c == ']') in_key = false;
+    } else if (c == '[') {
+      in_key = true;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
 std::string ResourceInstance::label() const {
-  return (mode == "data" ? "data." : "") + type + "." + name;
+  std::string base = (mode == "data" ? "data." : "") + type + "." + name;
+  return module.empty() ? base : without_instance_keys(module) + "." + base;
 }
 
 std::string ResourceInstance::address() const {
-  return index ? label() + "[" + std::to_string(*index) + "]" : label();
+  std::string base = (mode == "data" ? "data." : "") + type + "." + name;
+  if (index)
+    base += "[" + std::to_string(*index) + "]";
+  else if (key)
+    base += "[" + quote_key(*key) + "]";
+  return module.empty() ? base : module + "." + base;
 }
+
+ModuleOptions::ModuleOptions(std::map<std::string, json::value> variable_values,
+                             std::string module_dir, std::size_t max_file_bytes)
+    : variable_values(std::move(variable_values)),
+      module_dir(std::move(module_dir)),
+      max_file_bytes(max_file_bytes) {}
 
 ModuleResult evaluate_module(const std::vector<File>& files, Provider& provider,
                              const ModuleOptions& options) {
-  return ModuleEvaluator(files, provider, options).run();
+  SharedState shared;
+  Frame root{root_module_location(options.module_dir, options.root_dir), {}, true};
+  root.stack.push_back(root.location.dir.string());
+  return ModuleEvaluator(files, provider, options, shared, std::move(root)).run();
 }
 
 std::vector<File> parse_module(const std::map<std::string, std::string>& tf_files) {

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <unordered_set>
 #include <vector>
 
 namespace berth::hcl {
@@ -99,6 +100,23 @@ bool value_less(const json::value& a, const json::value& b) {
   if (is_number(a) && is_number(b)) return to_double(a) < to_double(b);
   if (a.is_string() && b.is_string()) return a.get_string() < b.get_string();
   return static_cast<int>(a.kind()) < static_cast<int>(b.kind());
+}
+
+json::array distinct_values(const json::array& list) {
+  // Keyed by the canonical JSON text (sorted keys, numbers by value) rather than compared pair
+  // by pair, so that toset() of a long list is not quadratic.
+  std::unordered_set<std::string> seen;
+  json::array out;
+  for (const auto& e : list)
+    if (seen.insert(encode_json(e)).second) out.push_back(e);
+  return out;
+}
+
+json::array to_set(const json::array& list) {
+  json::array out = distinct_values(list);
+  if (std::all_of(out.begin(), out.end(), [](const auto& e) { return e.is_string(); }))
+    std::sort(out.begin(), out.end(), value_less);
+  return out;
 }
 
 std::optional<std::string> as_string(const json::value& v) {

@@ -24,6 +24,11 @@ bool values_equal(const json::value& a, const json::value& b);
 // Total order for sort(): numbers by value, strings bytewise.
 bool value_less(const json::value& a, const json::value& b);
 
+// The distinct elements of `list`, in first-seen order (equal as values_equal decides).
+json::array distinct_values(const json::array& list);
+// A set as Terraform orders it: distinct elements, sorted when they are all strings.
+json::array to_set(const json::array& list);
+
 // Terraform's automatic conversions; nullopt when the value does not convert.
 std::optional<std::string> as_string(const json::value& v);
 std::optional<json::value> as_number(const json::value& v);

@@ -122,6 +122,50 @@ INSTANTIATE_TEST_SUITE_P(
                       FunctionCase{"try([][0], \"fallback\")", R"("fallback")"},
                       FunctionCase{"can([][0])", "false"}, FunctionCase{"can([1][0])", "true"}));
 
+INSTANTIATE_TEST_SUITE_P(
+    SetsPathsAndMore, HclFunction,
+    ::testing::Values(
+        FunctionCase{R"(strcontains("coder", "ode"))", "true"},
+        FunctionCase{R"(strcontains("coder", "x"))", "false"},
+        FunctionCase{R"(setunion(["b", "a"], ["c", "a"]))", R"(["a","b","c"])"},
+        FunctionCase{R"(setintersection(["a", "b", "c"], ["b", "c"], ["c", "b", "x"]))",
+                     R"(["b","c"])"},
+        FunctionCase{R"(setsubtract(["a", "b", "c"], ["b"]))", R"(["a","c"])"},
+        FunctionCase{R"(setintersection([1, 2], [2.0]))", "[2]"},
+        FunctionCase{R"(setproduct(["a", "b"], [1, 2]))", R"([["a",1],["a",2],["b",1],["b",2]])"},
+        FunctionCase{R"(chunklist(["a", "b", "c"], 2))", R"([["a","b"],["c"]])"},
+        FunctionCase{R"(formatlist("%s=%s", ["a", "b"], "x"))", R"(["a=x","b=x"])"},
+        FunctionCase{R"(formatlist("%s-%d", ["a", "b"], [1, 2]))", R"(["a-1","b-2"])"},
+        FunctionCase{R"(basename("/home/coder/file.txt"))", R"("file.txt")"},
+        FunctionCase{R"(basename("dir/"))", R"("dir")"},
+        FunctionCase{R"(dirname("/home/coder/file.txt"))", R"("/home/coder")"},
+        FunctionCase{R"(dirname("file.txt"))", R"(".")"},
+        FunctionCase{R"(dirname("/file"))", R"("/")"}, FunctionCase{R"(parseint("ff", 16))", "255"},
+        FunctionCase{R"(parseint("-101", 2))", "-5"},
+        FunctionCase{R"(sha512("a"))",
+                     R"("1f40fc92da241694750979ee6cf582f2d5d7d28e18335de05abc54d0560e0f5302860c6)"
+                     R"(52bf08d560252aa5e74210546f369fbbbce8c12cfc7957b2652fe9a75")"},
+        FunctionCase{R"(base64sha256("hello"))",
+                     R"("LPJNul+wow4m6DsqxbninhsWHlwfp0JecwQzYpOLmCQ=")"},
+        FunctionCase{R"(tomap({a = 1}))", R"({"a":1})"}, FunctionCase{R"(tonumber("12"))", "12"},
+        FunctionCase{R"(keys({b = 1, a = 2}))", R"(["a","b"])"},
+        FunctionCase{R"(lookup({a = 1}, "b", "none"))", R"("none")"},
+        FunctionCase{R"(coalesce("", "x"))", R"("x")"},
+        FunctionCase{R"(merge({a = 1}, {b = 2}, {a = 3}))", R"({"a":3,"b":2})"},
+        FunctionCase{R"(jsonencode({b = [1, "<x>"], a = null}))",
+                     R"("{\"a\":null,\"b\":[1,\"\\u003cx\\u003e\"]}")"},
+        // Legacy attribute-style indexes, as envbuilder_cached_image.cached.0.image.
+        FunctionCase{R"([{ image = "x" }].0.image)", R"("x")"}));
+
+// Coder's Docker template points the agent at the host through the Docker gateway; the
+// pattern's \\. is an escaped backslash in HCL, so the regex sees \. and matches only dots.
+TEST(HclFunction, ReplaceWithTheDockerTemplatesRegex) {
+  EXPECT_EQ(eval_json(R"(replace("curl -fsSL http://127.0.0.1:3000/bin http://localhost:3000 )"
+                      R"(127x0x0x1", "/localhost|127\\.0\\.0\\.1/", "host.docker.internal"))"),
+            R"("curl -fsSL http://host.docker.internal:3000/bin http://host.docker.internal:3000 )"
+            R"(127x0x0x1")");
+}
+
 TEST(HclFunction, UuidIsRandomVersionFour) {
   json::value v = eval("uuid()");
   ASSERT_TRUE(v.is_string());
@@ -198,7 +242,7 @@ class HclFileFunction : public ::testing::Test {
     write("module/greeting.tpl", "Hi ${name}!%{ for x in items } ${x}%{ endfor }");
     write("secret.txt", "secret");
     std::filesystem::create_symlink(dir_.path() / "secret.txt", dir_.path() / "module/link");
-    scope_.functions = FunctionEnvironment{(dir_.path() / "module").string(), 16};
+    scope_.functions = FunctionEnvironment{(dir_.path() / "module").string(), 16, nullptr};
   }
   void write(const std::string& name, const std::string& content) {
     std::ofstream(dir_.path() / name) << content;

@@ -5,58 +5,15 @@
 #include <fstream>
 #include <set>
 
+#include "hcl/echo_provider.hpp"
 #include "hcl/test_util.hpp"
 #include "support/temp_dir.hpp"
 
 namespace berth::hcl {
 namespace {
 
+using testing::EchoProvider;
 using testing::error_of;
-
-// Echoes the configuration back with an `id`, plus the computed attributes the coder
-// provider would add; records the order of plan calls.
-class EchoProvider : public Provider {
- public:
-  bool supports(const std::string& mode, const std::string& type) const override {
-    static const std::set<std::string> known = {
-        "data.coder_workspace",   "data.coder_workspace_owner", "data.coder_parameter",
-        "managed.coder_agent",    "managed.coder_app",          "managed.local_process",
-        "managed.coder_metadata", "managed.null_resource"};
-    return known.contains(mode + "." + type);
-  }
-
-  json::value plan(const std::string& mode, const std::string& type, const std::string& name,
-                   std::optional<std::int64_t> index, json::value config,
-                   const Position& position) override {
-    std::string id = mode == "data" ? "data." : "";
-    id.append(type).append(".").append(name);
-    if (index) id.append("[").append(std::to_string(*index)).append("]");
-    calls.push_back(id);
-    configs[id] = config;
-    positions[id] = position;
-    json::object out = config.as_object();
-    out["id"] = id;
-    if (type == "coder_workspace") {
-      out["start_count"] = start_count;
-      out["name"] = "dev";
-    }
-    if (type == "coder_workspace_owner") out["name"] = "ann";
-    if (type == "coder_parameter") {
-      const json::value* d = out.if_contains("default");
-      out["value"] = d ? *d : json::value("");
-    }
-    if (type == "coder_agent") {
-      out["token"] = "token-" + name;
-      out["init_script"] = "curl agent | sh";
-    }
-    return out;
-  }
-
-  std::int64_t start_count = 1;
-  std::vector<std::string> calls;
-  std::map<std::string, json::value> configs;
-  std::map<std::string, Position> positions;
-};
 
 constexpr const char* kTemplate = R"(terraform {
   required_providers {
@@ -67,7 +24,7 @@ constexpr const char* kTemplate = R"(terraform {
 }
 
 provider "coder" {
-  url = var.does_not_matter
+  url = "https://coder.example.com"
 }
 
 variable "image" {
@@ -316,8 +273,20 @@ INSTANTIATE_TEST_SUITE_P(
                         "m.tf:1:14: reference to undeclared local value \"nope\""},
         ModuleErrorCase{"UnknownFunction", "locals {\n  a = 1\n  b = foo(local.a)\n}\n",
                         "m.tf:3:7: unknown function \"foo\""},
-        ModuleErrorCase{"ForEach", "resource \"null_resource\" \"a\" {\n  for_each = {}\n}\n",
-                        "m.tf:2:3: for_each is not supported; use count"},
+        ModuleErrorCase{"CountAndForEach",
+                        "resource \"null_resource\" \"a\" {\n  count = 1\n  for_each = {}\n}\n",
+                        "m.tf:3:3: count and for_each cannot be used together in one block"},
+        ModuleErrorCase{"ForEachNumber", "resource \"null_resource\" \"a\" {\n  for_each = 3\n}\n",
+                        "m.tf:2:3: for_each needs a map, or a set of strings, got number"},
+        ModuleErrorCase{"ForEachNull", "resource \"null_resource\" \"a\" {\n  for_each = null\n}\n",
+                        "m.tf:2:3: for_each must not be null"},
+        ModuleErrorCase{"ForEachSetOfNumbers",
+                        "resource \"null_resource\" \"a\" {\n  for_each = [1]\n}\n",
+                        "m.tf:2:3: for_each needs a map, or a set of strings; got a set with a "
+                        "number element"},
+        ModuleErrorCase{"EachWithoutForEach",
+                        "resource \"null_resource\" \"a\" {\n  x = each.key\n}\n",
+                        "m.tf:2:7: each.key is only available in a block that sets for_each"},
         ModuleErrorCase{"NegativeCount", "resource \"null_resource\" \"a\" {\n  count = -1\n}\n",
                         "m.tf:2:3: count must be a whole number, 0 or more"},
         ModuleErrorCase{"HugeCount", "resource \"null_resource\" \"a\" {\n  count = 1e9\n}\n",
@@ -344,8 +313,41 @@ INSTANTIATE_TEST_SUITE_P(
             "DuplicateResource",
             "resource \"null_resource\" \"a\" {}\nresource \"null_resource\" \"a\" {}\n",
             "m.tf:2:1: duplicate declaration of null_resource.a"},
-        ModuleErrorCase{"ModuleBlock", "module \"x\" {}\n",
-                        "m.tf:1:1: module blocks are not supported"},
+        ModuleErrorCase{"ModuleWithoutSource", "module \"x\" {}\n",
+                        "m.tf:1:1: module \"x\" needs a source"},
+        ModuleErrorCase{
+            "ModuleSourceNotLiteral",
+            "variable \"v\" {\n  default = \"./x\"\n}\nmodule \"x\" {\n  source = var.v\n}\n",
+            "m.tf:5:3: a module source must be a literal string"},
+        ModuleErrorCase{"GitModuleSource",
+                        "module \"x\" {\n  source = \"git::https://example.com/m.git\"\n}\n",
+                        "m.tf:2:3: module \"x\": source \"git::https://example.com/m.git\" is not "
+                        "supported: Berth reads local modules (\"./dir\", \"../dir\") and registry "
+                        "modules whose files are in its module directory (berth server "
+                        "--terraform-module-dir); copy the module into the template instead"},
+        ModuleErrorCase{"GithubModuleSource",
+                        "module \"x\" {\n  source = \"github.com/hashicorp/example\"\n}\n",
+                        "m.tf:2:3: module \"x\": source \"github.com/hashicorp/example\" is not "
+                        "supported: Berth reads local modules (\"./dir\", \"../dir\") and registry "
+                        "modules whose files are in its module directory (berth server "
+                        "--terraform-module-dir); copy the module into the template instead"},
+        ModuleErrorCase{"UndeclaredModule", "output \"o\" {\n  value = module.nope.x\n}\n",
+                        "m.tf:2:11: reference to undeclared module \"nope\""},
+        ModuleErrorCase{"ProviderUndeclaredReference",
+                        "provider \"docker\" {\n  host = var.nope\n}\n",
+                        "m.tf:2:10: reference to undeclared input variable \"nope\""},
+        ModuleErrorCase{"DuplicateLifecycle",
+                        "resource \"null_resource\" \"a\" {\n  lifecycle {}\n  lifecycle {}\n}\n",
+                        "m.tf:3:3: a block may have only one lifecycle block"},
+        ModuleErrorCase{"IgnoreChangesNotNames",
+                        "resource \"null_resource\" \"a\" {\n  lifecycle {\n    ignore_changes = "
+                        "[upper(\"x\")]\n  }\n}\n",
+                        "m.tf:3:23: ignore_changes must list attribute names, such as tags or "
+                        "labels"},
+        ModuleErrorCase{"PreventDestroyNotBool",
+                        "resource \"null_resource\" \"a\" {\n  lifecycle {\n    prevent_destroy = "
+                        "[]\n  }\n}\n",
+                        "m.tf:3:5: prevent_destroy must be a bool, got list"},
         ModuleErrorCase{"TopLevelAttribute", "a = 1\n",
                         "m.tf:1:1: unexpected attribute \"a\" at the top level"},
         ModuleErrorCase{"OutputWithoutValue", "output \"o\" {}\n",
@@ -498,13 +500,220 @@ output "escape" { value = can(file("../x")) }
             "f.tf:2:7: cannot read \"../x\": the path leaves the module directory");
 }
 
-TEST(HclModule, IgnoresProviderAndTerraformBlocksEvenWithReferences) {
+TEST(HclModule, IgnoresTerraformBlocksEvenWithReferences) {
   EchoProvider provider;
-  auto files = parse_module({{"p.tf",
-                              "provider \"coder\" {\n  url = var.undeclared\n}\n"
-                              "terraform {\n  required_version = \">= 1.0\"\n}\n"}});
+  auto files = parse_module({{"p.tf", "terraform {\n  required_version = var.undeclared\n}\n"}});
   ModuleResult result = evaluate_module(files, provider, {});
   EXPECT_TRUE(result.resources.empty());
+}
+
+TEST(HclModule, ForEachOverAMapBindsEachKeyAndValue) {
+  EchoProvider provider;
+  auto files = parse_module({{"e.tf", R"(
+resource "null_resource" "n" {
+  for_each = { web = 8080, "db \"main\"" = 5432 }
+  name     = "${each.key}:${each.value}"
+}
+output "web" { value = null_resource.n["web"].name }
+output "keys" { value = keys(null_resource.n) }
+output "names" { value = [for k, n in null_resource.n : n.name] }
+)"}});
+  ModuleResult result = evaluate_module(files, provider, {});
+  ASSERT_EQ(result.resources.size(), 2u);
+  // Instances are ordered by key, as Terraform orders them.
+  EXPECT_EQ(result.resources[0].key, std::optional<std::string>("db \"main\""));
+  EXPECT_EQ(result.resources[0].address(), R"(null_resource.n["db \"main\""])");
+  EXPECT_EQ(result.resources[1].address(), R"(null_resource.n["web"])");
+  EXPECT_EQ(result.resources[1].label(), "null_resource.n");
+  EXPECT_FALSE(result.resources[1].index.has_value());
+  EXPECT_EQ(result.resources[1].attributes.at("name"), json::value("web:8080"));
+  EXPECT_EQ(result.outputs["web"], json::value("web:8080"));
+  EXPECT_EQ(encode_json(result.outputs["keys"]), R"(["db \"main\"","web"])");
+  EXPECT_EQ(encode_json(result.outputs["names"]), R"(["db \"main\":5432","web:8080"])");
+}
+
+TEST(HclModule, ForEachOverASetOfStringsUsesTheStringAsKeyAndValue) {
+  EchoProvider provider;
+  auto files = parse_module({{"e.tf", R"(
+variable "ides" {
+  type    = set(string)
+  default = ["PY", "GO", "PY"]
+}
+data "coder_parameter" "p" {
+  for_each = var.ides
+  name     = lower(each.key)
+  default  = each.value
+}
+resource "coder_app" "ide" {
+  for_each = toset(["GO", "PY"])
+  slug     = "app-${data.coder_parameter.p[each.key].name}"
+}
+output "slugs" { value = [for a in coder_app.ide : a.slug] }
+)"}});
+  ModuleResult result = evaluate_module(files, provider, {});
+  ASSERT_EQ(result.resources.size(), 4u);
+  EXPECT_EQ(result.resources[0].address(), R"(data.coder_parameter.p["GO"])");
+  EXPECT_EQ(result.resources[1].address(), R"(data.coder_parameter.p["PY"])");
+  EXPECT_EQ(result.resources[1].attributes.at("default"), json::value("PY"));
+  EXPECT_EQ(encode_json(result.outputs["slugs"]), R"(["app-go","app-py"])");
+  EXPECT_EQ(encode_json(result.variables["ides"]), R"(["GO","PY"])");
+}
+
+TEST(HclModule, ForEachOfAHundredThousandKeysFailsCleanly) {
+  EchoProvider provider;
+  auto files = parse_module({{"big.tf", R"(
+locals {
+  keys = flatten([for a in range(1000) : [for b in range(100) : "${a}-${b}"]])
+}
+resource "null_resource" "n" {
+  for_each = { for k in local.keys : k => k }
+}
+resource "null_resource" "s" {
+  for_each = toset(local.keys)
+}
+)"}});
+  EXPECT_EQ(error_of([&] { evaluate_module(files, provider, {}); }),
+            "big.tf:6:3: for_each must have at most 1000 elements, got 100000");
+  EXPECT_TRUE(provider.calls.empty());
+}
+
+TEST(HclModule, PreconditionFailsWithItsErrorMessage) {
+  EchoProvider provider;
+  provider.external_status = "unreachable";
+  auto files = parse_module({{"p.tf", R"(
+data "external" "check" {}
+resource "null_resource" "n" {
+  count = 2
+  lifecycle {
+    precondition {
+      condition     = count.index < 5
+      error_message = "never shown"
+    }
+    precondition {
+      condition     = data.external.check.result.status == "ok"
+      error_message = "Docker is ${data.external.check.result.status} (instance ${count.index})."
+    }
+  }
+}
+)"}});
+  EXPECT_EQ(error_of([&] { evaluate_module(files, provider, {}); }),
+            "p.tf:11:7: precondition failed: Docker is unreachable (instance 0).");
+  // The precondition runs before the instance is planned.
+  EXPECT_EQ(provider.calls, std::vector<std::string>{"data.external.check"});
+  provider.external_status = "ok";
+  ModuleResult result = evaluate_module(files, provider, {});
+  EXPECT_EQ(result.resources.size(), 3u);
+  // A precondition's references are dependencies, as in Terraform's graph.
+  EXPECT_EQ(result.dependencies["null_resource.n"],
+            std::vector<std::string>{"data.external.check"});
+}
+
+TEST(HclModule, LifecycleSettingsAreExposedAndNeverPlanned) {
+  EchoProvider provider;
+  auto files = parse_module({{"l.tf", R"(
+resource "null_resource" "all" {
+  lifecycle {
+    ignore_changes  = all
+    prevent_destroy = true
+    postcondition {
+      condition     = self.id == "checked only after apply"
+      error_message = "ignored"
+    }
+  }
+}
+resource "null_resource" "some" {
+  name = "x"
+  lifecycle {
+    ignore_changes        = [name, labels[0], tags["team"], "env"]
+    create_before_destroy = true
+  }
+}
+)"}});
+  ModuleResult result = evaluate_module(files, provider, {});
+  ASSERT_EQ(result.resources.size(), 2u);
+  EXPECT_TRUE(result.resources[0].ignore_all_changes);
+  EXPECT_TRUE(result.resources[0].prevent_destroy);
+  EXPECT_TRUE(result.resources[0].ignore_changes.empty());
+  EXPECT_FALSE(result.resources[1].ignore_all_changes);
+  EXPECT_FALSE(result.resources[1].prevent_destroy);
+  EXPECT_EQ(result.resources[1].ignore_changes,
+            (std::vector<std::string>{"name", "labels[0]", R"(tags["team"])", "env"}));
+  EXPECT_EQ(encode_json(provider.configs["null_resource.some"]), R"({"name":"x"})");
+  // Names listed in ignore_changes are not references.
+  EXPECT_TRUE(result.dependencies["null_resource.some"].empty());
+}
+
+TEST(HclModule, ProviderBlocksAreEvaluatedForTheCaller) {
+  EchoProvider provider;
+  auto files = parse_module({{"p.tf", R"(
+variable "docker_socket" {
+  default = ""
+  type    = string
+}
+locals {
+  remote = "tcp://remote:2375"
+}
+provider "docker" {
+  host = var.docker_socket != "" ? var.docker_socket : null
+  registry_auth {
+    address = "ghcr.io"
+  }
+}
+provider "docker" {
+  alias   = "remote"
+  host    = local.remote
+  version = "~> 3.0"
+}
+provider "coder" {}
+)"}});
+  ModuleResult result = evaluate_module(files, provider, {});
+  EXPECT_TRUE(result.resources.empty());
+  EXPECT_EQ(encode_json(result.providers["docker"]),
+            R"({"registry_auth":[{"address":"ghcr.io"}]})");
+  EXPECT_EQ(encode_json(result.providers["docker.remote"]), R"({"host":"tcp://remote:2375"})");
+  EXPECT_EQ(encode_json(result.providers["coder"]), "{}");
+  EXPECT_EQ(result.dependencies["provider.docker"], std::vector<std::string>{"var.docker_socket"});
+  EXPECT_EQ(result.dependencies["provider.docker.remote"],
+            std::vector<std::string>{"local.remote"});
+
+  result =
+      evaluate_module(files, provider, options_with({{"docker_socket", "unix:///run/d.sock"}}));
+  EXPECT_EQ(result.providers["docker"].at("host"), json::value("unix:///run/d.sock"));
+}
+
+TEST(HclModule, IteratingASetBindsTheElementAsItsKey) {
+  EchoProvider provider;
+  auto files = parse_module({{"s.tf", R"(
+variable "s" {
+  type    = set(string)
+  default = ["b", "a", "b"]
+}
+variable "l" {
+  type    = list(string)
+  default = ["b", "a"]
+}
+locals {
+  t = length(var.l) > 0 ? toset(var.l) : toset([])
+}
+data "coder_parameter" "p" {
+  name = "p"
+  dynamic "option" {
+    for_each = var.s
+    content { name = option.key }
+  }
+}
+output "set" { value = { for k, v in var.s : k => v } }
+output "local" { value = [for k, v in local.t : k] }
+output "list" { value = [for k, v in var.l : k] }
+output "call" { value = "%{for k, v in toset(["x"])}${k}%{endfor}" }
+)"}});
+  ModuleResult result = evaluate_module(files, provider, {});
+  EXPECT_EQ(encode_json(result.outputs["set"]), R"({"a":"a","b":"b"})");
+  EXPECT_EQ(encode_json(result.outputs["local"]), R"(["a","b"])");
+  EXPECT_EQ(encode_json(result.outputs["list"]), "[0,1]");
+  EXPECT_EQ(result.outputs["call"], json::value("x"));
+  EXPECT_EQ(encode_json(provider.configs["data.coder_parameter.p"].at("option")),
+            R"([{"name":"a"},{"name":"b"}])");
 }
 
 }  // namespace
