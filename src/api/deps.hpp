@@ -1,6 +1,9 @@
 #pragma once
 
+#include <memory>
 #include <string>
+
+#include "api/agent_binary.hpp"
 
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
@@ -37,6 +40,7 @@ struct Deps {
   coderd::AppHttpClient& app_http;
   coderd::Agents& agents;
   coderd::AgentRegistry& agent_registry;
+  std::shared_ptr<const AgentBinary> agent_binary;  // null when the server has none
 };
 
 }  // namespace berth::api

@@ -12,6 +12,7 @@ using http::Response;
 
 // buildinfo.cpp
 Response get_healthz(Deps& deps, Request& request);
+Response get_agent_binary(Deps& deps, Request& request);
 Response get_api_root(Deps& deps, Request& request);
 Response get_buildinfo(Deps& deps, Request& request);
 

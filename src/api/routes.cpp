@@ -55,6 +55,8 @@ void add_routes(http::Router& router, Deps& deps) {
     router.add(method, path, agent_route(deps, fn));
   };
   pub("GET", "/healthz", get_healthz);
+  pub("GET", "/bin/berth-linux-amd64", get_agent_binary);
+  pub("GET", "/bin/coder-linux-amd64", get_agent_binary);
   pub("GET", "/api/v2", get_api_root);
   pub("GET", "/api/v2/buildinfo", get_buildinfo);
 

@@ -132,11 +132,24 @@ int run_server(const ServerOptions& options) {
   http::ServerLimits limits;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_connections = options.max_connections;
-  api::Deps deps{store,         clock,      api_keys,
-                 users,         pubsub,     jobs,
-                 templates,     workspaces, {BERTH_VERSION, "", coderd::deployment_id(store)},
-                 tasks,         app_http,   agents,
-                 agent_registry};
+  api::Deps deps{
+      store,
+      clock,
+      api_keys,
+      users,
+      pubsub,
+      jobs,
+      templates,
+      workspaces,
+      {BERTH_VERSION, "", coderd::deployment_id(store)},
+      tasks,
+      app_http,
+      agents,
+      agent_registry,
+      api::load_agent_binary(
+          options.agent_binary_path.empty()
+              ? std::filesystem::path(self_path()).parent_path().append("berth-agent").string()
+              : options.agent_binary_path)};
   http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
@@ -144,6 +157,8 @@ int run_server(const ServerOptions& options) {
   std::filesystem::create_directories(data_dir + "/jobs");
   provisioner::local::LocalProvisioner local(deps.build.access_url, self_path(),
                                              data_dir + "/jobs");
+  if (deps.agent_binary) local.set_agent_sha256(deps.agent_binary->sha256_hex);
+  local.set_module_dir(options.terraform_module_dir);
   provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons,
                                   data_dir + "/workspaces");
   daemons.start();
