@@ -9,6 +9,7 @@ packages=(
   libarchive-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata bubblewrap python3
+  podman runc busybox-static curl
 )
 
 missing=()

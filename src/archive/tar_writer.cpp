@@ -1,4 +1,4 @@
-#include "cli/tar.hpp"
+#include "archive/tar_writer.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -11,14 +11,14 @@
 
 #include "common/error.hpp"
 
-namespace berth::cli {
+namespace berth::archive {
 
 namespace {
 
 namespace fs = std::filesystem;
 
 struct ArchiveWriteDeleter {
-  void operator()(archive* a) const { archive_write_free(a); }
+  void operator()(::archive* a) const { archive_write_free(a); }
 };
 struct EntryDeleter {
   void operator()(archive_entry* e) const { archive_entry_free(e); }
@@ -49,12 +49,12 @@ std::string read_all(const fs::path& path) {
   return s.str();
 }
 
-la_ssize_t append(archive*, void* data, const void* buffer, size_t length) {
+la_ssize_t append(::archive*, void* data, const void* buffer, size_t length) {
   static_cast<std::string*>(data)->append(static_cast<const char*>(buffer), length);
   return la_ssize_t(length);
 }
 
-void add_file(archive* a, const fs::path& relative, const std::string& contents) {
+void add_file(::archive* a, const fs::path& relative, const std::string& contents) {
   std::unique_ptr<archive_entry, EntryDeleter> entry(archive_entry_new());
   archive_entry_set_pathname(entry.get(), relative.generic_string().c_str());
   archive_entry_set_filetype(entry.get(), AE_IFREG);
@@ -73,7 +73,7 @@ std::string tar_directory(const fs::path& dir) {
   if (!fs::is_directory(dir, ec))
     throw Error{ErrorCode::invalid, "\"" + dir.string() + "\" is not a directory."};
   std::string out;
-  std::unique_ptr<archive, ArchiveWriteDeleter> a(archive_write_new());
+  std::unique_ptr<::archive, ArchiveWriteDeleter> a(archive_write_new());
   archive_write_set_format_ustar(a.get());
   archive_write_set_bytes_per_block(a.get(), 512);
   if (archive_write_open(a.get(), &out, nullptr, append, nullptr) != ARCHIVE_OK)
@@ -84,4 +84,4 @@ std::string tar_directory(const fs::path& dir) {
   return out;
 }
 
-}  // namespace berth::cli
+}  // namespace berth::archive

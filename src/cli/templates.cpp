@@ -6,7 +6,7 @@
 #include "cli/cli.hpp"
 #include "cli/jobs.hpp"
 #include "cli/output.hpp"
-#include "cli/tar.hpp"
+#include "archive/tar_writer.hpp"
 #include "common/error.hpp"
 
 namespace berth::cli {
@@ -19,6 +19,7 @@ struct PushOptions {
   std::string version_name;
   std::string message;
   bool activate = true;
+  std::vector<std::string> variables;  // name=value, Coder's --variable
 };
 
 std::string upload(sdk::Client& client, const std::string& tar) {
@@ -35,6 +36,14 @@ json::object create_version(sdk::Client& client, const std::string& org,
   if (existing) body["template_id"] = str(*existing, "id");
   if (!o.version_name.empty()) body["name"] = o.version_name;
   if (!o.message.empty()) body["message"] = o.message;
+  json::array variables;
+  for (const auto& v : o.variables) {
+    auto eq = v.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error{ErrorCode::invalid, "--variable \"" + v + "\" must be name=value"};
+    variables.push_back(json::object{{"name", v.substr(0, eq)}, {"value", v.substr(eq + 1)}});
+  }
+  if (!variables.empty()) body["user_variable_values"] = std::move(variables);
   return send_json(client, "POST", "/api/v2/organizations/" + org + "/templateversions", body, 201)
       .as_object();
 }
@@ -45,7 +54,7 @@ void run_push(const GlobalOptions& g, PushOptions o) {
     o.name = std::filesystem::absolute(o.directory).lexically_normal().filename().string();
   auto org = default_organization_id(client);
   auto existing = find_template(client, org, o.name);
-  auto tar = tar_directory(o.directory);
+  auto tar = archive::tar_directory(o.directory);
   std::printf("==> Uploading %s (%zu bytes)\n", o.directory.c_str(), tar.size());
   auto version = create_version(client, org, existing, upload(client, tar), o);
   auto version_id = str(version, "id");
@@ -109,6 +118,8 @@ void add_push(CLI::App* templates, GlobalOptions& g) {
   push->add_option("-d,--directory", o->directory, "Template directory")->capture_default_str();
   push->add_option("--name", o->version_name, "Version name (default: generated)");
   push->add_option("-m,--message", o->message, "Version message");
+  push->add_option("--variable", o->variables, "A template variable's value: name=value")
+      ->allow_extra_args(false);
   push->add_flag("--activate,!--no-activate", o->activate,
                  "Make the new version the active one (default true)");
   push->add_flag("-y,--yes")->description("Skip confirmations (push asks none)");

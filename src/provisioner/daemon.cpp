@@ -271,6 +271,10 @@ void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& cont
     request.parameter_values[p.name] = p.value;
   request.transition = build.transition;
   request.state = build.provisioner_state;
+  if (build.build_number > 1)
+    if (auto previous = store_.get_workspace_build_by_number(workspace.id, build.build_number - 1))
+      if (auto previous_job = store_.get_provisioner_job_by_id(previous->job_id))
+        request.previous_build_failed = coderd::job_status(*previous_job) != "succeeded";
   request.workspace_id = workspace.id.to_string();
   request.workspace_name = workspace.name;
   request.workspace_dir = workspaces_dir_ + "/" + workspace.id.to_string();

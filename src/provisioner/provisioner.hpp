@@ -30,6 +30,9 @@ struct BuildRequest {
   std::map<std::string, std::string> parameter_values;
   std::string transition;  // start | stop | delete
   std::string state;       // what the previous build left (empty for the first)
+  // The previous build did not succeed (failed, canceled, or interrupted by a crash): what it
+  // created may be recorded nowhere, so the provisioner looks for leftovers.
+  bool previous_build_failed = false;
   std::string workspace_id;
   std::string workspace_name;
   std::string workspace_dir;  // default home of the workspace's local resources

@@ -7,14 +7,17 @@
 
 #include "common/error.hpp"
 #include "common/uuid.hpp"
+#include "provisioner/local/docker_resources.hpp"
+#include "provisioner/local/external_program.hpp"
 
 namespace berth::provisioner::local {
 
 namespace {
 
 const std::set<std::string> kDataSources = {
-    "coder_workspace",     "coder_workspace_owner",  "coder_parameter", "coder_provisioner",
-    "coder_external_auth", "coder_workspace_preset", "coder_task",      "coder_workspace_tags"};
+    "coder_workspace",   "coder_workspace_owner", "coder_parameter",
+    "coder_provisioner", "coder_external_auth",   "coder_workspace_preset",
+    "coder_task",        "coder_workspace_tags",  "external"};
 
 const std::set<std::string> kResources = {
     "coder_agent",   "coder_app",     "coder_script",         "coder_metadata",
@@ -91,6 +94,12 @@ void validate_parameter_value(const json::object& p, const std::string& value,
   }
 }
 
+// The provider fills blank owner and workspace fields (a template import has none) with
+// placeholders, so that expressions such as coalesce(full_name, name) still evaluate.
+std::string or_default(const std::string& value, const char* fallback) {
+  return value.empty() ? fallback : value;
+}
+
 // The form_type the provider computes when the template leaves it out.
 std::string default_form_type(const json::object& p, const std::string& type) {
   auto* options = p.if_contains("option");
@@ -103,20 +112,70 @@ std::string default_form_type(const json::object& p, const std::string& type) {
 
 }  // namespace
 
-std::string agent_init_script(const BuildContext& context, const std::string& os) {
+std::string agent_init_script(const BuildContext& context, const std::string& os,
+                              const std::string& arch) {
   if (os == "windows")
     return fmt::format("$env:CODER_AGENT_URL=\"{}\"\r\n& \"{}\" agent\r\n", context.access_url,
                        context.berth_binary);
-  return fmt::format(
-      "#!/bin/sh\n# Starts the Berth workspace agent; the token comes from CODER_AGENT_TOKEN.\n"
-      "export CODER_AGENT_URL='{}'\nexec '{}' agent\n",
-      context.access_url, context.berth_binary);
+  // A workspace on this host (berth_process) gets BERTH_AGENT_BINARY and runs the server's own
+  // binary; anywhere else (a container, a VM) the script downloads the statically linked agent
+  // from the server with curl, wget, busybox wget or bash's /dev/tcp, and checks its digest.
+  return fmt::format(R"(#!/bin/sh
+# Starts the Berth workspace agent; the token comes from CODER_AGENT_TOKEN.
+export CODER_AGENT_URL='{url}'
+if [ -n "${{BERTH_AGENT_BINARY:-}}" ] && [ -x "$BERTH_AGENT_BINARY" ]; then
+  exec "$BERTH_AGENT_BINARY" agent
+fi
+BINARY_URL='{url}/bin/berth-{os}-{arch}'
+EXPECTED_SHA256='{sha}'
+BINARY_DIR=$(mktemp -d 2>/dev/null) || {{ BINARY_DIR=/tmp/berth.$$; mkdir -p "$BINARY_DIR"; }}
+BINARY="$BINARY_DIR/berth"
+fetch_with_bash() {{
+  command -v bash >/dev/null 2>&1 || return 1
+  bash -c 'u=${{1#http://}}; hp=${{u%%/*}}; p=/${{u#*/}}; h=${{hp%%:*}}; port=${{hp#*:}}
+    [ "$port" = "$hp" ] && port=80
+    exec 3<>"/dev/tcp/$h/$port" || exit 1
+    printf "GET %s HTTP/1.0
+Host: %s
+
+" "$p" "$hp" >&3
+    IFS= read -r status <&3; case "$status" in *" 200 "*) ;; *) exit 1;; esac
+    while IFS= read -r line <&3; do [ "$line" = $'"'"''"'"' ] && break; done
+    cat <&3 >"$2"' fetch "$1" "$2"
+}}
+while :; do
+  if command -v curl >/dev/null 2>&1; then
+    curl -fsSL "$BINARY_URL" -o "$BINARY" && ok=1 || ok=
+  elif command -v wget >/dev/null 2>&1; then
+    wget -q "$BINARY_URL" -O "$BINARY" && ok=1 || ok=
+  elif command -v busybox >/dev/null 2>&1; then
+    busybox wget -q "$BINARY_URL" -O "$BINARY" && ok=1 || ok=
+  else
+    fetch_with_bash "$BINARY_URL" "$BINARY" && ok=1 || ok=
+  fi
+  if [ -n "$ok" ] && [ -n "$EXPECTED_SHA256" ] && command -v sha256sum >/dev/null 2>&1; then
+    got=$(sha256sum "$BINARY" | cut -d ' ' -f 1)
+    if [ "$got" != "$EXPECTED_SHA256" ]; then
+      echo "berth: the agent from $BINARY_URL has digest $got, expected $EXPECTED_SHA256" >&2
+      ok=
+    fi
+  fi
+  [ -n "$ok" ] && break
+  echo "berth: could not download the agent from $BINARY_URL; retrying in 5s" >&2
+  sleep 5
+done
+chmod +x "$BINARY"
+exec "$BINARY" agent
+)",
+                     fmt::arg("url", context.access_url), fmt::arg("os", os),
+                     fmt::arg("arch", arch), fmt::arg("sha", context.agent_sha256));
 }
 
 CoderProvider::CoderProvider(BuildContext context) : context_(std::move(context)) {}
 
 bool CoderProvider::supports(const std::string& mode, const std::string& type) const {
-  return mode == "data" ? kDataSources.count(type) > 0 : kResources.count(type) > 0;
+  if (mode == "data") return kDataSources.count(type) > 0;
+  return kResources.count(type) > 0 || is_docker_resource(type);
 }
 
 json::value CoderProvider::plan(const std::string& mode, const std::string& type,
@@ -125,6 +184,7 @@ json::value CoderProvider::plan(const std::string& mode, const std::string& type
   json::object attributes = config.is_object() ? config.get_object() : json::object{};
   if (mode == "data") return plan_data(type, std::move(attributes), position);
   if (type == "coder_agent") return plan_agent(std::move(attributes));
+  if (is_docker_resource(type)) return plan_docker_resource(type, std::move(attributes));
   if (!attributes.contains("id")) attributes["id"] = Uuid::random_v4().to_string();
   if (type == "terraform_data") {
     // The hashicorp/terraform provider's no-op resource: `output` mirrors `input`.
@@ -150,7 +210,7 @@ json::value CoderProvider::plan_agent(json::object config) {
   auto os = string_of(config, "os", "linux");
   config["id"] = Uuid::random_v4().to_string();
   config["token"] = Uuid::random_v4().to_string();
-  config["init_script"] = agent_init_script(context_, os);
+  config["init_script"] = agent_init_script(context_, os, string_of(config, "arch", "amd64"));
   if (!config.contains("arch")) config["arch"] = "amd64";
   if (!config.contains("os")) config["os"] = "linux";
   if (!config.contains("auth")) config["auth"] = "token";
@@ -195,9 +255,10 @@ json::value CoderProvider::plan_data(const std::string& type, json::object confi
   const auto& c = context_;
   auto id = Uuid::random_v4().to_string();
   if (type == "coder_parameter") return plan_parameter(std::move(config), position);
+  if (type == "external") return plan_external(std::move(config), context_.template_dir, position);
   if (type == "coder_workspace") {
     return json::object{{"id", c.workspace_id.empty() ? id : c.workspace_id},
-                        {"name", c.workspace_name},
+                        {"name", or_default(c.workspace_name, "default")},
                         {"transition", c.transition},
                         {"start_count", c.transition == "start" ? 1 : 0},
                         {"access_url", c.access_url},
@@ -214,9 +275,9 @@ json::value CoderProvider::plan_data(const std::string& type, json::object confi
   }
   if (type == "coder_workspace_owner") {
     return json::object{{"id", c.owner_id.empty() ? id : c.owner_id},
-                        {"name", c.owner_name},
-                        {"full_name", c.owner_full_name},
-                        {"email", c.owner_email},
+                        {"name", or_default(c.owner_name, "default")},
+                        {"full_name", or_default(c.owner_full_name, "default")},
+                        {"email", or_default(c.owner_email, "default@example.com")},
                         {"session_token", c.owner_session_token},
                         {"groups", json::array{}},
                         {"rbac_roles", json::array{}},

@@ -23,7 +23,9 @@ struct BuildContext {
   std::string template_name;
   std::string template_version;
   std::string access_url = "http://127.0.0.1:3000";
-  std::string berth_binary = "berth";                   // what agent init scripts run
+  std::string berth_binary = "berth";  // what agent init scripts run on this host
+  std::string agent_sha256;            // of the agent served at /bin/berth-linux-amd64
+  std::string template_dir;            // the unpacked template (data "external" runs there)
   std::map<std::string, std::string> parameter_values;  // rich parameter name → value
   std::string task_id;
   std::string task_prompt;
@@ -52,7 +54,9 @@ class CoderProvider : public hcl::Provider {
   BuildContext context_;
 };
 
-// The shell script a `coder_agent`'s `init_script` holds: it runs this Berth binary as the agent.
-std::string agent_init_script(const BuildContext& context, const std::string& os);
+// The shell script a `coder_agent`'s `init_script` holds: it runs this host's Berth binary as
+// the agent when BERTH_AGENT_BINARY names it, and otherwise downloads the agent from the server.
+std::string agent_init_script(const BuildContext& context, const std::string& os,
+                              const std::string& arch);
 
 }  // namespace berth::provisioner::local

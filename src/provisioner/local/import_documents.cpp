@@ -70,8 +70,15 @@ bool is_bookkeeping(const std::string& type) {
 // each other), except coder_external_agent, which stands for a machine outside the template.
 bool can_host(const std::string& label, const std::set<std::string>& instantiated) {
   if (!instantiated.contains(label)) return false;
-  if (label.starts_with("data.")) return false;
-  return !label.starts_with("coder_") || label.starts_with("coder_external_agent.");
+  // A module's resources are labeled "module.NAME.TYPE.NAME": judge them by their own type.
+  std::string_view local = label;
+  while (local.starts_with("module.")) {
+    auto dot = local.find('.', 7);
+    if (dot == std::string_view::npos) return false;
+    local.remove_prefix(dot + 1);
+  }
+  if (local.starts_with("data.")) return false;
+  return !local.starts_with("coder_") || local.starts_with("coder_external_agent.");
 }
 
 // Terraform's dependency graph as `terraform graph` prints it, which Coder's provisioner reads:

@@ -7,7 +7,9 @@
 
 #include "common/uuid.hpp"
 
+#include "docker/engine_client.hpp"
 #include "provisioner/local/coder_provider.hpp"
+#include "provisioner/local/docker_resources.hpp"
 #include "provisioner/local/import_documents.hpp"
 #include "provisioner/local/process_resource.hpp"
 
@@ -105,6 +107,17 @@ void check_canceled(JobContext& context) {
   if (context.canceled()) throw JobFailure("canceled", "");
 }
 
+hcl::ModuleOptions module_options(std::map<std::string, json::value> variables,
+                                  const std::string& template_dir,
+                                  const std::string& registry_dir) {
+  hcl::ModuleOptions options;
+  options.variable_values = std::move(variables);
+  options.module_dir = template_dir;
+  options.root_dir = template_dir;
+  options.registry_module_dir = registry_dir;
+  return options;
+}
+
 }  // namespace
 
 LocalProvisioner::LocalProvisioner(std::string access_url, std::string berth_binary,
@@ -123,12 +136,14 @@ store::TemplateVersionImportResult LocalProvisioner::import_template(const Impor
   check_canceled(context);
 
   UnpackedTemplate unpacked(work_dir_, request.files);
-  hcl::ModuleOptions options{resolve_variables(files, request.variable_values), unpacked.path(),
-                             1 << 20};
+  auto options = module_options(resolve_variables(files, request.variable_values), unpacked.path(),
+                                module_dir_);
   BuildContext build;
   build.import = true;
   build.access_url = access_url_;
   build.berth_binary = berth_binary_;
+  build.agent_sha256 = agent_sha256_;
+  build.template_dir = unpacked.path();
   context.log({"info", "Detecting persistent resources", "Planning the start transition"});
   CoderProvider start_provider(build);
   auto start = hcl::evaluate_module(files, start_provider, options);
@@ -187,10 +202,27 @@ std::vector<std::string> strings_of(const json::object& o, const char* key) {
   return out;
 }
 
-std::string address_of(const hcl::ResourceInstance& r) {
-  auto address = r.type + "." + r.name;
-  if (r.index) address += "[" + std::to_string(*r.index) + "]";
-  return address;
+std::vector<DockerObject> previous_docker_objects(const std::string& state) {
+  std::vector<DockerObject> out;
+  if (state.empty()) return out;
+  auto doc = json::parse(state);
+  auto* list = doc.is_object() ? doc.as_object().if_contains("docker") : nullptr;
+  if (!list || !list->is_array()) return out;
+  for (const auto& item : list->get_array()) out.push_back(docker_object_from(item));
+  return out;
+}
+
+// The docker provider's configuration: its `host` and `cert_path`, else DOCKER_HOST and
+// DOCKER_CERT_PATH, else the default socket.
+std::pair<std::string, std::string> docker_host_of(const hcl::ModuleResult& result) {
+  auto fallback = docker::default_engine_address();
+  std::pair<std::string, std::string> out{fallback.text, fallback.cert_path};
+  auto it = result.providers.find("docker");
+  if (it == result.providers.end() || !it->second.is_object()) return out;
+  if (auto host = json::string_at(it->second.get_object(), "host"); !host.empty()) out.first = host;
+  if (auto certs = json::string_at(it->second.get_object(), "cert_path"); !certs.empty())
+    out.second = certs;
+  return out;
 }
 
 }  // namespace
@@ -200,8 +232,8 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   if (tf.empty()) throw JobFailure("The template has no .tf files in its root directory.", "");
   auto files = hcl::parse_module(tf);
   UnpackedTemplate unpacked(work_dir_, request.files);
-  hcl::ModuleOptions options{resolve_variables(files, request.variable_values), unpacked.path(),
-                             1 << 20};
+  auto options = module_options(resolve_variables(files, request.variable_values), unpacked.path(),
+                                module_dir_);
   BuildContext build;
   build.transition = request.transition;
   build.workspace_id = request.workspace_id;
@@ -215,6 +247,8 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   build.template_version = request.template_version;
   build.access_url = access_url_;
   build.berth_binary = berth_binary_;
+  build.agent_sha256 = agent_sha256_;
+  build.template_dir = unpacked.path();
   build.parameter_values = request.parameter_values;
   build.task_id = request.task_id;
   build.task_prompt = request.task_prompt;
@@ -242,12 +276,14 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
     const auto& a = r.attributes.as_object();
     ProcessSpec spec;
     spec.command = strings_of(a, "command");
-    spec.env = strings_of(a, "env");
+    // Agents on this host run the server's own binary instead of downloading one.
+    spec.env.push_back("BERTH_AGENT_BINARY=" + berth_binary_);
+    for (auto& e : strings_of(a, "env")) spec.env.push_back(std::move(e));
     auto* dir = a.if_contains("dir");
     spec.dir = dir && dir->is_string() ? std::string(dir->get_string()) : request.workspace_dir;
     auto* sandbox = a.if_contains("sandbox");
     spec.sandbox = sandbox && sandbox->is_bool() && sandbox->get_bool();
-    auto address = address_of(r);
+    auto address = r.address();
     spec.log_path = request.workspace_dir + "/.berth-" + r.name +
                     (r.index ? std::to_string(*r.index) : "") + ".log";
     std::filesystem::create_directories(request.workspace_dir);
@@ -262,8 +298,26 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
     }
   }
 
+  auto previous_docker = previous_docker_objects(request.state);
+  bool uses_docker = !previous_docker.empty();
+  for (const auto& r : result.resources)
+    uses_docker = uses_docker || (r.mode == "managed" && is_docker_resource(r.type));
+  json::array docker_state;
+  if (uses_docker) {
+    DockerApplyRequest apply;
+    apply.workspace_id = request.workspace_id;
+    apply.transition = request.transition;
+    std::tie(apply.default_host, apply.default_cert_path) = docker_host_of(result);
+    apply.previous = std::move(previous_docker);
+    apply.look_for_leftovers = request.previous_build_failed;
+    apply.template_dir = unpacked.path();
+    for (const auto& o : apply_docker_resources(result, apply, context))
+      docker_state.push_back(to_json(o));
+  }
+
   BuildResponse out;
-  out.state = json::serialize(json::object{{"version", 1}, {"processes", std::move(processes)}});
+  out.state = json::serialize(json::object{
+      {"version", 2}, {"processes", std::move(processes)}, {"docker", std::move(docker_state)}});
   out.resources = resources_json(result, request.transition);
   out.has_ai_task = has_ai_task(result);
   for (const auto& r : result.resources)

@@ -14,6 +14,11 @@ class LocalProvisioner final : public Provisioner {
   // unpacked under `work_dir` while a job runs (for `file()` and `path.module`).
   LocalProvisioner(std::string access_url, std::string berth_binary, std::string work_dir);
 
+  // The digest of the agent served to workspaces, which init scripts check after download.
+  void set_agent_sha256(std::string sha256) { agent_sha256_ = std::move(sha256); }
+  // Where registry modules (`registry.coder.com/...`) are looked up; empty: none available.
+  void set_module_dir(std::string dir) { module_dir_ = std::move(dir); }
+
   store::TemplateVersionImportResult import_template(const ImportRequest& request,
                                                      JobContext& context) override;
   BuildResponse build_workspace(const BuildRequest& request, JobContext& context) override;
@@ -22,6 +27,8 @@ class LocalProvisioner final : public Provisioner {
   std::string access_url_;
   std::string berth_binary_;
   std::string work_dir_;
+  std::string agent_sha256_;
+  std::string module_dir_;
 };
 
 }  // namespace berth::provisioner::local
