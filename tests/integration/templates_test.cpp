@@ -202,7 +202,7 @@ TEST_F(TemplatesApi, FailsImportsWithPositionedTemplateErrors) {
   } cases[] = {
       {"syntax", "resource \"coder_agent\" \"main\" {\n  os = \"linux\"\n  arch = [\n}\n",
        "main.tf:"},
-      {"unknown type", "resource \"docker_container\" \"x\" {\n  image = \"ubuntu\"\n}\n",
+      {"unknown type", "resource \"aws_instance\" \"x\" {\n  ami = \"ami-1\"\n}\n",
        "main.tf:1:1"},
       {"unknown function", "locals {\n  x = nosuchfn(1)\n}\n", "main.tf:2:"},
   };
