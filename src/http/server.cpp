@@ -246,6 +246,92 @@ Response websocket_refusal(bool was_upgrade) {
             "Send the request with \"Connection: Upgrade\" and \"Upgrade: websocket\"."});
 }
 
+// Go's answer to a request line whose HTTP version is not 1.x.
+Response unsupported_version_response() {
+  Response r;
+  r.status = 505;
+  r.set_header("Content-Type", "text/plain; charset=utf-8");
+  r.body = "505 HTTP Version Not Supported: unsupported protocol version";
+  return r;
+}
+
+// True when `received` starts with a well-formed request line (`METHOD TARGET HTTP/d.d` and
+// CRLF): then Beast's bad_version means a version it does not speak, not a malformed one.
+bool has_well_formed_request_line(std::string_view received) {
+  auto end = received.find("\r\n");
+  if (end == std::string_view::npos) return false;
+  auto line = received.substr(0, end);
+  auto space = line.rfind(' ');
+  if (space == std::string_view::npos || line.find(' ') == space) return false;
+  auto version = line.substr(space + 1);
+  auto digit = [](char c) { return c >= '0' && c <= '9'; };
+  return version.size() == 8 && version.substr(0, 5) == "HTTP/" && digit(version[5]) &&
+         version[6] == '.' && digit(version[7]);
+}
+
+// Go's answer to a request it cannot parse, which Coder's clients see: "400 Bad Request: <why>"
+// in plain text (505 for a version other than HTTP/1.0 and 1.1), then the connection closes.
+// `received` is what the parser had not consumed. nullopt when `ec` is not a parse error (the
+// peer went away or timed out): then nobody is left to answer.
+std::optional<Response> malformed_request_response(const beast::error_code& ec,
+                                                   std::string_view received) {
+  if (ec.category() != bhttp::make_error_code(bhttp::error::bad_method).category())
+    return std::nullopt;
+  if (ec == bhttp::error::bad_version && has_well_formed_request_line(received))
+    return unsupported_version_response();
+  std::string_view why;
+  switch (static_cast<bhttp::error>(ec.value())) {
+    case bhttp::error::bad_line_ending:
+      why = "malformed line ending";
+      break;
+    case bhttp::error::bad_method:
+      why = "malformed request method";
+      break;
+    case bhttp::error::bad_target:
+      why = "malformed request target";
+      break;
+    case bhttp::error::bad_version:
+      why = "malformed HTTP version";
+      break;
+    case bhttp::error::bad_field:
+      why = "malformed header line";
+      break;
+    case bhttp::error::bad_value:
+      why = "malformed header value";
+      break;
+    case bhttp::error::bad_obs_fold:
+      why = "obsolete header line folding";
+      break;
+    case bhttp::error::bad_content_length:
+      why = "invalid Content-Length";
+      break;
+    case bhttp::error::multiple_content_length:
+      why = "multiple Content-Length headers";
+      break;
+    case bhttp::error::bad_transfer_encoding:
+      why = "invalid Transfer-Encoding";
+      break;
+    case bhttp::error::bad_chunk:
+      why = "malformed chunked encoding";
+      break;
+    case bhttp::error::bad_chunk_extension:
+      why = "malformed chunk extension";
+      break;
+    case bhttp::error::unexpected_body:
+    case bhttp::error::bad_status:
+    case bhttp::error::bad_reason:
+      why = "malformed request";
+      break;
+    default:  // end_of_stream, partial_message, short_read: the peer stopped sending
+      return std::nullopt;
+  }
+  Response r;
+  r.status = 400;
+  r.set_header("Content-Type", "text/plain; charset=utf-8");
+  r.body = "400 Bad Request: " + std::string(why);
+  return r;
+}
+
 Response too_large_response(std::size_t limit) {
   return error_response(
       Error{ErrorCode::too_large, "Request body is too large.",
@@ -310,6 +396,18 @@ struct Server::Impl {
       if (ec) break;
       drained += n;
     }
+  }
+
+  // Ends a connection whose read failed with `ec`: a request that does not parse gets Go's
+  // plain-text 400 first; a peer that went away or timed out gets nothing. Always false.
+  asio::awaitable<bool> refuse_malformed(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                         const beast::error_code& ec) {
+    const auto* bytes = static_cast<const char*>(buffer.data().data());
+    auto refusal = malformed_request_response(ec, std::string_view(bytes, buffer.size()));
+    if (!refusal) co_return false;
+    co_await write_response(stream, std::move(*refusal), 11, false);
+    co_await linger(stream, buffer);
+    co_return false;
   }
 
   // Upgrades the connection to a WebSocket and sends what `source` pushes until it is done or
@@ -555,7 +653,7 @@ struct Server::Impl {
       co_await linger(stream, buffer);
       co_return false;
     }
-    if (ec) co_return false;  // the peer went away, timed out, or sent garbage
+    if (ec) co_return co_await refuse_malformed(stream, buffer, ec);
     conn.busy = true;
     auto started = std::chrono::steady_clock::now();
     auto& header = parser.get();
@@ -578,7 +676,7 @@ struct Server::Impl {
       co_await linger(stream, buffer);
       co_return false;
     }
-    if (ec) co_return false;
+    if (ec) co_return co_await refuse_malformed(stream, buffer, ec);
     auto message = parser.release();
     unsigned version = message.version();
     bool wants_keep_alive = message.keep_alive();

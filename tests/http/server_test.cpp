@@ -11,7 +11,9 @@
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -130,6 +132,72 @@ TEST(HttpServer, ClosesGarbageConnectionsWithoutCrashing) {
   RunningServer server(echo);
   raw_exchange(server.port(), "\x16\x03\x01 this is not http\r\n\r\n");
   raw_exchange(server.port(), "GET /x HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n");
+  sdk::Client client(server.url());
+  EXPECT_EQ(client.request("GET", "/still-up").status, 200);
+}
+
+// The body of a plain-text refusal, or "" when `reply` is not one with `status_line`.
+std::string plain_refusal(const std::string& reply, const std::string& status_line) {
+  if (reply.rfind(status_line + "\r\n", 0) != 0) return "";
+  if (reply.find("\r\nContent-Type: text/plain; charset=utf-8\r\n") == std::string::npos) return "";
+  if (reply.find("\r\nConnection: close\r\n") == std::string::npos) return "";
+  auto end = reply.find("\r\n\r\n");
+  return end == std::string::npos ? "" : reply.substr(end + 4);
+}
+
+TEST(HttpServer, AnswersMalformedRequestsWith400AndAReasonAsGoDoes) {
+  RunningServer server(echo);
+  const std::string chunked = "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+  struct Case {
+    std::string name, bytes, reason;
+  };
+  const std::vector<Case> cases = {
+      {"chunk size not hex", chunked + "zz\r\nabc\r\n0\r\n\r\n", "malformed chunked encoding"},
+      {"no CRLF after chunk data", chunked + "3\r\nabcXY0\r\n\r\n", "malformed chunked encoding"},
+      {"negative chunk size", chunked + "-5\r\nabcde\r\n0\r\n\r\n", "malformed chunked encoding"},
+      {"overflowing chunk size", chunked + "1FFFFFFFFFFFFFFFFFFFFF\r\nabc\r\n0\r\n\r\n",
+       "malformed chunked encoding"},
+      {"bad chunk extension", chunked + "3;=\r\nabc\r\n0\r\n\r\n", "malformed chunk extension"},
+      {"chunked then Content-Length",
+       "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+       "3\r\nabc\r\n0\r\n\r\n",
+       "invalid Content-Length"},
+      {"Content-Length then chunked",
+       "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+       "3\r\nabc\r\n0\r\n\r\n",
+       "invalid Transfer-Encoding"},
+      {"request line of garbage", "this is not http at all\r\n\r\n", "malformed HTTP version"},
+      {"request line of one word", "GARBAGE\r\n\r\n", "malformed request method"},
+      {"TLS hello", "\x16\x03\x01 this is not http\r\n\r\n", "malformed request method"},
+      {"NUL in the target", std::string("GET /a") + '\0' + "b HTTP/1.1\r\nHost: x\r\n\r\n",
+       "malformed request target"},
+      {"negative Content-Length", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+       "invalid Content-Length"},
+      {"23-digit Content-Length",
+       "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 12345678901234567890123\r\n\r\n",
+       "invalid Content-Length"},
+      {"two Content-Lengths",
+       "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+       "multiple Content-Length headers"},
+      {"header without a colon", "GET /x HTTP/1.1\r\nHost: x\r\nNoColonHere\r\n\r\n",
+       "malformed header line"},
+  };
+  for (const auto& c : cases) {
+    auto reply = raw_exchange(server.port(), c.bytes);
+    EXPECT_EQ(plain_refusal(reply, "HTTP/1.1 400 Bad Request"), "400 Bad Request: " + c.reason)
+        << c.name << ":\n"
+        << reply;
+  }
+  // A well-formed request line with an HTTP version other than 1.0 or 1.1: 505, as Go answers.
+  for (std::string version : {"HTTP/9.9", "HTTP/2.0", "HTTP/0.9"}) {
+    auto reply = raw_exchange(server.port(), "GET /x " + version + "\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(plain_refusal(reply, "HTTP/1.1 505 HTTP Version Not Supported"),
+              "505 HTTP Version Not Supported: unsupported protocol version")
+        << version << ":\n"
+        << reply;
+  }
+  // Well-formed requests are still served, on 1.0 as on 1.1.
+  EXPECT_EQ(raw_exchange(server.port(), "GET /ok HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0), 0u);
   sdk::Client client(server.url());
   EXPECT_EQ(client.request("GET", "/still-up").status, 200);
 }
