@@ -123,6 +123,43 @@ data "coder_parameter" "zone" {
   EXPECT_NE(del.out.find("(delete) succeeded"), std::string::npos) << del.out;
 }
 
+TEST_F(WorkspaceVerbs, CreateTakesCodersTemplateVersionDefaultsAndAutomaticUpdates) {
+  login();
+  ok({"templates", "push", "rp", "-d", (kExamples / "rich-parameters").string(), "--name", "v1"});
+  TempDir v2;
+  std::ifstream in(kExamples / "rich-parameters" / "main.tf");
+  std::stringstream source;
+  source << in.rdbuf();
+  std::ofstream(v2.file("main.tf")) << source.str() << R"(
+data "coder_parameter" "zone" {
+  name    = "zone"
+  type    = "string"
+  mutable = true
+}
+)";
+  ok({"templates", "push", "rp", "-d", v2.path().string(), "--name", "v2"});
+
+  ok({"create", "old", "-t", "rp", "--template-version", "v1", "-y"});
+  auto old = workspace("old");
+  EXPECT_EQ(str(old.at("latest_build").as_object(), "template_version_name"), "v1");
+  EXPECT_TRUE(old.at("outdated").as_bool());
+
+  // Without a terminal a required value may come from --parameter-default.
+  auto missing = berth({"create", "fresh", "-t", "rp", "-y"});
+  EXPECT_EQ(missing.code, 1) << describe(missing);
+  EXPECT_NE(missing.err.find("zone"), std::string::npos) << describe(missing);
+  ok({"create", "fresh", "-t", "rp", "--parameter-default", "zone=z", "--automatic-updates",
+      "always", "-y"});
+  auto created = workspace("fresh");
+  EXPECT_EQ(str(created, "automatic_updates"), "always");
+  EXPECT_EQ(parameters("fresh")["zone"], "z");
+  auto bad = berth({"create", "bad", "-t", "rp", "--automatic-updates", "sometimes", "-y"});
+  EXPECT_NE(bad.code, 0) << describe(bad);
+  auto unknown = berth({"create", "bad", "-t", "rp", "--template-version", "v9", "-y"});
+  EXPECT_EQ(unknown.code, 1) << describe(unknown);
+  EXPECT_NE(unknown.err.find("v9"), std::string::npos) << describe(unknown);
+}
+
 TEST_F(WorkspaceVerbs, OnATerminalRestartAsksToConfirmAndAlwaysPromptAsksEveryValue) {
   login();
   ok({"templates", "push", "rp", "-d", (kExamples / "rich-parameters").string()});
