@@ -11,8 +11,6 @@
 
 namespace berth::store::sqlite {
 
-using Lock = std::lock_guard<std::recursive_mutex>;
-
 inline std::string select_from(const char* columns, const char* table, const std::string& rest) {
   return std::string("SELECT ") + columns + " FROM " + table + " " + rest;
 }

@@ -45,8 +45,8 @@ ProvisionerJobLogRow read_log(const Statement& q) {
 }  // namespace
 
 void SqliteStore::insert_provisioner_job(const ProvisionerJobRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO provisioner_jobs (" + std::string(kJobColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO provisioner_jobs (" + std::string(kJobColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at);
   bind_optional(q, 4, r.started_at);
@@ -62,8 +62,8 @@ void SqliteStore::insert_provisioner_job(const ProvisionerJobRow& r) {
 }
 
 std::optional<ProvisionerJobRow> SqliteStore::get_provisioner_job_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kJobColumns, "provisioner_jobs", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kJobColumns, "provisioner_jobs", "WHERE id = ?"));
   q.bind(1, id);
   return first<ProvisionerJobRow>(q, read_job);
 }
@@ -71,10 +71,10 @@ std::optional<ProvisionerJobRow> SqliteStore::get_provisioner_job_by_id(const Uu
 std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
     const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
     const std::vector<std::string>& provisioners, TimePoint now) {
-  Lock lock(mutex_);
+  auto db = pool_.writer();
   // One statement picks and claims the job, so two workers can never take the same one
   // (PostgreSQL gets the same guarantee from FOR UPDATE SKIP LOCKED).
-  Statement q(db_,
+  Statement q(*db,
               "UPDATE provisioner_jobs SET started_at = ?1, updated_at = ?1, worker_id = ?2, "
               "worker_name = ?3 WHERE id = (SELECT j.id FROM provisioner_jobs j "
               "WHERE j.started_at IS NULL AND j.canceled_at IS NULL AND j.completed_at IS NULL "
@@ -94,16 +94,16 @@ std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
 }
 
 void SqliteStore::update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE provisioner_jobs SET updated_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE provisioner_jobs SET updated_at = ? WHERE id = ?");
   q.bind(1, now).bind(2, id).run();
 }
 
 void SqliteStore::update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
                                                          const std::optional<std::string>& error,
                                                          const std::string& error_code) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE provisioner_jobs SET completed_at = ?, updated_at = ?, error = ?, "
               "error_code = ? WHERE id = ? AND completed_at IS NULL");
   q.bind(1, now).bind(2, now);
@@ -113,8 +113,8 @@ void SqliteStore::update_provisioner_job_completed_by_id(const Uuid& id, TimePoi
 
 void SqliteStore::update_provisioner_job_canceled_by_id(const Uuid& id, TimePoint now,
                                                         bool complete) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE provisioner_jobs SET canceled_at = ?1, updated_at = ?1, "
               "completed_at = CASE WHEN ?2 THEN ?1 ELSE completed_at END WHERE id = ?3");
   q.bind(1, now).bind(2, complete).bind(3, id).run();
@@ -123,8 +123,8 @@ void SqliteStore::update_provisioner_job_canceled_by_id(const Uuid& id, TimePoin
 std::vector<ProvisionerJobRow> SqliteStore::list_stale_provisioner_jobs(TimePoint before,
                                                                         TimePoint pending_before,
                                                                         std::int64_t limit) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kJobColumns, "provisioner_jobs",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kJobColumns, "provisioner_jobs",
                                "WHERE completed_at IS NULL AND ((started_at IS NOT NULL AND "
                                "updated_at < ?) OR (started_at IS NULL AND updated_at < ?)) "
                                "ORDER BY created_at LIMIT ?"));
@@ -134,8 +134,8 @@ std::vector<ProvisionerJobRow> SqliteStore::list_stale_provisioner_jobs(TimePoin
 
 std::pair<std::int64_t, std::int64_t> SqliteStore::get_provisioner_job_queue_position(
     const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               "SELECT (SELECT COUNT(*) FROM provisioner_jobs p, provisioner_jobs me "
               "WHERE me.id = ?1 AND p.started_at IS NULL AND p.completed_at IS NULL AND "
               "p.canceled_at IS NULL AND (p.created_at < me.created_at OR (p.created_at = "
@@ -148,7 +148,7 @@ std::pair<std::int64_t, std::int64_t> SqliteStore::get_provisioner_job_queue_pos
 
 std::vector<std::int64_t> SqliteStore::insert_provisioner_job_logs(
     const Uuid& job_id, const std::vector<ProvisionerJobLogRow>& logs, std::int64_t max_bytes) {
-  Lock lock(mutex_);
+  auto db = pool_.writer();
   std::vector<std::int64_t> ids;
   in_tx([&](Store&) {
     auto job = get_provisioner_job_by_id(job_id);
@@ -160,7 +160,7 @@ std::vector<std::int64_t> SqliteStore::insert_provisioner_job_logs(
         overflowed = true;
         break;
       }
-      Statement q(db_,
+      Statement q(*db,
                   "INSERT INTO provisioner_job_logs (job_id, created_at, source, level, stage, "
                   "output) VALUES (?, ?, ?, ?, ?, ?) RETURNING id");
       q.bind(1, job_id).bind(2, log.created_at).bind(3, log.source).bind(4, log.level);
@@ -172,7 +172,7 @@ std::vector<std::int64_t> SqliteStore::insert_provisioner_job_logs(
       length += std::int64_t(log.output.size());
     }
     Statement update(
-        db_, "UPDATE provisioner_jobs SET logs_length = ?, logs_overflowed = ? WHERE id = ?");
+        *db, "UPDATE provisioner_jobs SET logs_length = ?, logs_overflowed = ? WHERE id = ?");
     update.bind(1, length).bind(2, overflowed).bind(3, job_id).run();
   });
   return ids;
@@ -180,8 +180,8 @@ std::vector<std::int64_t> SqliteStore::insert_provisioner_job_logs(
 
 std::vector<ProvisionerJobLogRow> SqliteStore::list_provisioner_job_logs_after(
     const Uuid& job_id, std::int64_t after_id, std::int64_t limit) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kLogColumns, "provisioner_job_logs",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kLogColumns, "provisioner_job_logs",
                                "WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?"));
   q.bind(1, job_id).bind(2, after_id).bind(3, limit > 0 ? limit : std::int64_t(-1));
   return collect<ProvisionerJobLogRow>(q, read_log);

@@ -1,5 +1,8 @@
 #include "store/sqlite/sqlite_store.hpp"
 
+#include <algorithm>
+#include <thread>
+
 #include "common/error.hpp"
 #include "common/json.hpp"
 #include "store/sqlite/helpers.hpp"
@@ -57,45 +60,42 @@ ApiKeyRow read_api_key(const Statement& q) {
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : db_(path) {
-  db_.exec("PRAGMA journal_mode = WAL");
-  db_.exec("PRAGMA synchronous = NORMAL");
-  db_.exec("PRAGMA foreign_keys = ON");
-  db_.exec("PRAGMA busy_timeout = 5000");
-  // 64 MiB of page cache: listings join several tables that outgrow SQLite's 2 MiB default.
-  db_.exec("PRAGMA cache_size = -65536");
-  migrate(db_);
+namespace {
+
+// Enough readers that a request never waits for a connection while the machine has cores to
+// run it: the server's handler threads are 8 per core.
+std::size_t max_readers() {
+  return std::clamp<std::size_t>(4 * std::thread::hardware_concurrency(), 8, 64);
 }
 
+void configure_writer(Database& db) {
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = NORMAL");
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA busy_timeout = 5000");
+  // 64 MiB of page cache: listings join several tables that outgrow SQLite's 2 MiB default.
+  db.exec("PRAGMA cache_size = -65536");
+  migrate(db);
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path) : pool_(path, max_readers(), configure_writer) {}
+
 void SqliteStore::in_tx(const std::function<void(Store&)>& fn) {
-  Lock lock(mutex_);
-  if (tx_depth_ > 0) {
-    fn(*this);
-    return;
-  }
-  db_.exec("BEGIN IMMEDIATE");
-  ++tx_depth_;
-  try {
-    fn(*this);
-    --tx_depth_;
-    db_.exec("COMMIT");
-  } catch (...) {
-    --tx_depth_;
-    db_.exec("ROLLBACK");
-    throw;
-  }
+  pool_.transaction([&] { fn(*this); });
 }
 
 std::optional<std::string> SqliteStore::get_site_config(const std::string& key) {
-  Lock lock(mutex_);
-  Statement q(db_, "SELECT value FROM site_configs WHERE key = ?");
+  auto db = pool_.reader();
+  Statement q(*db, "SELECT value FROM site_configs WHERE key = ?");
   q.bind(1, key);
   return first<std::string>(q, [](const Statement& s) { return s.text(0); });
 }
 
 void SqliteStore::upsert_site_config(const std::string& key, const std::string& value) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO site_configs (key, value) VALUES (?, ?) "
               "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   q.bind(1, key).bind(2, value).run();
@@ -104,8 +104,8 @@ void SqliteStore::upsert_site_config(const std::string& key, const std::string& 
 // Users
 
 void SqliteStore::insert_user(const UserRow& row) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO users (id, email, username, name, hashed_password, created_at, "
               "updated_at, status, rbac_roles, login_type, avatar_url, last_seen_at, deleted) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -117,37 +117,37 @@ void SqliteStore::insert_user(const UserRow& row) {
 }
 
 std::optional<UserRow> SqliteStore::get_user_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kUserColumns, "users", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kUserColumns, "users", "WHERE id = ?"));
   q.bind(1, id);
   return first<UserRow>(q, read_user);
 }
 
 std::optional<UserRow> SqliteStore::get_user_by_username(const std::string& username) {
-  Lock lock(mutex_);
+  auto db = pool_.reader();
   Statement q(
-      db_, select_from(kUserColumns, "users", "WHERE lower(username) = lower(?) AND deleted = 0"));
+      *db, select_from(kUserColumns, "users", "WHERE lower(username) = lower(?) AND deleted = 0"));
   q.bind(1, username);
   return first<UserRow>(q, read_user);
 }
 
 std::optional<UserRow> SqliteStore::get_user_by_email(const std::string& email) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kUserColumns, "users", "WHERE lower(email) = lower(?) AND deleted = 0"));
   q.bind(1, email);
   return first<UserRow>(q, read_user);
 }
 
 std::int64_t SqliteStore::count_users() {
-  Lock lock(mutex_);
-  Statement q(db_, "SELECT COUNT(*) FROM users WHERE deleted = 0");
+  auto db = pool_.reader();
+  Statement q(*db, "SELECT COUNT(*) FROM users WHERE deleted = 0");
   q.step();
   return q.integer(0);
 }
 
 UserPage SqliteStore::list_users(const ListUsersParams& p) {
-  Lock lock(mutex_);
+  auto db = pool_.reader();
   // Every filter is bound; an empty filter list disables its clause. The JSON arrays let one
   // prepared statement take any number of values.
   std::string where =
@@ -179,7 +179,7 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
   };
   UserPage page;
   {
-    Statement count(db_, "SELECT COUNT(*) FROM users " + where);
+    Statement count(*db, "SELECT COUNT(*) FROM users " + where);
     bind_filters(count);
     count.step();
     page.count = count.integer(0);
@@ -188,7 +188,7 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
   if (p.after_id)
     rest += " AND lower(username) > (SELECT lower(username) FROM users WHERE id = ?5)";
   rest += " ORDER BY lower(username) ASC LIMIT ?6 OFFSET ?7";
-  Statement q(db_, select_from(kUserColumns, "users", rest));
+  Statement q(*db, select_from(kUserColumns, "users", rest));
   bind_filters(q);
   if (p.after_id) q.bind(5, *p.after_id);
   q.bind(6, p.limit > 0 ? p.limit : std::int64_t(-1)).bind(7, p.offset);
@@ -198,43 +198,43 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
 
 void SqliteStore::update_user_roles_by_id(const Uuid& id, const std::vector<std::string>& roles,
                                           TimePoint updated_at) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE users SET rbac_roles = ?, updated_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE users SET rbac_roles = ?, updated_at = ? WHERE id = ?");
   q.bind(1, encode_list(roles)).bind(2, updated_at).bind(3, id).run();
 }
 
 void SqliteStore::update_user_last_seen_at_by_id(const Uuid& id, TimePoint last_seen_at) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE users SET last_seen_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE users SET last_seen_at = ? WHERE id = ?");
   q.bind(1, last_seen_at).bind(2, id).run();
 }
 
 void SqliteStore::update_user_status_by_id(const Uuid& id, const std::string& status,
                                            TimePoint updated_at) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE users SET status = ?, updated_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE users SET status = ?, updated_at = ? WHERE id = ?");
   q.bind(1, status).bind(2, updated_at).bind(3, id).run();
 }
 
 std::string SqliteStore::get_user_quiet_hours_schedule(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, "SELECT quiet_hours_schedule FROM users WHERE id = ?");
+  auto db = pool_.reader();
+  Statement q(*db, "SELECT quiet_hours_schedule FROM users WHERE id = ?");
   q.bind(1, id);
   return q.step() ? q.text(0) : std::string();
 }
 
 void SqliteStore::update_user_quiet_hours_schedule(const Uuid& id, const std::string& schedule,
                                                    TimePoint updated_at) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE users SET quiet_hours_schedule = ?, updated_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE users SET quiet_hours_schedule = ?, updated_at = ? WHERE id = ?");
   q.bind(1, schedule).bind(2, updated_at).bind(3, id).run();
 }
 
 // Organizations
 
 void SqliteStore::insert_organization(const OrganizationRow& row) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO organizations (id, name, display_name, description, icon, is_default, "
               "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, row.id).bind(2, row.name).bind(3, row.display_name).bind(4, row.description);
@@ -243,35 +243,35 @@ void SqliteStore::insert_organization(const OrganizationRow& row) {
 }
 
 std::optional<OrganizationRow> SqliteStore::get_organization_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kOrganizationColumns, "organizations", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kOrganizationColumns, "organizations", "WHERE id = ?"));
   q.bind(1, id);
   return first<OrganizationRow>(q, read_organization);
 }
 
 std::optional<OrganizationRow> SqliteStore::get_organization_by_name(const std::string& name) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kOrganizationColumns, "organizations", "WHERE lower(name) = lower(?)"));
   q.bind(1, name);
   return first<OrganizationRow>(q, read_organization);
 }
 
 std::optional<OrganizationRow> SqliteStore::get_default_organization() {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kOrganizationColumns, "organizations", "WHERE is_default = 1"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kOrganizationColumns, "organizations", "WHERE is_default = 1"));
   return first<OrganizationRow>(q, read_organization);
 }
 
 std::vector<OrganizationRow> SqliteStore::list_organizations() {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kOrganizationColumns, "organizations", "ORDER BY created_at, name"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kOrganizationColumns, "organizations", "ORDER BY created_at, name"));
   return collect<OrganizationRow>(q, read_organization);
 }
 
 std::vector<OrganizationRow> SqliteStore::list_organizations_by_user_id(const Uuid& user_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kOrganizationColumns, "organizations",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kOrganizationColumns, "organizations",
                                "WHERE id IN (SELECT organization_id FROM organization_members "
                                "WHERE user_id = ?) ORDER BY created_at, name"));
   q.bind(1, user_id);
@@ -281,8 +281,8 @@ std::vector<OrganizationRow> SqliteStore::list_organizations_by_user_id(const Uu
 // Organization members
 
 void SqliteStore::insert_organization_member(const OrganizationMemberRow& row) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO organization_members (organization_id, user_id, roles, created_at, "
               "updated_at) VALUES (?, ?, ?, ?, ?)");
   q.bind(1, row.organization_id).bind(2, row.user_id).bind(3, encode_list(row.roles));
@@ -291,8 +291,8 @@ void SqliteStore::insert_organization_member(const OrganizationMemberRow& row) {
 
 std::vector<OrganizationMemberRow> SqliteStore::list_organization_members_by_organization_id(
     const Uuid& organization_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kMemberColumns, "organization_members",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kMemberColumns, "organization_members",
                                "WHERE organization_id = ? ORDER BY created_at, user_id"));
   q.bind(1, organization_id);
   return collect<OrganizationMemberRow>(q, read_member);
@@ -300,8 +300,8 @@ std::vector<OrganizationMemberRow> SqliteStore::list_organization_members_by_org
 
 std::vector<OrganizationMemberRow> SqliteStore::list_organization_members_by_user_id(
     const Uuid& user_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kMemberColumns, "organization_members",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kMemberColumns, "organization_members",
                                "WHERE user_id = ? ORDER BY created_at, organization_id"));
   q.bind(1, user_id);
   return collect<OrganizationMemberRow>(q, read_member);
@@ -310,8 +310,8 @@ std::vector<OrganizationMemberRow> SqliteStore::list_organization_members_by_use
 // API keys
 
 void SqliteStore::insert_api_key(const ApiKeyRow& row) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO api_keys (id, hashed_secret, user_id, last_used, expires_at, "
               "created_at, updated_at, login_type, lifetime_seconds, ip_address, scope, "
               "token_name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -322,41 +322,41 @@ void SqliteStore::insert_api_key(const ApiKeyRow& row) {
 }
 
 std::optional<ApiKeyRow> SqliteStore::get_api_key_by_id(const std::string& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kApiKeyColumns, "api_keys", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kApiKeyColumns, "api_keys", "WHERE id = ?"));
   q.bind(1, id);
   return first<ApiKeyRow>(q, read_api_key);
 }
 
 std::optional<ApiKeyRow> SqliteStore::get_api_key_by_name(const Uuid& user_id,
                                                           const std::string& token_name) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kApiKeyColumns, "api_keys", "WHERE user_id = ? AND token_name = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kApiKeyColumns, "api_keys", "WHERE user_id = ? AND token_name = ?"));
   q.bind(1, user_id).bind(2, token_name);
   return first<ApiKeyRow>(q, read_api_key);
 }
 
 std::vector<ApiKeyRow> SqliteStore::list_api_keys_by_user_id_and_login_type(
     const Uuid& user_id, const std::string& login_type) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kApiKeyColumns, "api_keys",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kApiKeyColumns, "api_keys",
                                "WHERE user_id = ? AND login_type = ? ORDER BY created_at, id"));
   q.bind(1, user_id).bind(2, login_type);
   return collect<ApiKeyRow>(q, read_api_key);
 }
 
 std::vector<ApiKeyRow> SqliteStore::list_api_keys_by_login_type(const std::string& login_type) {
-  Lock lock(mutex_);
+  auto db = pool_.reader();
   Statement q(
-      db_, select_from(kApiKeyColumns, "api_keys", "WHERE login_type = ? ORDER BY created_at, id"));
+      *db, select_from(kApiKeyColumns, "api_keys", "WHERE login_type = ? ORDER BY created_at, id"));
   q.bind(1, login_type);
   return collect<ApiKeyRow>(q, read_api_key);
 }
 
 void SqliteStore::update_api_key_usage_by_id(const std::string& id, TimePoint last_used,
                                              TimePoint expires_at, const std::string& ip_address) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE api_keys SET last_used = ?, expires_at = ?, ip_address = ?, updated_at = ? "
               "WHERE id = ?");
   q.bind(1, last_used).bind(2, expires_at).bind(3, ip_address).bind(4, last_used).bind(5, id);
@@ -364,8 +364,8 @@ void SqliteStore::update_api_key_usage_by_id(const std::string& id, TimePoint la
 }
 
 bool SqliteStore::delete_api_key_by_id(const std::string& id) {
-  Lock lock(mutex_);
-  Statement q(db_, "DELETE FROM api_keys WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "DELETE FROM api_keys WHERE id = ?");
   q.bind(1, id);
   return q.run() > 0;
 }
@@ -374,9 +374,9 @@ bool SqliteStore::delete_api_key_by_id(const std::string& id) {
 
 bool SqliteStore::try_acquire_lease(const std::string& name, const std::string& holder,
                                     TimePoint now, TimePoint expires_at) {
-  Lock lock(mutex_);
+  auto db = pool_.writer();
   // One statement: insert, or take over a lease that expired or is already ours.
-  Statement q(db_,
+  Statement q(*db,
               "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4) "
               "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = "
               "excluded.expires_at WHERE leases.holder = ?2 OR leases.expires_at <= ?3");
@@ -385,8 +385,8 @@ bool SqliteStore::try_acquire_lease(const std::string& name, const std::string& 
 }
 
 void SqliteStore::release_lease(const std::string& name, const std::string& holder) {
-  Lock lock(mutex_);
-  Statement q(db_, "DELETE FROM leases WHERE name = ? AND holder = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "DELETE FROM leases WHERE name = ? AND holder = ?");
   q.bind(1, name).bind(2, holder).run();
 }
 

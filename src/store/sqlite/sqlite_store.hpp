@@ -3,13 +3,14 @@
 #include <mutex>
 #include <string>
 
+#include "store/sqlite/connection_pool.hpp"
 #include "store/sqlite/statement.hpp"
 #include "store/store.hpp"
 
 namespace berth::store::sqlite {
 
-// The embedded backend: one SQLite file in WAL mode. One connection serves every thread,
-// serialized by a mutex; a transaction holds it from BEGIN to COMMIT.
+// The embedded backend: one SQLite file in WAL mode. Reads go to a pool of connections and run
+// in parallel; writes and transactions go to the one writer connection (ConnectionPool).
 class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) and migrates the database at `path`.
@@ -228,9 +229,7 @@ class SqliteStore final : public Store {
   void release_lease(const std::string& name, const std::string& holder) override;
 
  private:
-  std::recursive_mutex mutex_;
-  Database db_;
-  int tx_depth_ = 0;  // guarded by mutex_
+  ConnectionPool pool_;
 };
 
 }  // namespace berth::store::sqlite

@@ -32,8 +32,41 @@ Database::Database(const std::string& path) {
   sqlite3_extended_result_codes(db_, 1);
 }
 
+namespace {
+constexpr std::size_t kMaxCachedStatements = 256;
+}  // namespace
+
 Database::~Database() {
+  for (auto& [sql, cached] : cache_) sqlite3_finalize(cached.stmt);
   sqlite3_close_v2(db_);
+}
+
+sqlite3_stmt* Database::acquire(std::string_view sql) {
+  auto it = cache_.find(std::string(sql));
+  if (it != cache_.end() && !it->second.in_use) {
+    it->second.in_use = true;
+    return it->second.stmt;
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), int(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt,
+                              nullptr);
+  if (rc != SQLITE_OK) fail(db_, rc, "prepare");
+  if (it == cache_.end() && cache_.size() < kMaxCachedStatements) {
+    cache_.emplace(std::string(sql), Cached{stmt, true});
+    cached_sql_.emplace(stmt, std::string(sql));
+  }
+  return stmt;
+}
+
+void Database::release(sqlite3_stmt* stmt) {
+  auto it = cached_sql_.find(stmt);
+  if (it == cached_sql_.end()) {
+    sqlite3_finalize(stmt);
+    return;
+  }
+  sqlite3_reset(stmt);
+  sqlite3_clear_bindings(stmt);
+  cache_[it->second].in_use = false;
 }
 
 void Database::exec(const char* sql) {
@@ -46,13 +79,10 @@ void Database::exec(const char* sql) {
   }
 }
 
-Statement::Statement(Database& db, std::string_view sql) : db_(db) {
-  int rc = sqlite3_prepare_v3(db.handle(), sql.data(), int(sql.size()), 0, &stmt_, nullptr);
-  if (rc != SQLITE_OK) fail(db.handle(), rc, "prepare");
-}
+Statement::Statement(Database& db, std::string_view sql) : db_(db), stmt_(db.acquire(sql)) {}
 
 Statement::~Statement() {
-  sqlite3_finalize(stmt_);
+  db_.release(stmt_);
 }
 
 Statement& Statement::bind(int index, std::string_view text) {

@@ -1,9 +1,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 #include "common/time.hpp"
 #include "common/uuid.hpp"
@@ -13,7 +15,8 @@ struct sqlite3_stmt;
 
 namespace berth::store::sqlite {
 
-// An open database file; closes it when destroyed.
+// An open database connection with its prepared statements kept for reuse; closes it when
+// destroyed. Used by one thread at a time.
 class Database {
  public:
   explicit Database(const std::string& path);
@@ -25,11 +28,24 @@ class Database {
   // Runs SQL with no parameters and no results (pragmas, DDL, BEGIN/COMMIT).
   void exec(const char* sql);
 
+  // A prepared statement for `sql`: the cached one when it is free, else a new one (cached
+  // while the cache has room). Give it back with release().
+  sqlite3_stmt* acquire(std::string_view sql);
+  void release(sqlite3_stmt* stmt);
+
  private:
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
   sqlite3* db_ = nullptr;
+  // Keyed by SQL text; bounded, so that listings with generated filters cannot grow it.
+  std::unordered_map<std::string, Cached> cache_;
+  std::unordered_map<sqlite3_stmt*, std::string> cached_sql_;
 };
 
-// A prepared statement with typed binds and reads; resets itself for reuse when destroyed.
+// A prepared statement with typed binds and reads; goes back to its connection's cache, reset,
+// when destroyed.
 class Statement {
  public:
   Statement(Database& db, std::string_view sql);

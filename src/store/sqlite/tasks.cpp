@@ -26,8 +26,8 @@ WorkspaceAppStatusRow read_status(const Statement& q) {
 }  // namespace
 
 void SqliteStore::insert_task(const TaskRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO tasks (" + std::string(kTaskColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO tasks (" + std::string(kTaskColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.organization_id).bind(3, r.owner_id).bind(4, r.name);
   q.bind(5, r.display_name);
@@ -38,16 +38,16 @@ void SqliteStore::insert_task(const TaskRow& r) {
 }
 
 std::optional<TaskRow> SqliteStore::get_task_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kTaskColumns, "tasks", "WHERE id = ? AND deleted_at IS NULL"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kTaskColumns, "tasks", "WHERE id = ? AND deleted_at IS NULL"));
   q.bind(1, id);
   return first<TaskRow>(q, read_task);
 }
 
 std::optional<TaskRow> SqliteStore::get_task_by_owner_and_name(const Uuid& owner_id,
                                                                const std::string& name) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kTaskColumns, "tasks",
                           "WHERE owner_id = ? AND lower(name) = lower(?) AND deleted_at IS NULL"));
   q.bind(1, owner_id).bind(2, name);
@@ -55,8 +55,8 @@ std::optional<TaskRow> SqliteStore::get_task_by_owner_and_name(const Uuid& owner
 }
 
 std::optional<TaskRow> SqliteStore::get_task_by_workspace_id(const Uuid& workspace_id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kTaskColumns, "tasks", "WHERE workspace_id = ? AND deleted_at IS NULL"));
   q.bind(1, workspace_id);
   return first<TaskRow>(q, read_task);
@@ -64,8 +64,8 @@ std::optional<TaskRow> SqliteStore::get_task_by_workspace_id(const Uuid& workspa
 
 std::vector<TaskRow> SqliteStore::list_tasks(const std::optional<Uuid>& owner_id,
                                              const std::optional<Uuid>& organization_id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kTaskColumns, "tasks",
                           "WHERE deleted_at IS NULL AND (?1 IS NULL OR owner_id = ?1) AND "
                           "(?2 IS NULL OR organization_id = ?2) ORDER BY created_at DESC, id"));
@@ -75,28 +75,28 @@ std::vector<TaskRow> SqliteStore::list_tasks(const std::optional<Uuid>& owner_id
 }
 
 void SqliteStore::update_task_workspace_id(const Uuid& id, const Uuid& workspace_id) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE tasks SET workspace_id = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE tasks SET workspace_id = ? WHERE id = ?");
   q.bind(1, workspace_id).bind(2, id).run();
 }
 
 void SqliteStore::update_task_prompt(const Uuid& id, const std::string& prompt) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE tasks SET prompt = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE tasks SET prompt = ? WHERE id = ?");
   q.bind(1, prompt).bind(2, id).run();
 }
 
 void SqliteStore::delete_task(const Uuid& id, TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE tasks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE tasks SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL");
   q.bind(1, now).bind(2, id).run();
-  Statement s(db_, "DELETE FROM task_snapshots WHERE task_id = ?");
+  Statement s(*db, "DELETE FROM task_snapshots WHERE task_id = ?");
   s.bind(1, id).run();
 }
 
 void SqliteStore::upsert_task_workspace_app(const TaskWorkspaceAppRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO task_workspace_apps (task_id, build_number, agent_id, app_id) VALUES "
               "(?, ?, ?, ?) ON CONFLICT (task_id, build_number) DO UPDATE SET agent_id = "
               "excluded.agent_id, app_id = excluded.app_id");
@@ -107,8 +107,8 @@ void SqliteStore::upsert_task_workspace_app(const TaskWorkspaceAppRow& r) {
 }
 
 std::optional<TaskWorkspaceAppRow> SqliteStore::get_latest_task_workspace_app(const Uuid& task_id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               "SELECT task_id, build_number, agent_id, app_id FROM task_workspace_apps WHERE "
               "task_id = ? ORDER BY build_number DESC LIMIT 1");
   q.bind(1, task_id);
@@ -118,8 +118,8 @@ std::optional<TaskWorkspaceAppRow> SqliteStore::get_latest_task_workspace_app(co
 }
 
 void SqliteStore::upsert_task_snapshot(const TaskSnapshotRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO task_snapshots (task_id, log_snapshot, created_at) VALUES (?, ?, ?) "
               "ON CONFLICT (task_id) DO UPDATE SET log_snapshot = excluded.log_snapshot, "
               "created_at = excluded.created_at");
@@ -127,8 +127,8 @@ void SqliteStore::upsert_task_snapshot(const TaskSnapshotRow& r) {
 }
 
 std::optional<TaskSnapshotRow> SqliteStore::get_task_snapshot(const Uuid& task_id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               "SELECT task_id, log_snapshot, created_at FROM task_snapshots WHERE task_id = ?");
   q.bind(1, task_id);
   return first<TaskSnapshotRow>(q, [](const Statement& s) {
@@ -137,8 +137,8 @@ std::optional<TaskSnapshotRow> SqliteStore::get_task_snapshot(const Uuid& task_i
 }
 
 void SqliteStore::insert_workspace_app_status(const WorkspaceAppStatusRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO workspace_app_statuses (" + std::string(kStatusColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO workspace_app_statuses (" + std::string(kStatusColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.created_at).bind(3, r.agent_id).bind(4, r.workspace_id);
   q.bind(5, r.app_id).bind(6, r.state).bind(7, r.message).bind(8, r.uri).run();
@@ -146,8 +146,8 @@ void SqliteStore::insert_workspace_app_status(const WorkspaceAppStatusRow& r) {
 
 std::optional<WorkspaceAppStatusRow> SqliteStore::get_latest_workspace_app_status(
     const Uuid& workspace_id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kStatusColumns, "workspace_app_statuses",
                           "WHERE workspace_id = ? ORDER BY created_at DESC, rowid DESC LIMIT 1"));
   q.bind(1, workspace_id);
@@ -156,8 +156,8 @@ std::optional<WorkspaceAppStatusRow> SqliteStore::get_latest_workspace_app_statu
 
 std::optional<WorkspaceAppStatusRow> SqliteStore::get_latest_app_status_by_app(
     const Uuid& agent_id, const std::string& app_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kStatusColumns, "workspace_app_statuses",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kStatusColumns, "workspace_app_statuses",
                                "WHERE agent_id = ? AND app_id = ? ORDER BY created_at DESC, rowid "
                                "DESC LIMIT 1"));
   q.bind(1, agent_id).bind(2, app_id);

@@ -40,24 +40,24 @@ TemplateVersionRow read_version(const Statement& q) {
 // Files
 
 void SqliteStore::insert_file(const FileRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO files (" + std::string(kFileColumns) + ") VALUES (?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.hash).bind(3, r.created_by).bind(4, r.created_at);
   q.bind(5, r.mimetype).bind_blob(6, r.data).run();
 }
 
 std::optional<FileRow> SqliteStore::get_file_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kFileColumns, "files", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kFileColumns, "files", "WHERE id = ?"));
   q.bind(1, id);
   return first<FileRow>(q, read_file);
 }
 
 std::optional<FileRow> SqliteStore::get_file_by_hash_and_creator(const std::string& hash,
                                                                  const Uuid& created_by) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kFileColumns, "files", "WHERE hash = ? AND created_by = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kFileColumns, "files", "WHERE hash = ? AND created_by = ?"));
   q.bind(1, hash).bind(2, created_by);
   return first<FileRow>(q, read_file);
 }
@@ -65,8 +65,8 @@ std::optional<FileRow> SqliteStore::get_file_by_hash_and_creator(const std::stri
 // Templates
 
 void SqliteStore::insert_template(const TemplateRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO templates (" + std::string(kTemplateColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO templates (" + std::string(kTemplateColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.organization_id).bind(3, r.name).bind(4, r.display_name);
   q.bind(5, r.description).bind(6, r.icon).bind(7, r.provisioner).bind(8, r.active_version_id);
@@ -75,16 +75,16 @@ void SqliteStore::insert_template(const TemplateRow& r) {
 }
 
 std::optional<TemplateRow> SqliteStore::get_template_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kTemplateColumns, "templates", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kTemplateColumns, "templates", "WHERE id = ?"));
   q.bind(1, id);
   return first<TemplateRow>(q, read_template);
 }
 
 std::optional<TemplateRow> SqliteStore::get_template_by_organization_and_name(
     const Uuid& organization_id, const std::string& name) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kTemplateColumns, "templates",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kTemplateColumns, "templates",
                                "WHERE organization_id = ? AND lower(name) = lower(?) AND "
                                "deleted = 0"));
   q.bind(1, organization_id).bind(2, name);
@@ -92,8 +92,8 @@ std::optional<TemplateRow> SqliteStore::get_template_by_organization_and_name(
 }
 
 std::vector<TemplateRow> SqliteStore::list_templates(const std::optional<Uuid>& organization_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kTemplateColumns, "templates",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kTemplateColumns, "templates",
                                "WHERE deleted = 0 AND (?1 IS NULL OR organization_id = ?1) "
                                "ORDER BY lower(name), id"));
   bind_optional(q, 1, organization_id);
@@ -101,8 +101,8 @@ std::vector<TemplateRow> SqliteStore::list_templates(const std::optional<Uuid>& 
 }
 
 void SqliteStore::update_template(const TemplateRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE templates SET name = ?, display_name = ?, description = ?, icon = ?, "
               "active_version_id = ?, updated_at = ?, deleted = ?, policy = ? WHERE id = ?");
   q.bind(1, r.name).bind(2, r.display_name).bind(3, r.description).bind(4, r.icon);
@@ -113,8 +113,8 @@ void SqliteStore::update_template(const TemplateRow& r) {
 // Template versions
 
 void SqliteStore::insert_template_version(const TemplateVersionRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO template_versions (" + std::string(kVersionColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO template_versions (" + std::string(kVersionColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id);
   bind_optional(q, 2, r.template_id);
@@ -126,23 +126,23 @@ void SqliteStore::insert_template_version(const TemplateVersionRow& r) {
 }
 
 std::optional<TemplateVersionRow> SqliteStore::get_template_version_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kVersionColumns, "template_versions", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kVersionColumns, "template_versions", "WHERE id = ?"));
   q.bind(1, id);
   return first<TemplateVersionRow>(q, read_version);
 }
 
 std::optional<TemplateVersionRow> SqliteStore::get_template_version_by_job_id(const Uuid& job_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kVersionColumns, "template_versions", "WHERE job_id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kVersionColumns, "template_versions", "WHERE job_id = ?"));
   q.bind(1, job_id);
   return first<TemplateVersionRow>(q, read_version);
 }
 
 std::optional<TemplateVersionRow> SqliteStore::get_template_version_by_template_and_name(
     const Uuid& template_id, const std::string& name) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kVersionColumns, "template_versions",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kVersionColumns, "template_versions",
                                "WHERE template_id = ? AND lower(name) = lower(?)"));
   q.bind(1, template_id).bind(2, name);
   return first<TemplateVersionRow>(q, read_version);
@@ -150,8 +150,8 @@ std::optional<TemplateVersionRow> SqliteStore::get_template_version_by_template_
 
 std::vector<TemplateVersionRow> SqliteStore::list_template_versions_by_template_id(
     const Uuid& template_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kVersionColumns, "template_versions",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kVersionColumns, "template_versions",
                                "WHERE template_id = ? ORDER BY created_at, id"));
   q.bind(1, template_id);
   return collect<TemplateVersionRow>(q, read_version);
@@ -160,24 +160,24 @@ std::vector<TemplateVersionRow> SqliteStore::list_template_versions_by_template_
 void SqliteStore::update_template_version_name_and_message(const Uuid& id, const std::string& name,
                                                            const std::string& message,
                                                            TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE template_versions SET name = ?, message = ?, updated_at = ? WHERE id = ?");
   q.bind(1, name).bind(2, message).bind(3, now).bind(4, id).run();
 }
 
 void SqliteStore::update_template_version_template_id(const Uuid& id, const Uuid& template_id,
                                                       TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE template_versions SET template_id = ?, updated_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE template_versions SET template_id = ?, updated_at = ? WHERE id = ?");
   q.bind(1, template_id).bind(2, now).bind(3, id).run();
 }
 
 void SqliteStore::update_template_version_import_result(const Uuid& id,
                                                         const TemplateVersionImportResult& r,
                                                         TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE template_versions SET readme = ?, has_ai_task = ?, has_external_agent = ?, "
               "parameters = ?, variables = ?, presets = ?, resources = ?, external_auth = ?, "
               "updated_at = ? WHERE id = ?");

@@ -16,8 +16,8 @@ WorkspaceAgentLogRow read_log(const Statement& q) {
 }  // namespace
 
 std::optional<WorkspaceResourceRow> SqliteStore::get_workspace_resource_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from("id, created_at, job_id, transition, type, name, hide, icon, "
+  auto db = pool_.reader();
+  Statement q(*db, select_from("id, created_at, job_id, transition, type, name, hide, icon, "
                                "daily_cost, metadata",
                                "workspace_resources", "WHERE id = ?"));
   q.bind(1, id);
@@ -31,8 +31,8 @@ void SqliteStore::update_workspace_agent_connection_by_id(
     const Uuid& id, std::optional<TimePoint> first_connected_at,
     std::optional<TimePoint> last_connected_at, std::optional<TimePoint> disconnected_at,
     TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE workspace_agents SET first_connected_at = ?, last_connected_at = ?, "
               "disconnected_at = ?, updated_at = ? WHERE id = ?");
   bind_optional(q, 1, first_connected_at);
@@ -45,8 +45,8 @@ void SqliteStore::update_workspace_agent_startup_by_id(const Uuid& id, const std
                                                        const std::string& api_version,
                                                        const std::string& expanded_directory,
                                                        TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE workspace_agents SET version = ?, api_version = ?, expanded_directory = ?, "
               "updated_at = ? WHERE id = ?");
   q.bind(1, version).bind(2, api_version).bind(3, expanded_directory).bind(4, now).bind(5, id);
@@ -57,8 +57,8 @@ void SqliteStore::update_workspace_agent_lifecycle_by_id(const Uuid& id, const s
                                                          std::optional<TimePoint> started_at,
                                                          std::optional<TimePoint> ready_at,
                                                          TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE workspace_agents SET lifecycle_state = ?, started_at = ?, ready_at = ?, "
               "updated_at = ? WHERE id = ?");
   q.bind(1, state);
@@ -69,17 +69,17 @@ void SqliteStore::update_workspace_agent_lifecycle_by_id(const Uuid& id, const s
 
 void SqliteStore::update_workspace_agent_logs_length_by_id(const Uuid& id, std::int64_t length,
                                                            bool overflowed) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE workspace_agents SET logs_length = ?, logs_overflowed = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE workspace_agents SET logs_length = ?, logs_overflowed = ? WHERE id = ?");
   q.bind(1, length).bind(2, overflowed).bind(3, id).run();
 }
 
 std::vector<std::int64_t> SqliteStore::insert_workspace_agent_logs(
     const std::vector<WorkspaceAgentLogRow>& logs) {
-  Lock lock(mutex_);
+  auto db = pool_.writer();
   std::vector<std::int64_t> ids;
   for (const auto& log : logs) {
-    Statement q(db_,
+    Statement q(*db,
                 "INSERT INTO workspace_agent_logs (agent_id, created_at, output, level, "
                 "log_source_id) VALUES (?, ?, ?, ?, ?) RETURNING id");
     q.bind(1, log.agent_id).bind(2, log.created_at).bind(3, log.output).bind(4, log.level);
@@ -94,16 +94,16 @@ std::vector<std::int64_t> SqliteStore::insert_workspace_agent_logs(
 
 std::vector<WorkspaceAgentLogRow> SqliteStore::list_workspace_agent_logs_after(
     const Uuid& agent_id, std::int64_t after_id, std::int64_t limit) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kLogColumns, "workspace_agent_logs",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kLogColumns, "workspace_agent_logs",
                                "WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?"));
   q.bind(1, agent_id).bind(2, after_id).bind(3, limit > 0 ? limit : std::int64_t(-1));
   return collect<WorkspaceAgentLogRow>(q, read_log);
 }
 
 void SqliteStore::upsert_workspace_agent_log_source(const WorkspaceAgentLogSourceRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO workspace_agent_log_sources (id, agent_id, created_at, display_name, "
               "icon) VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, id) DO UPDATE SET "
               "display_name = excluded.display_name, icon = excluded.icon");
@@ -113,8 +113,8 @@ void SqliteStore::upsert_workspace_agent_log_source(const WorkspaceAgentLogSourc
 
 std::vector<WorkspaceAgentLogSourceRow> SqliteStore::list_workspace_agent_log_sources(
     const Uuid& agent_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from("id, agent_id, created_at, display_name, icon",
+  auto db = pool_.reader();
+  Statement q(*db, select_from("id, agent_id, created_at, display_name, icon",
                                "workspace_agent_log_sources",
                                "WHERE agent_id = ? ORDER BY created_at, rowid"));
   q.bind(1, agent_id);
@@ -124,8 +124,8 @@ std::vector<WorkspaceAgentLogSourceRow> SqliteStore::list_workspace_agent_log_so
 }
 
 void SqliteStore::upsert_workspace_app_health(const WorkspaceAppHealthRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO workspace_app_health (agent_id, app_id, health, updated_at) VALUES "
               "(?, ?, ?, ?) ON CONFLICT (agent_id, app_id) DO UPDATE SET health = "
               "excluded.health, updated_at = excluded.updated_at");
@@ -133,8 +133,8 @@ void SqliteStore::upsert_workspace_app_health(const WorkspaceAppHealthRow& r) {
 }
 
 std::vector<WorkspaceAppHealthRow> SqliteStore::list_workspace_app_health(const Uuid& agent_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from("agent_id, app_id, health, updated_at", "workspace_app_health",
+  auto db = pool_.reader();
+  Statement q(*db, select_from("agent_id, app_id, health, updated_at", "workspace_app_health",
                                "WHERE agent_id = ? ORDER BY app_id"));
   q.bind(1, agent_id);
   return collect<WorkspaceAppHealthRow>(q, [](const Statement& s) {
@@ -143,8 +143,8 @@ std::vector<WorkspaceAppHealthRow> SqliteStore::list_workspace_app_health(const 
 }
 
 void SqliteStore::upsert_workspace_agent_metadata(const WorkspaceAgentMetadataRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO workspace_agent_metadata (agent_id, key, value, error, collected_at) "
               "VALUES (?, ?, ?, ?, ?) ON CONFLICT (agent_id, key) DO UPDATE SET value = "
               "excluded.value, error = excluded.error, collected_at = excluded.collected_at");
@@ -154,8 +154,8 @@ void SqliteStore::upsert_workspace_agent_metadata(const WorkspaceAgentMetadataRo
 
 std::vector<WorkspaceAgentMetadataRow> SqliteStore::list_workspace_agent_metadata(
     const Uuid& agent_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from("agent_id, key, value, error, collected_at",
+  auto db = pool_.reader();
+  Statement q(*db, select_from("agent_id, key, value, error, collected_at",
                                "workspace_agent_metadata", "WHERE agent_id = ? ORDER BY key"));
   q.bind(1, agent_id);
   return collect<WorkspaceAgentMetadataRow>(q, [](const Statement& s) {
@@ -164,8 +164,8 @@ std::vector<WorkspaceAgentMetadataRow> SqliteStore::list_workspace_agent_metadat
 }
 
 void SqliteStore::insert_workspace_agent_script_timing(const WorkspaceAgentScriptTimingRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO workspace_agent_script_timings (agent_id, script_id, display_name, "
               "started_at, ended_at, exit_code, stage, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.agent_id).bind(2, r.script_id).bind(3, r.display_name).bind(4, r.started_at);
@@ -174,8 +174,8 @@ void SqliteStore::insert_workspace_agent_script_timing(const WorkspaceAgentScrip
 
 std::vector<WorkspaceAgentScriptTimingRow> SqliteStore::list_workspace_agent_script_timings(
     const Uuid& agent_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from("agent_id, script_id, display_name, started_at, ended_at, "
+  auto db = pool_.reader();
+  Statement q(*db, select_from("agent_id, script_id, display_name, started_at, ended_at, "
                                "exit_code, stage, status",
                                "workspace_agent_script_timings",
                                "WHERE agent_id = ? ORDER BY started_at, rowid"));
@@ -187,8 +187,8 @@ std::vector<WorkspaceAgentScriptTimingRow> SqliteStore::list_workspace_agent_scr
 }
 
 void SqliteStore::upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO workspace_agent_stats (agent_id, updated_at, stats, latency_us) "
               "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
               "updated_at = excluded.updated_at, stats = excluded.stats, "
@@ -199,8 +199,8 @@ void SqliteStore::upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row
 }
 
 std::optional<WorkspaceAgentStatsRow> SqliteStore::get_workspace_agent_stats(const Uuid& agent_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from("agent_id, updated_at, stats, latency_us", "workspace_agent_stats",
+  auto db = pool_.reader();
+  Statement q(*db, select_from("agent_id, updated_at, stats, latency_us", "workspace_agent_stats",
                                "WHERE agent_id = ?"));
   q.bind(1, agent_id);
   return first<WorkspaceAgentStatsRow>(q, [](const Statement& s) {

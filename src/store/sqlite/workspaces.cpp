@@ -118,8 +118,8 @@ std::string uuid_list(const std::vector<Uuid>& ids) {
 // Workspaces
 
 void SqliteStore::insert_workspace(const WorkspaceRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "INSERT INTO workspaces (id, created_at, owner_id, organization_id, template_id, "
               "updated_at, deleted, name, autostart_schedule, ttl_ms, last_used_at, dormant_at, "
               "deleting_at, automatic_updates, favorite, next_start_at) VALUES "
@@ -131,8 +131,8 @@ void SqliteStore::insert_workspace(const WorkspaceRow& r) {
 }
 
 std::optional<WorkspaceRow> SqliteStore::get_workspace_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kWorkspaceColumns, "workspaces", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kWorkspaceColumns, "workspaces", "WHERE id = ?"));
   q.bind(1, id);
   return first<WorkspaceRow>(q, read_workspace);
 }
@@ -140,8 +140,8 @@ std::optional<WorkspaceRow> SqliteStore::get_workspace_by_id(const Uuid& id) {
 std::optional<WorkspaceRow> SqliteStore::get_workspace_by_owner_and_name(const Uuid& owner_id,
                                                                          const std::string& name,
                                                                          bool include_deleted) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               select_from(kWorkspaceColumns, "workspaces",
                           "WHERE owner_id = ? AND lower(name) = lower(?) AND (deleted = 0 OR ?) "
                           "ORDER BY deleted ASC, created_at DESC LIMIT 1"));
@@ -196,8 +196,8 @@ std::string prefixed_workspace_columns() {
 }  // namespace
 
 std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParams& p) {
-  Lock lock(mutex_);
-  Statement q(db_, "SELECT " + prefixed_workspace_columns() + " FROM workspaces w WHERE " +
+  auto db = pool_.reader();
+  Statement q(*db, "SELECT " + prefixed_workspace_columns() + " FROM workspaces w WHERE " +
                        std::string(kWorkspaceFilter) + " ORDER BY w.created_at, w.id");
   bind_workspace_filter(q, p);
   return collect<WorkspaceRow>(q, read_workspace);
@@ -235,18 +235,18 @@ WorkspaceSummary read_summary(const Statement& s) {
 }  // namespace
 
 std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries(const ListWorkspacesParams& p) {
-  Lock lock(mutex_);
-  Statement q(db_, summary_query("ORDER BY w.created_at, w.id"));
+  auto db = pool_.reader();
+  Statement q(*db, summary_query("ORDER BY w.created_at, w.id"));
   bind_workspace_filter(q, p);
   return collect<WorkspaceSummary>(q, read_summary);
 }
 
 std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries_page(
     const ListWorkspacesParams& p, const Uuid& viewer, std::int64_t limit, std::int64_t offset) {
-  Lock lock(mutex_);
+  auto db = pool_.reader();
   // "Running" = the latest build is a start whose job succeeded (completed, no error, not
   // canceled), as Coder orders its list.
-  Statement q(db_,
+  Statement q(*db,
               summary_query("ORDER BY (w.favorite = 1 AND w.owner_id = ?11) DESC, "
                             "(b.transition = 'start' AND j.completed_at IS NOT NULL AND "
                             "(j.error IS NULL OR j.error = '') AND j.canceled_at IS NULL) DESC, "
@@ -257,25 +257,25 @@ std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries_page(
 }
 
 std::int64_t SqliteStore::count_workspaces(const ListWorkspacesParams& p) {
-  Lock lock(mutex_);
-  Statement q(db_, "SELECT COUNT(*) FROM workspaces w WHERE " + std::string(kWorkspaceFilter));
+  auto db = pool_.reader();
+  Statement q(*db, "SELECT COUNT(*) FROM workspaces w WHERE " + std::string(kWorkspaceFilter));
   bind_workspace_filter(q, p);
   q.step();
   return q.integer(0);
 }
 
 std::int64_t SqliteStore::count_workspaces_by_template_id(const Uuid& template_id) {
-  Lock lock(mutex_);
-  Statement q(db_, "SELECT COUNT(*) FROM workspaces WHERE template_id = ? AND deleted = 0");
+  auto db = pool_.reader();
+  Statement q(*db, "SELECT COUNT(*) FROM workspaces WHERE template_id = ? AND deleted = 0");
   q.bind(1, template_id);
   q.step();
   return q.integer(0);
 }
 
 void SqliteStore::update_workspace(const WorkspaceRow& r) {
-  Lock lock(mutex_);
+  auto db = pool_.writer();
   Statement q(
-      db_,
+      *db,
       "UPDATE workspaces SET updated_at = ?, deleted = ?, name = ?, autostart_schedule = ?, "
       "ttl_ms = ?, last_used_at = ?, dormant_at = ?, deleting_at = ?, automatic_updates = ?, "
       "favorite = ?, next_start_at = ? WHERE id = ?");
@@ -286,8 +286,8 @@ void SqliteStore::update_workspace(const WorkspaceRow& r) {
 // Workspace builds
 
 void SqliteStore::insert_workspace_build(const WorkspaceBuildRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO workspace_builds (" + std::string(kBuildColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO workspace_builds (" + std::string(kBuildColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at).bind(4, r.workspace_id);
   q.bind(5, r.template_version_id).bind(6, r.build_number).bind(7, r.transition);
@@ -300,22 +300,22 @@ void SqliteStore::insert_workspace_build(const WorkspaceBuildRow& r) {
 }
 
 std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kBuildColumns, "workspace_builds", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kBuildColumns, "workspace_builds", "WHERE id = ?"));
   q.bind(1, id);
   return first<WorkspaceBuildRow>(q, read_build);
 }
 
 std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_job_id(const Uuid& job_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kBuildColumns, "workspace_builds", "WHERE job_id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kBuildColumns, "workspace_builds", "WHERE job_id = ?"));
   q.bind(1, job_id);
   return first<WorkspaceBuildRow>(q, read_build);
 }
 
 std::optional<WorkspaceBuildRow> SqliteStore::get_latest_workspace_build(const Uuid& workspace_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kBuildColumns, "workspace_builds",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kBuildColumns, "workspace_builds",
                                "WHERE workspace_id = ? ORDER BY build_number DESC LIMIT 1"));
   q.bind(1, workspace_id);
   return first<WorkspaceBuildRow>(q, read_build);
@@ -323,16 +323,16 @@ std::optional<WorkspaceBuildRow> SqliteStore::get_latest_workspace_build(const U
 
 std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_number(
     const Uuid& workspace_id, std::int64_t number) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kBuildColumns, "workspace_builds",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kBuildColumns, "workspace_builds",
                                "WHERE workspace_id = ? AND build_number = ?"));
   q.bind(1, workspace_id).bind(2, number);
   return first<WorkspaceBuildRow>(q, read_build);
 }
 
 std::vector<WorkspaceBuildRow> SqliteStore::list_workspace_builds(const Uuid& workspace_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kBuildColumns, "workspace_builds",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kBuildColumns, "workspace_builds",
                                "WHERE workspace_id = ? ORDER BY build_number DESC"));
   q.bind(1, workspace_id);
   return collect<WorkspaceBuildRow>(q, read_build);
@@ -343,8 +343,8 @@ void SqliteStore::update_workspace_build_completion(const Uuid& id, const std::s
                                                     std::optional<TimePoint> max_deadline,
                                                     bool has_ai_task, std::int64_t daily_cost,
                                                     TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE workspace_builds SET provisioner_state = ?, deadline = ?, max_deadline = ?, "
               "has_ai_task = ?, daily_cost = ?, updated_at = ? WHERE id = ?");
   q.bind_blob(1, state);
@@ -355,8 +355,8 @@ void SqliteStore::update_workspace_build_completion(const Uuid& id, const std::s
 
 void SqliteStore::update_workspace_build_deadline(const Uuid& id, std::optional<TimePoint> deadline,
                                                   TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_, "UPDATE workspace_builds SET deadline = ?, updated_at = ? WHERE id = ?");
+  auto db = pool_.writer();
+  Statement q(*db, "UPDATE workspace_builds SET deadline = ?, updated_at = ? WHERE id = ?");
   bind_optional(q, 1, deadline);
   q.bind(2, now).bind(3, id).run();
 }
@@ -365,8 +365,8 @@ void SqliteStore::update_workspace_build_deadlines(const Uuid& id,
                                                    std::optional<TimePoint> deadline,
                                                    std::optional<TimePoint> max_deadline,
                                                    TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE workspace_builds SET deadline = ?, max_deadline = ?, updated_at = ? "
               "WHERE id = ?");
   bind_optional(q, 1, deadline);
@@ -376,17 +376,17 @@ void SqliteStore::update_workspace_build_deadlines(const Uuid& id,
 
 void SqliteStore::update_workspace_build_state(const Uuid& id, const std::string& state,
                                                TimePoint now) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.writer();
+  Statement q(*db,
               "UPDATE workspace_builds SET provisioner_state = ?, updated_at = ? WHERE id = ?");
   q.bind_blob(1, state).bind(2, now).bind(3, id).run();
 }
 
 void SqliteStore::insert_build_parameters(const Uuid& build_id,
                                           const std::vector<BuildParameterRow>& parameters) {
-  Lock lock(mutex_);
+  auto db = pool_.writer();
   for (const auto& p : parameters) {
-    Statement q(db_,
+    Statement q(*db,
                 "INSERT INTO workspace_build_parameters (workspace_build_id, name, value) "
                 "VALUES (?, ?, ?)");
     q.bind(1, build_id).bind(2, p.name).bind(3, p.value).run();
@@ -394,8 +394,8 @@ void SqliteStore::insert_build_parameters(const Uuid& build_id,
 }
 
 std::vector<BuildParameterRow> SqliteStore::list_build_parameters(const Uuid& build_id) {
-  Lock lock(mutex_);
-  Statement q(db_,
+  auto db = pool_.reader();
+  Statement q(*db,
               "SELECT name, value FROM workspace_build_parameters WHERE workspace_build_id = ? "
               "ORDER BY rowid");
   q.bind(1, build_id);
@@ -407,8 +407,8 @@ std::vector<BuildParameterRow> SqliteStore::list_build_parameters(const Uuid& bu
 // Resources and agents
 
 void SqliteStore::insert_workspace_resource(const WorkspaceResourceRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO workspace_resources (" + std::string(kResourceColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO workspace_resources (" + std::string(kResourceColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.created_at).bind(3, r.job_id).bind(4, r.transition).bind(5, r.type);
   q.bind(6, r.name).bind(7, r.hide).bind(8, r.icon).bind(9, r.daily_cost).bind(10, r.metadata);
@@ -417,16 +417,16 @@ void SqliteStore::insert_workspace_resource(const WorkspaceResourceRow& r) {
 
 std::vector<WorkspaceResourceRow> SqliteStore::list_workspace_resources_by_job_id(
     const Uuid& job_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kResourceColumns, "workspace_resources",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kResourceColumns, "workspace_resources",
                                "WHERE job_id = ? ORDER BY created_at, rowid"));
   q.bind(1, job_id);
   return collect<WorkspaceResourceRow>(q, read_resource);
 }
 
 void SqliteStore::insert_workspace_agent(const WorkspaceAgentRow& r) {
-  Lock lock(mutex_);
-  Statement q(db_, "INSERT INTO workspace_agents (" + std::string(kAgentColumns) +
+  auto db = pool_.writer();
+  Statement q(*db, "INSERT INTO workspace_agents (" + std::string(kAgentColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at).bind(4, r.resource_id);
   q.bind(5, r.name).bind(6, r.auth_token_hash).bind(7, r.config);
@@ -441,16 +441,16 @@ void SqliteStore::insert_workspace_agent(const WorkspaceAgentRow& r) {
 }
 
 std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_id(const Uuid& id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kAgentColumns, "workspace_agents", "WHERE id = ?"));
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kAgentColumns, "workspace_agents", "WHERE id = ?"));
   q.bind(1, id);
   return first<WorkspaceAgentRow>(q, read_agent);
 }
 
 std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_token_hash(
     const std::string& hash) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kAgentColumns, "workspace_agents",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kAgentColumns, "workspace_agents",
                                "WHERE auth_token_hash = ? AND deleted = 0"));
   q.bind(1, hash);
   return first<WorkspaceAgentRow>(q, read_agent);
@@ -458,8 +458,8 @@ std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_token_hash(
 
 std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_resource_id(
     const Uuid& resource_id) {
-  Lock lock(mutex_);
-  Statement q(db_, select_from(kAgentColumns, "workspace_agents",
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kAgentColumns, "workspace_agents",
                                "WHERE resource_id = ? ORDER BY created_at, name"));
   q.bind(1, resource_id);
   return collect<WorkspaceAgentRow>(q, read_agent);

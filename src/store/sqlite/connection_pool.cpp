@@ -1,0 +1,78 @@
+#include "store/sqlite/connection_pool.hpp"
+
+namespace berth::store::sqlite {
+
+ConnectionPool::Lease::Lease(Lease&& other) noexcept
+    : pool_(other.pool_), db_(other.db_), kind_(other.kind_) {
+  other.pool_ = nullptr;
+}
+
+ConnectionPool::Lease::~Lease() {
+  if (!pool_) return;
+  if (kind_ == Kind::reader) {
+    pool_->give_back(db_);
+  } else if (kind_ == Kind::owned_writer) {
+    pool_->writer_owner_.store(std::thread::id{}, std::memory_order_release);
+    pool_->writer_mutex_.unlock();
+  }
+}
+
+ConnectionPool::ConnectionPool(const std::string& path, std::size_t max_readers,
+                               const std::function<void(Database&)>& configure_writer)
+    : path_(path), max_readers_(max_readers), writer_(path) {
+  configure_writer(writer_);
+}
+
+ConnectionPool::Lease ConnectionPool::writer() {
+  if (this_thread_owns_writer()) return Lease(*this, writer_, Lease::Kind::shared_writer);
+  writer_mutex_.lock();
+  writer_owner_.store(std::this_thread::get_id(), std::memory_order_release);
+  return Lease(*this, writer_, Lease::Kind::owned_writer);
+}
+
+ConnectionPool::Lease ConnectionPool::reader() {
+  if (this_thread_owns_writer()) return Lease(*this, writer_, Lease::Kind::shared_writer);
+  std::unique_lock lock(readers_mutex_);
+  if (free_readers_.empty() && readers_.size() < max_readers_) {
+    auto db = std::make_unique<Database>(path_);
+    db->exec("PRAGMA busy_timeout = 5000");
+    db->exec("PRAGMA query_only = 1");
+    // Readers share the OS page cache; a small private cache each keeps idle memory low.
+    db->exec("PRAGMA cache_size = -8192");
+    readers_.push_back(std::move(db));
+    return Lease(*this, *readers_.back(), Lease::Kind::reader);
+  }
+  reader_free_.wait(lock, [&] { return !free_readers_.empty(); });
+  Database* db = free_readers_.back();
+  free_readers_.pop_back();
+  return Lease(*this, *db, Lease::Kind::reader);
+}
+
+void ConnectionPool::give_back(Database* reader) {
+  {
+    std::lock_guard lock(readers_mutex_);
+    free_readers_.push_back(reader);
+  }
+  reader_free_.notify_one();
+}
+
+void ConnectionPool::transaction(const std::function<void()>& fn) {
+  auto lease = writer();
+  if (tx_depth_ > 0) {
+    fn();
+    return;
+  }
+  (*lease).exec("BEGIN IMMEDIATE");
+  ++tx_depth_;
+  try {
+    fn();
+    --tx_depth_;
+    (*lease).exec("COMMIT");
+  } catch (...) {
+    --tx_depth_;
+    (*lease).exec("ROLLBACK");
+    throw;
+  }
+}
+
+}  // namespace berth::store::sqlite
