@@ -146,7 +146,7 @@ int run_server(const ServerOptions& options) {
       app_http,
       agents,
       agent_registry,
-      api::load_agent_binary(
+      api::AgentBinary::load(
           options.agent_binary_path.empty()
               ? std::filesystem::path(self_path()).parent_path().append("berth-agent").string()
               : options.agent_binary_path)};
@@ -157,7 +157,7 @@ int run_server(const ServerOptions& options) {
   std::filesystem::create_directories(data_dir + "/jobs");
   provisioner::local::LocalProvisioner local(deps.build.access_url, self_path(),
                                              data_dir + "/jobs");
-  if (deps.agent_binary) local.set_agent_sha256(deps.agent_binary->sha256_hex);
+  if (deps.agent_binary) local.set_agent_sha256(deps.agent_binary->sha256_hex());
   local.set_module_dir(options.terraform_module_dir);
   provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons,
                                   data_dir + "/workspaces");
