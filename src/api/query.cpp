@@ -98,24 +98,6 @@ Pagination parse_pagination(const http::Request& request) {
   return p;
 }
 
-std::vector<std::string> split_search_terms(const std::string& query) {
-  std::vector<std::string> terms;
-  std::string current;
-  bool quoted = false;
-  for (char c : query) {
-    if (c == '"') {
-      quoted = !quoted;
-    } else if (c == ' ' && !quoted) {
-      if (!current.empty()) terms.push_back(std::move(current));
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty()) terms.push_back(std::move(current));
-  return terms;
-}
-
 std::vector<SearchTerm> parse_search_terms(const std::string& query, const std::string& message) {
   auto invalid = [&](std::string detail) {
     throw Error{ErrorCode::invalid, message, {}, {{"q", std::move(detail)}}};

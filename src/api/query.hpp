@@ -21,9 +21,6 @@ struct Pagination {
 // values." with a validation per parameter.
 Pagination parse_pagination(const http::Request& request);
 
-// Splits a search query into terms, keeping quoted phrases together (Coder's searchquery).
-std::vector<std::string> split_search_terms(const std::string& query);
-
 // One element of a search query: `key:value`, or a bare word (has_key false, in value).
 struct SearchTerm {
   bool has_key = false;
