@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <filesystem>
+
 #include "archive/tar_reader.hpp"
 #include "common/crypto.hpp"
 #include "common/error.hpp"
@@ -114,6 +116,24 @@ void DaemonPool::start() {
     coderd::DaemonIdentity identity{
         Uuid::random_v4(), "built-in-" + std::to_string(i), {}, {"terraform"}};
     threads_.emplace_back([this, identity] { run_daemon(identity); });
+  }
+}
+
+void DaemonPool::reconcile_workspaces() {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(workspaces_dir_, ec), end; !ec && it != end;
+       it.increment(ec)) {
+    auto id = Uuid::parse(it->path().filename().string());
+    if (!id || !it->is_directory()) continue;
+    try {
+      auto latest = store_.get_latest_workspace_build(*id);
+      provisioner_.reconcile_workspace(it->path().string(), latest ? latest->provisioner_state : "",
+                                       [&](const std::string& line) {
+                                         spdlog::warn("workspace {}: {}", id->to_string(), line);
+                                       });
+    } catch (const std::exception& e) {
+      spdlog::error("workspace {}: cannot reconcile its processes: {}", id->to_string(), e.what());
+    }
   }
 }
 

@@ -26,6 +26,9 @@ class DaemonPool {
   DaemonPool(const DaemonPool&) = delete;
   DaemonPool& operator=(const DaemonPool&) = delete;
 
+  // Before start(), once interrupted jobs are failed: lets the provisioner stop what builds
+  // interrupted by a crash left in each workspace's directory and never recorded.
+  void reconcile_workspaces();
   void start();
   // Asks running jobs to stop, wakes idle daemons and joins them.
   void stop();

@@ -78,6 +78,12 @@ class Provisioner {
                                                              JobContext& context) = 0;
   // Plans and applies a start, stop or delete.
   virtual BuildResponse build_workspace(const BuildRequest& request, JobContext& context) = 0;
+  // At start-up, before any build runs: stops what an interrupted build left in
+  // `workspace_dir` that `state` (the workspace's latest build's) does not record; `log`
+  // hears what was stopped.
+  virtual void reconcile_workspace(const std::string& /*workspace_dir*/,
+                                   const std::string& /*state*/,
+                                   const std::function<void(const std::string&)>& /*log*/) {}
 };
 
 }  // namespace berth::provisioner

@@ -161,6 +161,7 @@ int run_server(const ServerOptions& options) {
   local.set_module_dir(options.terraform_module_dir);
   provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons,
                                   data_dir + "/workspaces");
+  daemons.reconcile_workspaces();
   daemons.start();
   provisioner::JobReaper reaper(jobs, {});
   reaper.start();

@@ -11,6 +11,7 @@
 #include "provisioner/local/coder_provider.hpp"
 #include "provisioner/local/docker_resources.hpp"
 #include "provisioner/local/import_documents.hpp"
+#include "provisioner/local/process_markers.hpp"
 #include "provisioner/local/process_resource.hpp"
 
 namespace berth::provisioner::local {
@@ -212,6 +213,73 @@ std::vector<DockerObject> previous_docker_objects(const std::string& state) {
   return out;
 }
 
+// Everything else that carries the workspace's mark, once the old processes have stopped: what
+// an interrupted build started and never recorded (its marker says so, issue #16), and what
+// the old processes started outside their process groups (`nohup ... &` with setsid).
+void stop_workspace_leftovers(const std::string& workspace_dir,
+                              const std::vector<std::pair<std::string, ProcessState>>& previous,
+                              JobContext& context) {
+  if (workspace_dir.empty()) return;
+  auto log = [&](const std::string& line) { context.log({"info", "Applying", line}); };
+  std::vector<ProcessState> known;
+  for (const auto& [address, process] : previous) known.push_back(process);
+  stop_leftover_processes(workspace_dir, known, kStopGrace, log);
+  if (auto n = stop_processes_with_env(workspace_env_entry(workspace_dir), kStopGrace))
+    log(fmt::format("Stopped {} process(es) that outlived the workspace's processes", n));
+  for (const auto& marker : list_process_markers(workspace_dir)) remove_process_marker(marker);
+}
+
+// Starts the plan's berth_process resources. Each gets a marker before it starts (write-ahead)
+// and carries the marker's id, so that it can be found again if the build never records it;
+// `started` collects the markers, for the caller to stop them again if the build fails.
+json::array start_processes(const hcl::ModuleResult& result, const BuildRequest& request,
+                            const std::string& berth_binary, JobContext& context,
+                            std::vector<ProcessMarker>& started) {
+  json::array processes;
+  for (const auto& r : result.resources) {
+    if (r.mode != "managed" || r.type != "berth_process") continue;
+    check_canceled(context);
+    const auto& a = r.attributes.as_object();
+    ProcessSpec spec;
+    spec.command = strings_of(a, "command");
+    // Agents on this host run the server's own binary instead of downloading one.
+    spec.env.push_back("BERTH_AGENT_BINARY=" + berth_binary);
+    for (auto& e : strings_of(a, "env")) spec.env.push_back(std::move(e));
+    auto* dir = a.if_contains("dir");
+    spec.dir = dir && dir->is_string() ? std::string(dir->get_string()) : request.workspace_dir;
+    auto* sandbox = a.if_contains("sandbox");
+    spec.sandbox = sandbox && sandbox->is_bool() && sandbox->get_bool();
+    auto address = r.address();
+    spec.log_path = request.workspace_dir + "/.berth-" + r.name +
+                    (r.index ? std::to_string(*r.index) : "") + ".log";
+    std::filesystem::create_directories(request.workspace_dir);
+    context.log({"info", "Applying", address + ": Creating..."});
+    try {
+      started.push_back(write_process_intent(request.workspace_dir, address));
+      // Last, so that the template's env cannot take the marks off.
+      for (auto& e : marker_env(started.back())) spec.env.push_back(std::move(e));
+      auto state = start_process(spec);
+      record_process_started(started.back(), state);
+      context.log(
+          {"info", "Applying", fmt::format("{}: Creation complete [pid={}]", address, state.pid)});
+      processes.push_back(json::object{{"address", address}, {"state", to_json(state)}});
+    } catch (const Error& e) {
+      throw JobFailure(fmt::format("{}: {} {}", address, e.message(), e.detail()), "");
+    }
+  }
+  return processes;
+}
+
+// A failed build records nothing, so what it started must not outlive it.
+void stop_started(const std::vector<ProcessMarker>& started, JobContext& context) {
+  for (auto it = started.rbegin(); it != started.rend(); ++it) {
+    context.log({"info", "Applying", it->address + ": Destroying after the failed build..."});
+    if (it->state) stop_process(*it->state, kStopGrace);
+    stop_processes_with_env(std::string(kProcessMarkerEnv) + "=" + it->id, kStopGrace);
+    remove_process_marker(*it);
+  }
+}
+
 // The docker provider's configuration: its `host` and `cert_path`, else DOCKER_HOST and
 // DOCKER_CERT_PATH, else the default socket.
 std::pair<std::string, std::string> docker_host_of(const hcl::ModuleResult& result) {
@@ -258,61 +326,44 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   check_canceled(context);
 
   // The old processes go first: a new build gets new agent tokens, so nothing carries over.
-  for (const auto& [address, process] : previous_processes(request.state)) {
+  auto previous = previous_processes(request.state);
+  for (const auto& [address, process] : previous) {
     context.log({"info", "Applying", address + ": Destroying..."});
     bool killed = stop_process(process, kStopGrace);
-    // Only the default per-workspace directory is ours to remove; a dir the template named
-    // belongs to the user.
-    if (request.transition == "delete" && process.dir == request.workspace_dir)
-      remove_process_dir(process);
     context.log({"info", "Applying",
                  address + (killed ? ": Destruction complete (killed after the grace period)"
                                    : ": Destruction complete")});
   }
-  json::array processes;
-  for (const auto& r : result.resources) {
-    if (r.mode != "managed" || r.type != "berth_process") continue;
-    check_canceled(context);
-    const auto& a = r.attributes.as_object();
-    ProcessSpec spec;
-    spec.command = strings_of(a, "command");
-    // Agents on this host run the server's own binary instead of downloading one.
-    spec.env.push_back("BERTH_AGENT_BINARY=" + berth_binary_);
-    for (auto& e : strings_of(a, "env")) spec.env.push_back(std::move(e));
-    auto* dir = a.if_contains("dir");
-    spec.dir = dir && dir->is_string() ? std::string(dir->get_string()) : request.workspace_dir;
-    auto* sandbox = a.if_contains("sandbox");
-    spec.sandbox = sandbox && sandbox->is_bool() && sandbox->get_bool();
-    auto address = r.address();
-    spec.log_path = request.workspace_dir + "/.berth-" + r.name +
-                    (r.index ? std::to_string(*r.index) : "") + ".log";
-    std::filesystem::create_directories(request.workspace_dir);
-    context.log({"info", "Applying", address + ": Creating..."});
-    try {
-      auto state = start_process(spec);
-      context.log(
-          {"info", "Applying", fmt::format("{}: Creation complete [pid={}]", address, state.pid)});
-      processes.push_back(json::object{{"address", address}, {"state", to_json(state)}});
-    } catch (const Error& e) {
-      throw JobFailure(fmt::format("{}: {} {}", address, e.message(), e.detail()), "");
-    }
-  }
+  stop_workspace_leftovers(request.workspace_dir, previous, context);
+  // Only the default per-workspace directory is ours to remove; a dir the template named
+  // belongs to the user.
+  for (const auto& [address, process] : previous)
+    if (request.transition == "delete" && process.dir == request.workspace_dir)
+      remove_process_dir(process);
 
-  auto previous_docker = previous_docker_objects(request.state);
-  bool uses_docker = !previous_docker.empty();
-  for (const auto& r : result.resources)
-    uses_docker = uses_docker || (r.mode == "managed" && is_docker_resource(r.type));
+  std::vector<ProcessMarker> started;
+  json::array processes;
   json::array docker_state;
-  if (uses_docker) {
-    DockerApplyRequest apply;
-    apply.workspace_id = request.workspace_id;
-    apply.transition = request.transition;
-    std::tie(apply.default_host, apply.default_cert_path) = docker_host_of(result);
-    apply.previous = std::move(previous_docker);
-    apply.look_for_leftovers = request.previous_build_failed;
-    apply.template_dir = unpacked.path();
-    for (const auto& o : apply_docker_resources(result, apply, context))
-      docker_state.push_back(to_json(o));
+  try {
+    processes = start_processes(result, request, berth_binary_, context, started);
+    auto previous_docker = previous_docker_objects(request.state);
+    bool uses_docker = !previous_docker.empty();
+    for (const auto& r : result.resources)
+      uses_docker = uses_docker || (r.mode == "managed" && is_docker_resource(r.type));
+    if (uses_docker) {
+      DockerApplyRequest apply;
+      apply.workspace_id = request.workspace_id;
+      apply.transition = request.transition;
+      std::tie(apply.default_host, apply.default_cert_path) = docker_host_of(result);
+      apply.previous = std::move(previous_docker);
+      apply.look_for_leftovers = request.previous_build_failed;
+      apply.template_dir = unpacked.path();
+      for (const auto& o : apply_docker_resources(result, apply, context))
+        docker_state.push_back(to_json(o));
+    }
+  } catch (...) {
+    stop_started(started, context);
+    throw;
   }
 
   BuildResponse out;
@@ -336,6 +387,14 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
       {"info", "Cleaning Up",
        fmt::format("{} resource(s), {} agent(s)", out.resources.size(), out.tokens.size())});
   return out;
+}
+
+void LocalProvisioner::reconcile_workspace(const std::string& workspace_dir,
+                                           const std::string& state,
+                                           const std::function<void(const std::string&)>& log) {
+  std::vector<ProcessState> known;
+  for (const auto& [address, process] : previous_processes(state)) known.push_back(process);
+  stop_leftover_processes(workspace_dir, known, kStopGrace, log);
 }
 
 }  // namespace berth::provisioner::local

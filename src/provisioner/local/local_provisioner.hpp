@@ -22,6 +22,8 @@ class LocalProvisioner final : public Provisioner {
   store::TemplateVersionImportResult import_template(const ImportRequest& request,
                                                      JobContext& context) override;
   BuildResponse build_workspace(const BuildRequest& request, JobContext& context) override;
+  void reconcile_workspace(const std::string& workspace_dir, const std::string& state,
+                           const std::function<void(const std::string&)>& log) override;
 
  private:
   std::string access_url_;

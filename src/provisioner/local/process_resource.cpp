@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -534,6 +535,89 @@ bool stop_process(const ProcessState& state, std::chrono::milliseconds grace) {
   ::kill(-state.pid, SIGKILL);
   wait_group_gone(state, std::chrono::steady_clock::now() + kKillWait);
   return true;
+}
+
+namespace {
+
+// Bounds what is read of one process's environment (Linux allows a few MiB).
+constexpr std::size_t kMaxEnvironBytes = 4 << 20;
+// How often stop_processes_with_env looks again for processes started while it stopped others.
+constexpr int kMaxStopRounds = 5;
+
+bool environ_has(pid_t pid, std::string_view entry) {
+  std::string path = "/proc/" + std::to_string(pid) + "/environ";
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return false;
+  std::string data;
+  char buf[8192];
+  while (data.size() < kMaxEnvironBytes) {
+    ssize_t r = ::read(fd.get(), buf, sizeof buf);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    data.append(buf, static_cast<std::size_t>(r));
+  }
+  std::string_view all(data);
+  for (std::size_t start = 0; start < all.size();) {
+    std::size_t end = std::min(all.find('\0', start), all.size());
+    if (all.substr(start, end - start) == entry) return true;
+    start = end + 1;
+  }
+  return false;
+}
+
+// Signals the process if it is still the one found, and the group it leads.
+void signal_found(const ProcessState& p, int sig) {
+  StatFields f;
+  if (!signalable(p.pid) || !read_stat(p.pid, f) || f.start_ticks != p.start_ticks) return;
+  ::kill(p.pid, sig);
+  if (f.pgrp == p.pid) ::kill(-p.pid, sig);
+}
+
+bool all_gone(const std::vector<ProcessState>& found,
+              std::chrono::steady_clock::time_point deadline) {
+  for (;;) {
+    bool alive = false;
+    for (const auto& p : found) alive = alive || process_alive(p);
+    if (!alive) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(kPollInterval);
+  }
+}
+
+}  // namespace
+
+std::vector<ProcessState> find_processes_with_env(std::string_view entry) {
+  std::vector<ProcessState> out;
+  if (entry.empty()) return out;
+  std::error_code ec;
+  for (fs::directory_iterator it("/proc", ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto pid = static_cast<pid_t>(std::stol(name));
+    StatFields f;
+    if (pid == ::getpid() || !read_stat(pid, f) || exited(f.state)) continue;
+    if (!environ_has(pid, entry)) continue;
+    ProcessState found;
+    found.pid = pid;
+    found.start_ticks = f.start_ticks;
+    out.push_back(found);
+  }
+  return out;
+}
+
+std::size_t stop_processes_with_env(std::string_view entry, std::chrono::milliseconds grace) {
+  std::size_t count = 0;
+  for (int round = 0; round < kMaxStopRounds; ++round) {
+    auto found = find_processes_with_env(entry);
+    std::erase_if(found, [](const ProcessState& p) { return !signalable(p.pid); });
+    if (found.empty()) break;
+    count += found.size();
+    for (const auto& p : found) signal_found(p, SIGTERM), signal_found(p, SIGCONT);
+    if (all_gone(found, std::chrono::steady_clock::now() + grace)) continue;
+    for (const auto& p : found) signal_found(p, SIGKILL);
+    all_gone(found, std::chrono::steady_clock::now() + kKillWait);
+  }
+  return count;
 }
 
 void remove_process_dir(const ProcessState& state) {

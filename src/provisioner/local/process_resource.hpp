@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/json.hpp"
@@ -58,6 +59,16 @@ bool process_alive(const ProcessState& state);
 // that has already exited are stopped too. A no-op when the group is gone or the pid was
 // reused. Returns true if it had to KILL.
 bool stop_process(const ProcessState& state, std::chrono::milliseconds grace);
+
+// Live processes (never this one) whose environment, as they were started with it, holds
+// `entry` ("KEY=VALUE") exactly; what a workspace process starts inherits its marks, even
+// after it leaves the process group (`setsid`, `nohup ... &`).
+std::vector<ProcessState> find_processes_with_env(std::string_view entry);
+
+// Stops every live process whose environment holds `entry`, and the process groups they
+// lead: TERM and CONT, up to `grace` for them to exit, then KILL; then looks again, since a
+// dying process may start another. Returns how many processes it found.
+std::size_t stop_processes_with_env(std::string_view entry, std::chrono::milliseconds grace);
 
 // Removes the process's directory and everything under it (a workspace delete); a missing
 // directory is fine. Refuses an empty, relative or root directory (Error{invalid}) and a
