@@ -152,5 +152,23 @@ resource "berth_process" "main" {
   EXPECT_EQ(workspace_processes_under(dir), std::vector<int>{});
 }
 
+// Teardown: a workspace nobody stopped (its server simply went away) does not outlive the test.
+TEST_F(CrashRecovery, TheServerFixtureKillsWhatItsWorkspacesLeftRunning) {
+  auto ws = create_workspace(R"(
+data "coder_workspace" "me" {}
+resource "berth_process" "main" {
+  count   = data.coder_workspace.me.start_count
+  command = )" + std::string(kEscapingCommand) +
+                                 R"(
+}
+)",
+                             "abandoned");
+  auto dir = workspace_dir(str(ws.at("id")));
+  ASSERT_TRUE(eventually([&] { return workspace_processes_under(dir).size() == 2; }));
+  running_.clear();
+  server_.reset();
+  EXPECT_EQ(workspace_processes_under(dir_.path().string()), std::vector<int>{});
+}
+
 }  // namespace
 }  // namespace berth::testing

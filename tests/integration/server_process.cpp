@@ -12,6 +12,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/workspace_processes.hpp"
+
 namespace berth::testing {
 
 namespace {
@@ -111,6 +113,8 @@ void ServerProcess::start(const std::string& http_address) {
 
 ServerProcess::~ServerProcess() {
   stop();
+  // What the test's workspaces started (agents, `nohup ... &` scripts) dies with the test.
+  kill_workspace_processes_under(data_dir_);
 }
 
 int ServerProcess::stop() {

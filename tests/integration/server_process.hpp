@@ -8,7 +8,8 @@
 namespace berth::testing {
 
 // The real `berth server` binary, started on a free loopback port with its own data dir.
-// It is told to stop (SIGTERM) when this object goes away, and dies with the test process.
+// It is told to stop (SIGTERM) when this object goes away, and dies with the test process;
+// then every workspace process left under its data dir is killed.
 class ServerProcess {
  public:
   explicit ServerProcess(std::string data_dir, std::vector<std::string> extra_args = {});
