@@ -28,4 +28,23 @@ for (const schema of Object.values(schemas)) {
     else schema.properties[name] = { anyOf: [property, { type: "null" }] };
   }
 }
+// 4. Responses the description types wrongly: Coder's handlers write one object where the
+//    description says an array, and user roles are codersdk.UserRoles, not a User.
+const json = (path) => openapi.paths[path].get.responses["200"].content["application/json"];
+json("/templates/{template}/versions/{templateversionname}").schema = {
+  $ref: "#/components/schemas/codersdk.TemplateVersion",
+};
+json("/users/{user}/quiet-hours").schema = {
+  $ref: "#/components/schemas/codersdk.UserQuietHoursScheduleResponse",
+};
+json("/users/{user}/roles").schema = {
+  type: "object",
+  properties: {
+    roles: { type: "array", items: { type: "string" } },
+    organization_roles: {
+      type: "object",
+      additionalProperties: { type: "array", items: { type: "string" } },
+    },
+  },
+};
 writeFileSync(output, JSON.stringify(openapi, null, 1));

@@ -238,6 +238,9 @@ async function session(url: string): Promise<void> {
   await ok("GET", "/templateversions/{templateversion}/rich-parameters", api.GET("/templateversions/{templateversion}/rich-parameters", tv));
   await ok("GET", "/templateversions/{templateversion}/resources", api.GET("/templateversions/{templateversion}/resources", tv));
   await ok("GET", "/templateversions/{templateversion}/variables", api.GET("/templateversions/{templateversion}/variables", tv));
+  await ok("GET", "/templateversions/{templateversion}/presets", api.GET("/templateversions/{templateversion}/presets", tv));
+  await ok("GET", "/templateversions/{templateversion}/external-auth", api.GET("/templateversions/{templateversion}/external-auth", tv));
+  await ok("GET", "/files/{fileID}", api.GET("/files/{fileID}", { params: { path: { fileID: file.hash! } }, parseAs: "arrayBuffer" }) as never);
   const tmpl = await ok(
     "POST",
     "/organizations/{organization}/templates",
@@ -249,6 +252,27 @@ async function session(url: string): Promise<void> {
   await ok("GET", "/templates", api.GET("/templates"));
   await ok("GET", "/templates/{template}", api.GET("/templates/{template}", { params: { path: { template: tmpl.id! } } }));
   await ok("GET", "/templates/{template}/versions", api.GET("/templates/{template}/versions", { params: { path: { template: tmpl.id! } } }));
+  await ok(
+    "GET",
+    "/templates/{template}/versions/{templateversionname}",
+    api.GET("/templates/{template}/versions/{templateversionname}", {
+      params: { path: { template: tmpl.id!, templateversionname: version.name! } },
+    }),
+  );
+  await ok(
+    "PATCH",
+    "/templates/{template}",
+    api.PATCH("/templates/{template}", {
+      params: { path: { template: tmpl.id! } },
+      body: { display_name: "Session", description: "The compat session's template" } as Schemas["codersdk.UpdateTemplateMeta"],
+    }),
+  );
+  await ok("GET", "/organizations/{organization}/templates", api.GET("/organizations/{organization}/templates", { params: { path: { organization: org } } }));
+  await ok(
+    "GET",
+    "/organizations/{organization}/templates/{templatename}",
+    api.GET("/organizations/{organization}/templates/{templatename}", { params: { path: { organization: org, templatename: "session" } } }),
+  );
   await ok(
     "GET",
     "/organizations/{organization}/templates/{templatename}/versions/{templateversionname}",
@@ -299,12 +323,35 @@ async function session(url: string): Promise<void> {
   await ok("GET", "/workspacebuilds/{workspacebuild}/parameters", api.GET("/workspacebuilds/{workspacebuild}/parameters", wb));
   await ok("GET", "/workspacebuilds/{workspacebuild}/resources", api.GET("/workspacebuilds/{workspacebuild}/resources", wb));
   await ok("GET", "/workspaces/{workspace}/builds", api.GET("/workspaces/{workspace}/builds", wsPath));
+  await ok("GET", "/workspaces/{workspace}/timings", api.GET("/workspaces/{workspace}/timings", wsPath));
+  await ok("GET", "/workspacebuilds/{workspacebuild}/timings", api.GET("/workspacebuilds/{workspacebuild}/timings", wb));
+  await ok(
+    "GET",
+    "/users/{user}/workspace/{workspacename}/builds/{buildnumber}",
+    api.GET("/users/{user}/workspace/{workspacename}/builds/{buildnumber}", {
+      params: { path: { user: "me", workspacename: "dev", buildnumber: String(started.build_number) } },
+    }),
+  );
+  const agentId = started.resources?.flatMap((r) => r.agents ?? [])[0]?.id;
+  if (!agentId) throw new Error("the build has no agent");
+  const agentPath = { params: { path: { workspaceagent: agentId } } };
+  await eventually("the agent to connect", async () => {
+    const a = await ok("GET", "/workspaceagents/{workspaceagent}", api.GET("/workspaceagents/{workspaceagent}", agentPath));
+    return a.status === "connected" && a.lifecycle_state === "ready" ? a : undefined;
+  });
+  await ok("GET", "/workspaceagents/{workspaceagent}/logs", api.GET("/workspaceagents/{workspaceagent}/logs", agentPath));
+  await ok("PUT", "/workspaces/{workspace}/favorite", api.PUT("/workspaces/{workspace}/favorite", wsPath));
+  await ok("DELETE", "/workspaces/{workspace}/favorite", api.DELETE("/workspaces/{workspace}/favorite", wsPath));
+  await ok("PUT", "/workspaces/{workspace}/autoupdates", api.PUT("/workspaces/{workspace}/autoupdates", { ...wsPath, body: { automatic_updates: "never" } }));
   await ok("GET", "/users/{user}/autofill-parameters", api.GET("/users/{user}/autofill-parameters", { params: { path: { user: "me" }, query: { template_id: tmpl.id! } } }));
-  await build(api, ws.id!, { transition: "stop" });
-  await build(api, ws.id!, { transition: "start", rich_parameter_values: [{ name: "region", value: "eu" }] });
   await ok("PUT", "/workspaces/{workspace}/autostart", api.PUT("/workspaces/{workspace}/autostart", { ...wsPath, body: { schedule: "CRON_TZ=Europe/Berlin 30 9 * * 1-5" } }));
   await ok("PUT", "/workspaces/{workspace}/ttl", api.PUT("/workspaces/{workspace}/ttl", { ...wsPath, body: { ttl_ms: 8 * 3600 * 1000 } }));
+  await build(api, ws.id!, { transition: "stop" });
+  await build(api, ws.id!, { transition: "start", rich_parameter_values: [{ name: "region", value: "eu" }] });
   await ok("GET", "/workspaces/{workspace}/resolve-autostart", api.GET("/workspaces/{workspace}/resolve-autostart", wsPath));
+  const later = new Date(Date.now() + 10 * 3600 * 1000).toISOString();
+  await ok("PUT", "/workspaces/{workspace}/extend", api.PUT("/workspaces/{workspace}/extend", { ...wsPath, body: { deadline: later } }));
+  await ok("GET", "/workspaces/{workspace}", api.GET("/workspaces/{workspace}", wsPath));
   await build(api, ws.id!, { transition: "delete" });
 
   // A task: create, wait for the app, send, logs, pause, resume, delete.
@@ -368,6 +415,10 @@ async function session(url: string): Promise<void> {
   await ok("GET", "/users/{user}", api.GET("/users/{user}", { params: { path: { user: member.id! } } }));
   await ok("PUT", "/users/{user}/roles", api.PUT("/users/{user}/roles", { params: { path: { user: "bob" } }, body: { roles: ["template-admin"] } }));
   await ok("GET", "/organizations/{organization}/members", api.GET("/organizations/{organization}/members", { params: { path: { organization: org } } }));
+  await ok("GET", "/users/{user}/roles", api.GET("/users/{user}/roles", { params: { path: { user: "bob" } } }));
+  await ok("GET", "/users/{user}/organizations", api.GET("/users/{user}/organizations", { params: { path: { user: "me" } } }));
+  await ok("GET", "/users/{user}/quiet-hours", api.GET("/users/{user}/quiet-hours", { params: { path: { user: "me" } } }));
+  await ok("GET", "/users/{user}/keys/tokens/tokenconfig", api.GET("/users/{user}/keys/tokens/tokenconfig", { params: { path: { user: "me" } } }));
   await ok("POST", "/users/{user}/keys/tokens", api.POST("/users/{user}/keys/tokens", { params: { path: { user: "me" } }, body: { token_name: "ci", lifetime: 3600e9 } as Schemas["codersdk.CreateTokenRequest"] }));
   const tokens = await ok("GET", "/users/{user}/keys/tokens", api.GET("/users/{user}/keys/tokens", { params: { path: { user: "me" } } }));
   await ok("GET", "/users/{user}/keys/tokens/{keyname}", api.GET("/users/{user}/keys/tokens/{keyname}", { params: { path: { user: "me", keyname: "ci" } } }));
