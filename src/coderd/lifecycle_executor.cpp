@@ -41,8 +41,8 @@ LifecycleExecutor::LifecycleExecutor(store::Store& store, Workspaces& workspaces
 LifecycleStats LifecycleExecutor::tick(TimePoint now) {
   now = floor<minutes>(now);
   LifecycleStats stats;
-  store::ListWorkspacesParams all;
-  for (const auto& workspace : store_.list_workspaces(all)) {
+  // One query finds the few workspaces that may be due; the rules below decide exactly.
+  for (const auto& workspace : store_.list_lifecycle_candidates(now)) {
     auto lease = "lifecycle:" + workspace.id.to_string();
     if (!store_.try_acquire_lease(lease, holder_, clock_.now(), clock_.now() + kLeaseLength))
       continue;

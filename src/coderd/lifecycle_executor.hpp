@@ -31,7 +31,8 @@ class LifecycleExecutor {
   LifecycleExecutor(store::Store& store, Workspaces& workspaces, const Clock& clock,
                     std::string holder);
 
-  // Evaluates every workspace at `now` (truncated to the minute, as Coder's ticks are).
+  // Evaluates the workspaces that may be due at `now` (truncated to the minute, as Coder's
+  // ticks are); the store's candidate query keeps a quiet tick from reading every workspace.
   LifecycleStats tick(TimePoint now);
 
  private:

@@ -144,6 +144,11 @@ class Store {
                                                                       bool include_deleted) = 0;
   // Non-deleted workspaces matching the filters (no paging: callers order and page).
   virtual std::vector<WorkspaceRow> list_workspaces(const ListWorkspacesParams& params) = 0;
+  // The workspaces the lifecycle executor may have to act on at `now` (a superset, in one
+  // query): a finished start past its deadline or owned by a suspended user, a finished stop
+  // with an autostart schedule, a failed build, one unused past its template's
+  // time_til_dormant, a dormant one past deleting_at. The executor applies the exact rules.
+  virtual std::vector<WorkspaceRow> list_lifecycle_candidates(TimePoint now) = 0;
   virtual std::int64_t count_workspaces_by_template_id(const Uuid& template_id) = 0;
   // The same filter as list_workspaces, with each row's summary, in one query.
   virtual std::vector<WorkspaceSummary> list_workspace_summaries(

@@ -216,6 +216,47 @@ TEST_F(Lifecycle, AutostopsAtTheDeadline) {
   EXPECT_EQ(executor_.tick(clock_.now() + minutes(120)).stopped, 0);  // nothing left to stop
 }
 
+TEST_F(Lifecycle, StopsTheWorkspacesOfASuspendedOwnerWithoutADeadline) {
+  auto tmpl = push_template(kQuietTemplate);
+  auto w = create(tmpl, {});
+  ASSERT_FALSE(latest(w.id).deadline);
+  EXPECT_EQ(executor_.tick(clock_.now()).stopped, 0);
+  store_.update_user_status_by_id(owner_.id, "suspended", clock_.now());
+  EXPECT_EQ(executor_.tick(clock_.now()).stopped, 1);
+  wait_for_build(w.id);
+  EXPECT_EQ(status(w.id), "stopped");
+}
+
+// The store's candidate query against the rules: of many workspaces, only those a rule may
+// act on come back, whatever their history.
+TEST_F(Lifecycle, ATickReadsOnlyTheWorkspacesThatMayBeDue) {
+  TemplatePolicy dormancy;
+  dormancy.time_til_dormant_ms = 3'600'000;
+  auto quiet = push_template(kQuietTemplate);
+  auto dormant_after_an_hour = push_template(kQuietTemplate, dormancy);
+  CreateWorkspaceParams ttl;
+  ttl.ttl_ms = 3'600'000;
+  auto plain = create(quiet, {});
+  auto with_ttl = create(quiet, ttl);
+  auto unused = create(dormant_after_an_hour, {});
+  CreateWorkspaceParams scheduled;
+  scheduled.autostart_schedule = "CRON_TZ=UTC 0 9 * * *";
+  auto with_schedule = create(quiet, scheduled);
+  auto ids = [&](TimePoint at) {
+    std::set<std::string> out;
+    for (const auto& w : store_.list_lifecycle_candidates(at)) out.insert(w.name);
+    return out;
+  };
+  auto now = clock_.now();
+  EXPECT_EQ(ids(now), (std::set<std::string>{with_schedule.name}));
+  EXPECT_EQ(ids(now + minutes(61)),
+            (std::set<std::string>{with_ttl.name, unused.name, with_schedule.name}));
+  // A stopped workspace is no longer due for its old build's deadline.
+  manual(with_ttl, "stop");
+  EXPECT_EQ(ids(now + minutes(61)), (std::set<std::string>{unused.name, with_schedule.name}));
+  EXPECT_FALSE(ids(now + minutes(61)).contains(plain.name));
+}
+
 TEST_F(Lifecycle, AutostartsOnTheMinuteAcrossADaylightSavingChange) {
   auto tmpl = push_template(kQuietTemplate);
   clock_.set(utc(2026, 3, 28, 6, 0));  // Saturday 07:00 in Berlin (CET, UTC+1)

@@ -376,8 +376,23 @@ CREATE TABLE workspace_agent_stats (
 );
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3,
-                                    kMigration4, kMigration5, kMigration6};
+// The lifecycle executor's candidate query reads these instead of every workspace and build.
+constexpr const char* kMigration7 = R"sql(
+CREATE INDEX workspace_builds_start_deadline_idx ON workspace_builds (deadline)
+  WHERE transition = 'start' AND deadline IS NOT NULL;
+CREATE INDEX workspaces_autostart_idx ON workspaces (id)
+  WHERE autostart_schedule IS NOT NULL;
+CREATE INDEX workspaces_deleting_idx ON workspaces (deleting_at)
+  WHERE deleting_at IS NOT NULL;
+CREATE INDEX workspaces_last_used_idx ON workspaces (template_id, last_used_at)
+  WHERE dormant_at IS NULL;
+CREATE INDEX workspaces_owner_idx ON workspaces (owner_id);
+CREATE INDEX provisioner_jobs_failed_idx ON provisioner_jobs (id)
+  WHERE error IS NOT NULL AND error <> '';
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                    kMigration5, kMigration6, kMigration7};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

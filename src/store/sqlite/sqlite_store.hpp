@@ -123,6 +123,7 @@ class SqliteStore final : public Store {
                                                               const std::string& name,
                                                               bool include_deleted) override;
   std::vector<WorkspaceRow> list_workspaces(const ListWorkspacesParams& params) override;
+  std::vector<WorkspaceRow> list_lifecycle_candidates(TimePoint now) override;
   std::int64_t count_workspaces_by_template_id(const Uuid& template_id) override;
   std::vector<WorkspaceSummary> list_workspace_summaries(
       const ListWorkspacesParams& params) override;

@@ -203,6 +203,42 @@ std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParam
   return collect<WorkspaceRow>(q, read_workspace);
 }
 
+std::vector<WorkspaceRow> SqliteStore::list_lifecycle_candidates(TimePoint now) {
+  auto db = pool_.reader();
+  // One selective part per rule, so that a quiet tick reads a few rows, not every workspace.
+  // ?1 is now (unix microseconds); template policies keep durations in milliseconds.
+  constexpr const char* kIsLatest =
+      "b.build_number = (SELECT MAX(build_number) FROM workspace_builds"
+      " WHERE workspace_id = b.workspace_id)";
+  std::string latest = kIsLatest;
+  std::string candidates =
+      // 1. a finished start past its deadline, or any workspace of a suspended owner
+      "SELECT b.workspace_id FROM workspace_builds b WHERE b.transition = 'start'"
+      " AND b.deadline IS NOT NULL AND b.deadline <= ?1 AND " +
+      latest +
+      " UNION SELECT ws.id FROM users u JOIN workspaces ws ON ws.owner_id = u.id"
+      " WHERE u.status = 'suspended'"
+      // 2. an autostart schedule
+      " UNION SELECT id FROM workspaces WHERE autostart_schedule IS NOT NULL"
+      // 3. a failed latest build
+      " UNION SELECT b.workspace_id FROM workspace_builds b WHERE b.job_id IN"
+      " (SELECT id FROM provisioner_jobs WHERE error IS NOT NULL AND error <> '') AND " +
+      latest +
+      // 4. unused for longer than its template's time_til_dormant
+      " UNION SELECT ws.id FROM templates t JOIN workspaces ws ON ws.template_id = t.id"
+      " WHERE COALESCE(json_extract(t.policy, '$.time_til_dormant_ms'), 0) > 0"
+      " AND ws.dormant_at IS NULL"
+      " AND ws.last_used_at <= ?1 - json_extract(t.policy, '$.time_til_dormant_ms') * 1000"
+      // 5. dormant and past deleting_at
+      " UNION SELECT id FROM workspaces WHERE deleting_at IS NOT NULL AND deleting_at <= ?1"
+      " AND dormant_at IS NOT NULL";
+  Statement q(*db, "SELECT " + prefixed_workspace_columns() +
+                       " FROM workspaces w WHERE w.deleted = 0 AND w.id IN (" + candidates +
+                       ") ORDER BY w.created_at, w.id");
+  q.bind(1, now);
+  return collect<WorkspaceRow>(q, read_workspace);
+}
+
 namespace {
 
 std::string summary_query(const std::string& order_and_limit) {
