@@ -175,6 +175,17 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("GET", "/api/v2/tasks/{user}/{task}/logs", get_task_logs);
   priv("POST", "/api/v2/tasks/{user}/{task}/pause", pause_task);
   priv("POST", "/api/v2/tasks/{user}/{task}/resume", resume_task);
+  // Where Coder's CLI and SDK called the tasks API while it was experimental (`coder exp
+  // task …`, PauseTask); the same handlers.
+  priv("GET", "/api/experimental/tasks", list_tasks);
+  priv("POST", "/api/experimental/tasks/{user}", create_task);
+  priv("GET", "/api/experimental/tasks/{user}/{task}", get_task);
+  priv("DELETE", "/api/experimental/tasks/{user}/{task}", delete_task);
+  priv("PATCH", "/api/experimental/tasks/{user}/{task}/input", update_task_input);
+  priv("POST", "/api/experimental/tasks/{user}/{task}/send", send_task_input);
+  priv("GET", "/api/experimental/tasks/{user}/{task}/logs", get_task_logs);
+  priv("POST", "/api/experimental/tasks/{user}/{task}/pause", pause_task);
+  priv("POST", "/api/experimental/tasks/{user}/{task}/resume", resume_task);
 
   // `me` (the agent's own routes) before `{workspaceagent}`, which would capture it.
   agent("GET", "/api/v2/workspaceagents/me/rpc", agent_rpc);

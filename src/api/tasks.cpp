@@ -321,7 +321,9 @@ Response pause_task(Deps& deps, Request& request, const Authenticated& auth) {
   capture_conversation(deps, task);
   auto build = deps.tasks.pause(auth.subject, task);
   auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
-  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)}});
+  // `workspace_build_id` too: what Coder's SDK decoded while the endpoint was experimental.
+  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)},
+                               {"workspace_build_id", build.id.to_string()}});
 }
 
 Response resume_task(Deps& deps, Request& request, const Authenticated& auth) {
@@ -332,7 +334,8 @@ Response resume_task(Deps& deps, Request& request, const Authenticated& auth) {
                 "Task status is \"" + status + "\"; only a paused task can be resumed."};
   auto build = deps.tasks.resume(auth.subject, task);
   auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
-  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)}});
+  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)},
+                               {"workspace_build_id", build.id.to_string()}});
 }
 
 Response send_task_input(Deps& deps, Request& request, const Authenticated& auth) {

@@ -212,6 +212,7 @@ TEST_F(CoderCompat, UserAndTaskSearchKnowEveryKeyOfCodersGrammar) {
     return body.is_object() ? body.as_object().at("count").as_int64() : -1;
   };
   EXPECT_EQ(tasks("owner:me"), 0);
+  EXPECT_EQ(obj(owner().request("GET", "/api/experimental/tasks")).at("count").as_int64(), 0);
   EXPECT_EQ(tasks("alice"), 0);  // bare words name the owner
   EXPECT_EQ(tasks("status:active%20organization:coder"), 0);
   const std::string bad_task = "Invalid task search query.";
@@ -508,7 +509,11 @@ TEST_F(PlainTaskTemplate, PausingKeepsTheConversationWithoutAShutdownScript) {
   auto id = create_task("serverread", "env -u BERTH_TASK_ID");
   std::vector<std::string> seen;
   await_first_answer(id, seen);
-  ASSERT_EQ(owner().request("POST", "/api/v2/tasks/me/" + id + "/pause").status, 202);
+  // Paused where Coder's SDK sent it while tasks were experimental.
+  auto pause = owner().request("POST", "/api/experimental/tasks/me/" + id + "/pause");
+  ASSERT_EQ(pause.status, 202) << pause.body;
+  EXPECT_EQ(str(obj(pause).at("workspace_build_id")),
+            str(obj(pause).at("workspace_build").as_object().at("id")));
   ASSERT_TRUE(poll([&] { return str(task(id).at("status")) == "paused"; }));
   auto paused = logs(id);
   EXPECT_TRUE(paused.at("snapshot").as_bool());
