@@ -420,6 +420,65 @@ resource "docker_volume" "keep" {
   EXPECT_TRUE(has(podman_->volumes(), "keep-" + id));
 }
 
+TEST_F(DockerWorkspaces, TheContainersSettingsReachTheEngine) {
+  auto tf = std::string(R"(
+provider "docker" { host = ")") +
+            podman_->host() + R"(" }
+data "coder_workspace" "me" {}
+resource "coder_agent" "main" { os = "linux" }
+resource "docker_volume" "data" { name = "data-${data.coder_workspace.me.id}" }
+resource "docker_container" "ws" {
+  count        = data.coder_workspace.me.start_count
+  name         = "settings-${data.coder_workspace.me.id}"
+  image        = ")" +
+            kImage + R"("
+  hostname     = "settings"
+  network_mode = "host"
+  command      = ["sleep", "600"]
+  env          = ["GREETING=hello", "TOKEN=${coder_agent.main.token}"]
+  working_dir  = "/tmp"
+  user         = "0:0"
+  memory       = 64
+  cpu_shares   = 512
+  restart      = "unless-stopped"
+  destroy_grace_seconds = 1
+  labels {
+    label = "team"
+    value = "platform"
+  }
+  host {
+    host = "registry.internal"
+    ip   = "192.0.2.10"
+  }
+  mounts {
+    target = "/data"
+    source = docker_volume.data.name
+    type   = "volume"
+  }
+}
+)";
+  auto template_id = push_with_variables(tf, "settings", {});
+  auto ws = create_workspace_from(template_id, "settings");
+  auto id = str(ws.at("id"));
+  ASSERT_EQ(build_status(ws), "running") << job_error(ws);
+  auto [status, out] = podman_->podman(
+      {"inspect", "--format",
+       "{{.Config.WorkingDir}}|{{.Config.User}}|{{.HostConfig.Memory}}|{{.HostConfig.CpuShares}}|"
+       "{{.HostConfig.RestartPolicy.Name}}|{{index .Config.Labels \"team\"}}|"
+       "{{index .Config.Labels \"berth.workspace_id\"}}|{{.Config.Hostname}}|{{.Config.Env}}|"
+       "{{range .Mounts}}{{.Destination}}={{.Name}} {{end}}|{{.HostConfig.ExtraHosts}}",
+       "settings-" + id});
+  ASSERT_EQ(status, 0) << out;
+  for (const auto& expected :
+       {std::string("/tmp|0:0|67108864|512|unless-stopped|platform|") + id + "|settings|",
+        std::string("GREETING=hello"), "/data=data-" + id,
+        std::string("registry.internal:192.0.2.10")})
+    EXPECT_NE(out.find(expected), std::string::npos) << expected << " not in " << out;
+  transition(id, "delete");
+  EXPECT_TRUE(podman_->containers().empty());
+  EXPECT_TRUE(podman_->volumes().empty());
+}
+
 TEST_F(DockerWorkspaces, ServesTheStaticAgentWithItsDigest) {
   for (const char* path : {"/bin/berth-linux-amd64", "/bin/coder-linux-amd64"}) {
     sdk::Client anonymous(server_->url());
