@@ -15,6 +15,19 @@ if [ ! -f "$swagger" ]; then
   exit 77
 fi
 cd "$here"
+# The session's server keeps its data under TMPDIR; the agents its workspaces started carry
+# BERTH_WORKSPACE_DIR below it, so that they can all be stopped when the run ends.
+work="$(mktemp -d -t berth-compat-run.XXXXXX)"
+cleanup() {
+  for proc in /proc/[0-9]*; do
+    if tr '\0' '\n' <"$proc/environ" 2>/dev/null | grep -q "^BERTH_WORKSPACE_DIR=$work/"; then
+      kill -KILL "${proc#/proc/}" 2>/dev/null || true
+    fi
+  done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+export TMPDIR="$work"
 # One run at a time: they share node_modules and the generated client.
 exec 9>"$here/.run.lock"
 flock 9

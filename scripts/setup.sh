@@ -5,12 +5,17 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ninja-build pkg-config
+  clang-14 libclang-rt-14-dev
   libboost1.81-dev libsqlite3-dev libssl-dev libsodium-dev libhowardhinnant-date-dev
   libarchive-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata bubblewrap python3
   podman runc busybox-static curl
 )
+
+# Node.js and npm for the compatibility suite (compat/) and the dashboard: Debian's, unless
+# the machine already has a node of its own.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || packages+=(nodejs npm)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -19,7 +19,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help and --version exit 0; a usage error exits 1, as Coder's CLI does.
+    return app.exit(e) == 0 ? 0 : 1;
   } catch (const berth::Error& e) {
     std::fprintf(stderr, "berth: %s%s%s\n", e.message().c_str(), e.detail().empty() ? "" : " ",
                  e.detail().c_str());

@@ -97,12 +97,13 @@ TEST_F(Cli, ScriptedSessionFromLoginToDelete) {
   EXPECT_NE(after.err.find("not logged in"), std::string::npos) << describe(after);
 }
 
-TEST_F(Cli, BadFlagsExitNonZeroWithUsage) {
+TEST_F(Cli, BadFlagsExitOneWithUsage) {
+  // Coder's CLI exits 1 on a usage error; scripts test for it.
   auto r = berth({"list", "--no-such-flag"});
-  EXPECT_NE(r.code, 0);
+  EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("--no-such-flag"), std::string::npos) << describe(r);
   auto missing = berth({"create", "dev"});
-  EXPECT_NE(missing.code, 0);
+  EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find("--template"), std::string::npos) << describe(missing);
   auto bad_output = berth({"list", "-o", "yaml"});
   EXPECT_NE(bad_output.code, 0) << describe(bad_output);
