@@ -21,13 +21,16 @@
 #include <boost/beast/http/write.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <list>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "http/duplex.hpp"
@@ -235,6 +238,26 @@ asio::awaitable<void> read_tunnel(beast::tcp_stream& stream, std::string leftove
   state->peer_gone = true;
   state->reader_done = true;
   state->timer.cancel();
+}
+
+// RFC 6455 §4.2.1: Sec-WebSocket-Key is given once and is 16 bytes in base64 (22 characters
+// and "=="). What is wrong with it, in the words of the WebSocket library Coder uses
+// (nhooyr.io/websocket), or nullopt when it is valid.
+std::optional<std::string> websocket_key_problem(const Request& request) {
+  std::vector<std::string_view> keys;
+  for (const auto& [name, value] : request.headers)
+    if (name == "sec-websocket-key") keys.push_back(value);
+  if (keys.empty()) return "WebSocket protocol violation: missing Sec-WebSocket-Key";
+  if (keys.size() > 1) return "WebSocket protocol violation: multiple Sec-WebSocket-Key headers";
+  auto key = keys.front();
+  auto base64 = [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+           c == '/';
+  };
+  if (key.size() == 24 && key.ends_with("==") && std::all_of(key.begin(), key.end() - 2, base64))
+    return std::nullopt;
+  return "WebSocket protocol violation: invalid Sec-WebSocket-Key \"" + std::string(key) +
+         "\", must be a 16 byte base64 encoded string";
 }
 
 // Why a WebSocket endpoint did not upgrade: not asked to, or too many streams are open.
@@ -687,6 +710,14 @@ struct Server::Impl {
       response = call_handler(request);
     } catch (const Error& e) {
       response = error_response(e);
+    }
+    // Every upgrade passes here (push and duplex WebSockets, an app's WebSocket through a
+    // tunnel): one with an invalid key is refused before anything is accepted or forwarded.
+    if ((response.websocket || response.duplex || response.tunnel) &&
+        request.is_websocket_upgrade()) {
+      if (auto problem = websocket_key_problem(request))
+        response =
+            error_response(Error{ErrorCode::invalid, "Failed to accept websocket.", *problem});
     }
     if (response.websocket) {
       if (!request.is_websocket_upgrade() || active_streams >= limits.max_streams) {

@@ -17,7 +17,9 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "http/duplex.hpp"
 #include "http/error_response.hpp"
+#include "http/push.hpp"
 #include "sdk/client.hpp"
 
 namespace berth::http {
@@ -200,6 +202,89 @@ TEST(HttpServer, AnswersMalformedRequestsWith400AndAReasonAsGoDoes) {
   EXPECT_EQ(raw_exchange(server.port(), "GET /ok HTTP/1.0\r\n\r\n").rfind("HTTP/1.0 200", 0), 0u);
   sdk::Client client(server.url());
   EXPECT_EQ(client.request("GET", "/still-up").status, 200);
+}
+
+// Sends raw bytes and returns the one response the server sends back: its head, and its body
+// when it declares a Content-Length. Does not wait for the connection to close.
+std::string raw_response(int port, const std::string& bytes) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  EXPECT_EQ(send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL), ssize_t(bytes.size()));
+  std::string out;
+  char c;
+  while (out.find("\r\n\r\n") == std::string::npos && recv(fd, &c, 1, 0) == 1) out += c;
+  static const std::string kLength = "\r\nContent-Length: ";
+  if (auto at = out.find(kLength); at != std::string::npos) {
+    auto length = std::stoul(out.substr(at + kLength.size()));
+    for (std::size_t got = 0; got < length && recv(fd, &c, 1, 0) == 1; ++got) out += c;
+  }
+  close(fd);
+  return out;
+}
+
+// A push stream with nothing to send.
+class EmptyPush : public PushSource {
+ public:
+  PushBatch next() override { return {{}, true}; }
+};
+
+// A duplex session (or, as a tunnel, an app) that answers nothing and closes.
+class ClosingSession : public DuplexSession {
+ public:
+  void on_open(std::shared_ptr<DuplexChannel> channel) override { channel->close(); }
+  void on_message(std::string) override {}
+  void on_close() override {}
+};
+
+Response upgrades(Request& r) {
+  Response out;
+  if (r.path == "/push") out.websocket = std::make_shared<EmptyPush>();
+  if (r.path == "/duplex") out.duplex = std::make_shared<ClosingSession>();
+  if (r.path == "/tunnel") out.tunnel = std::make_shared<ClosingSession>();
+  return out;
+}
+
+TEST(HttpServer, RefusesWebSocketUpgradesWithAnInvalidKeyOnEveryKindOfStream) {
+  RunningServer server(upgrades);
+  auto upgrade = [](const std::string& path, const std::string& key_lines) {
+    return "GET " + path +
+           " HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+           "Sec-WebSocket-Version: 13\r\n" +
+           key_lines + "\r\n";
+  };
+  const std::vector<std::pair<std::string, std::string>> bad_keys = {
+      {"bad", "Sec-WebSocket-Key: bad\r\n"},
+      {"empty", "Sec-WebSocket-Key: \r\n"},
+      {"missing", ""},
+      {"not base64", "Sec-WebSocket-Key: not*base64*at*all*here==\r\n"},
+      {"8 bytes", "Sec-WebSocket-Key: AAECAwQFBgc=\r\n"},
+      {"17 bytes", "Sec-WebSocket-Key: AAECAwQFBgcICQoLDA0ODxA=\r\n"},
+      {"two keys",
+       "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Key: "
+       "dGhlIHNhbXBsZSBub25jZQ==\r\n"},
+  };
+  for (std::string path : {"/push", "/duplex", "/tunnel"}) {
+    for (const auto& [name, lines] : bad_keys) {
+      auto reply = raw_response(server.port(), upgrade(path, lines));
+      EXPECT_EQ(reply.rfind("HTTP/1.1 400", 0), 0u) << path << ", " << name << ":\n" << reply;
+      auto body = reply.substr(reply.find("\r\n\r\n") + 4);
+      auto error = json::parse(body).as_object();
+      EXPECT_EQ(error["message"], "Failed to accept websocket.") << path << ", " << name;
+      EXPECT_NE(json::string_at(error, "detail").find("Sec-WebSocket-Key"), std::string::npos)
+          << body;
+    }
+    // The key of RFC 6455's own example is accepted.
+    auto head = raw_response(server.port(),
+                             upgrade(path, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"));
+    if (path == "/tunnel")  // a tunnel writes nothing itself: the app answers, here by closing
+      EXPECT_EQ(head, "") << path;
+    else
+      EXPECT_EQ(head.rfind("HTTP/1.1 101", 0), 0u) << path << ":\n" << head;
+  }
 }
 
 TEST(HttpServer, CapsConcurrentConnections) {

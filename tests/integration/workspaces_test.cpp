@@ -449,6 +449,20 @@ TEST_F(WorkspacesApi, UpdatesScheduleTtlNameAndFavorites) {
   EXPECT_EQ(usage.status, 400);
 }
 
+TEST_F(WorkspacesApi, WatchRefusesAnUpgradeWithAnInvalidWebSocketKey) {
+  auto ws = create_workspace(owner(), "watchkey");
+  auto id = str(ws.at("id"));
+  for (std::string key : {"bad", "", "not*base64*at*all*here==", "AAECAwQFBgc="}) {
+    auto r = owner().request("GET", "/api/v2/workspaces/" + id + "/watch-ws", "",
+                             {{"Connection", "Upgrade"},
+                              {"Upgrade", "websocket"},
+                              {"Sec-WebSocket-Version", "13"},
+                              {"Sec-WebSocket-Key", key}});
+    EXPECT_EQ(r.status, 400) << key;
+    EXPECT_EQ(message_of(r), "Failed to accept websocket.") << key;
+  }
+}
+
 TEST_F(WorkspacesApi, WatchEmitsAnEventPerChange) {
   auto ws = create_workspace(owner(), "watched");
   auto id = str(ws.at("id"));
