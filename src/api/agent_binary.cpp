@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <openssl/evp.h>
-
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -15,22 +13,11 @@
 namespace berth::api {
 
 std::shared_ptr<const AgentBinary> AgentBinary::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  if (!std::ifstream(path, std::ios::binary)) {
     spdlog::warn("no workspace agent at {}: /bin/berth-linux-amd64 will answer 404", path);
     return nullptr;
   }
-  // Hashed in chunks: the bytes themselves are read only when a workspace asks for them.
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr);
-  std::vector<char> buffer(1 << 16);
-  while (in.read(buffer.data(), std::streamsize(buffer.size())) || in.gcount() > 0)
-    EVP_DigestUpdate(ctx.get(), buffer.data(), static_cast<std::size_t>(in.gcount()));
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_DigestFinal_ex(ctx.get(), digest, &length);
-  return std::make_shared<AgentBinary>(
-      path, to_hex(std::string_view(reinterpret_cast<const char*>(digest), length)));
+  return std::make_shared<AgentBinary>(path);
 }
 
 std::shared_ptr<const std::string> AgentBinary::contents() const {
@@ -42,7 +29,14 @@ std::shared_ptr<const std::string> AgentBinary::contents() const {
   std::ostringstream bytes;
   bytes << in.rdbuf();
   contents_ = std::make_shared<const std::string>(std::move(bytes).str());
+  sha256_hex_ = to_hex(sha256(*contents_));
   return contents_;
+}
+
+std::string AgentBinary::sha256_hex() const {
+  contents();
+  std::lock_guard lock(mutex_);
+  return sha256_hex_;
 }
 
 Response get_agent_binary(Deps& deps, Request& request) {
@@ -52,7 +46,9 @@ Response get_agent_binary(Deps& deps, Request& request) {
   const auto& binary = *deps.agent_binary;
   Response r;
   // The digest is the version: a client that has it revalidates with If-None-Match.
-  auto etag = "\"" + binary.sha256_hex() + "\"";
+  std::string etag(1, '"');
+  etag += binary.sha256_hex();
+  etag += '"';
   r.set_header("ETag", etag);
   r.set_header("Cache-Control", "no-cache");
   if (auto match = request.header("if-none-match"); match && *match == etag) {

@@ -53,9 +53,13 @@ NewApiKey ApiKeys::create(const Uuid& user_id, const std::string& login_type,
   return NewApiKey{row, id + "-" + secret};
 }
 
+Error missing_token_error() {
+  return Error{ErrorCode::unauthenticated, kSignedOutMessage,
+               "Cookie \"coder_session_token\" or query parameter must be provided."};
+}
+
 Authenticated ApiKeys::authenticate(std::string_view token, const std::string& ip_address) {
-  if (token.empty())
-    signed_out("Cookie \"coder_session_token\" or query parameter must be provided.");
+  if (token.empty()) throw missing_token_error();
   auto dash = token.find('-');
   if (dash == std::string_view::npos || token.find('-', dash + 1) != std::string_view::npos) {
     auto parts = std::count(token.begin(), token.end(), '-') + 1;

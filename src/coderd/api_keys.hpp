@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "coderd/rbac.hpp"
+#include "common/error.hpp"
 #include "common/clock.hpp"
 #include "store/store.hpp"
 
@@ -59,5 +60,9 @@ class ApiKeys {
 // Coder's wording when a request carries no usable session.
 inline constexpr const char* kSignedOutMessage =
     "You are signed out or your session has expired. Please sign in again to continue.";
+
+// What authenticate() throws for a request without a token, for callers that answer it
+// without throwing (the anonymous 401 is the most common error there is).
+berth::Error missing_token_error();
 
 }  // namespace berth::coderd

@@ -143,7 +143,7 @@ store::TemplateVersionImportResult LocalProvisioner::import_template(const Impor
   build.import = true;
   build.access_url = access_url_;
   build.berth_binary = berth_binary_;
-  build.agent_sha256 = agent_sha256_;
+  build.agent_sha256 = agent_sha256_ ? agent_sha256_() : "";
   build.template_dir = unpacked.path();
   context.log({"info", "Detecting persistent resources", "Planning the start transition"});
   CoderProvider start_provider(build);
@@ -315,7 +315,7 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   build.template_version = request.template_version;
   build.access_url = access_url_;
   build.berth_binary = berth_binary_;
-  build.agent_sha256 = agent_sha256_;
+  build.agent_sha256 = agent_sha256_ ? agent_sha256_() : "";
   build.template_dir = unpacked.path();
   build.parameter_values = request.parameter_values;
   build.task_id = request.task_id;

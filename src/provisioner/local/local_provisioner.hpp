@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "provisioner/provisioner.hpp"
@@ -14,8 +15,9 @@ class LocalProvisioner final : public Provisioner {
   // unpacked under `work_dir` while a job runs (for `file()` and `path.module`).
   LocalProvisioner(std::string access_url, std::string berth_binary, std::string work_dir);
 
-  // The digest of the agent served to workspaces, which init scripts check after download.
-  void set_agent_sha256(std::string sha256) { agent_sha256_ = std::move(sha256); }
+  // The digest of the agent served to workspaces, which init scripts check after download;
+  // asked for when a build needs it.
+  void set_agent_sha256(std::function<std::string()> sha256) { agent_sha256_ = std::move(sha256); }
   // Where registry modules (`registry.coder.com/...`) are looked up; empty: none available.
   void set_module_dir(std::string dir) { module_dir_ = std::move(dir); }
 
@@ -29,7 +31,7 @@ class LocalProvisioner final : public Provisioner {
   std::string access_url_;
   std::string berth_binary_;
   std::string work_dir_;
-  std::string agent_sha256_;
+  std::function<std::string()> agent_sha256_;
   std::string module_dir_;
 };
 
