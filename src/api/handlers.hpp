@@ -26,6 +26,9 @@ Response list_users(Deps& deps, Request& request, const Authenticated& auth);
 Response create_user(Deps& deps, Request& request, const Authenticated& auth);
 Response update_user_roles(Deps& deps, Request& request, const Authenticated& auth);
 Response get_user_roles(Deps& deps, Request& request, const Authenticated& auth);
+// PUT /users/{user}/status/suspend and /status/activate.
+Response suspend_user(Deps& deps, Request& request, const Authenticated& auth);
+Response activate_user(Deps& deps, Request& request, const Authenticated& auth);
 
 // quiet_hours.cpp
 Response get_user_quiet_hours(Deps& deps, Request& request, const Authenticated& auth);

@@ -25,35 +25,45 @@ using AgentOnly = Response (*)(Deps&, Request&, const coderd::AgentIdentity&);
 // 3. authentication (private routes only): token -> Subject, before any handler code runs;
 // 4. parameter resolution ({user}, {organization}) inside handlers via resolve_*_param,
 //    which answers 404 for what the subject may not read.
-http::Handler public_route(Deps& deps, Public fn) {
+http::Handler route_handler(Deps& deps, Public fn) {
   return [&deps, fn](Request& r) { return fn(deps, r); };
 }
 
-http::Handler private_route(Deps& deps, Private fn) {
+http::Handler route_handler(Deps& deps, Private fn) {
   return [&deps, fn](Request& r) {
+    // An anonymous request gets its 401 without an exception: unwinding costs more than the
+    // rest of the request and takes a process-wide lock.
+    if (session_token_from(r).empty()) return http::error_response(coderd::missing_token_error());
     auto auth = authenticate(deps, r);
     return fn(deps, r, auth);
   };
 }
 
 // Routes workspace agents call: the token is an agent token, never a user's session.
-http::Handler agent_route(Deps& deps, AgentOnly fn) {
+http::Handler route_handler(Deps& deps, AgentOnly fn) {
   return [&deps, fn](Request& r) {
     auto agent = deps.agents.authenticate(session_token_from(r));
     return fn(deps, r, agent);
   };
 }
 
-void add_routes(http::Router& router, Deps& deps) {
-  auto pub = [&](const char* method, const char* path, Public fn) {
-    router.add(method, path, public_route(deps, fn));
-  };
-  auto priv = [&](const char* method, const char* path, Private fn) {
-    router.add(method, path, private_route(deps, fn));
-  };
-  auto agent = [&](const char* method, const char* path, AgentOnly fn) {
-    router.add(method, path, agent_route(deps, fn));
-  };
+RouteKind kind_of(Public) {
+  return RouteKind::public_;
+}
+RouteKind kind_of(Private) {
+  return RouteKind::private_;
+}
+RouteKind kind_of(AgentOnly) {
+  return RouteKind::agent;
+}
+
+// The table, handed to `add` one route at a time (method, path, handler function), so that
+// the router and route_table() are filled from the same list.
+template <typename Add>
+void add_routes(Add&& add) {
+  auto pub = [&](const char* method, const char* path, Public fn) { add(method, path, fn); };
+  auto priv = [&](const char* method, const char* path, Private fn) { add(method, path, fn); };
+  auto agent = [&](const char* method, const char* path, AgentOnly fn) { add(method, path, fn); };
   pub("GET", "/healthz", get_healthz);
   pub("GET", "/bin/berth-linux-amd64", get_agent_binary);
   pub("GET", "/bin/coder-linux-amd64", get_agent_binary);
@@ -86,6 +96,8 @@ void add_routes(http::Router& router, Deps& deps) {
   priv("GET", "/api/v2/users/{user}", get_user);
   priv("GET", "/api/v2/users/{user}/roles", get_user_roles);
   priv("PUT", "/api/v2/users/{user}/roles", update_user_roles);
+  priv("PUT", "/api/v2/users/{user}/status/suspend", suspend_user);
+  priv("PUT", "/api/v2/users/{user}/status/activate", activate_user);
   priv("GET", "/api/v2/users/{user}/quiet-hours", get_user_quiet_hours);
   priv("PUT", "/api/v2/users/{user}/quiet-hours", update_user_quiet_hours);
   priv("GET", "/api/v2/users/{user}/organizations", list_user_organizations);
@@ -206,7 +218,9 @@ void add_routes(http::Router& router, Deps& deps) {
 
 http::Handler make_api_handler(Deps& deps) {
   auto router = std::make_shared<http::Router>();
-  add_routes(*router, deps);
+  add_routes([&](const char* method, const char* path, auto fn) {
+    router->add(method, path, route_handler(deps, fn));
+  });
   return [router, &deps, version = deps.build.version](Request& request) {
     Response response;
     try {
@@ -219,6 +233,14 @@ http::Handler make_api_handler(Deps& deps) {
     response.set_header("X-Coder-Build-Version", version);
     return response;
   };
+}
+
+std::vector<RouteInfo> route_table() {
+  std::vector<RouteInfo> routes;
+  add_routes([&](const char* method, const char* path, auto fn) {
+    routes.push_back(RouteInfo{method, path, kind_of(fn)});
+  });
+  return routes;
 }
 
 }  // namespace berth::api

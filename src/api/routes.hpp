@@ -1,5 +1,8 @@
 #pragma once
 
+#include <string>
+#include <vector>
+
 #include "api/deps.hpp"
 #include "http/router.hpp"
 
@@ -8,5 +11,19 @@ namespace berth::api {
 // The whole `/api/v2` table, plus `/healthz`, with the middleware each route runs through.
 // The returned handler also stamps every response with Coder's build-version header.
 http::Handler make_api_handler(Deps& deps);
+
+// Who a route lets in: anyone, a signed-in user (session or API token), or a workspace agent.
+enum class RouteKind { public_, private_, agent };
+
+// One row of the route table.
+struct RouteInfo {
+  std::string method;
+  std::string path;  // the template, with `{param}` segments
+  RouteKind kind;
+};
+
+// Every route make_api_handler serves, in matching order; the authorization matrix test walks
+// it, so that a new route is checked by default. (The app proxy paths are matched before it.)
+std::vector<RouteInfo> route_table();
 
 }  // namespace berth::api

@@ -172,6 +172,18 @@ Response update_user_roles(Deps& deps, Request& request, const Authenticated& au
   return http::json_response(200, user_json(deps, updated));
 }
 
+Response suspend_user(Deps& deps, Request& request, const Authenticated& auth) {
+  auto user = resolve_user_param(deps, request, auth);
+  return http::json_response(
+      200, user_json(deps, deps.users.update_status(auth.subject, user, "suspended")));
+}
+
+Response activate_user(Deps& deps, Request& request, const Authenticated& auth) {
+  auto user = resolve_user_param(deps, request, auth);
+  return http::json_response(
+      200, user_json(deps, deps.users.update_status(auth.subject, user, "active")));
+}
+
 Response get_user_roles(Deps& deps, Request& request, const Authenticated& auth) {
   auto user = resolve_user_param(deps, request, auth);
   json::object org_roles;

@@ -27,6 +27,14 @@ std::optional<std::string> token_name_problem(const std::string& name) {
   return std::nullopt;
 }
 
+// Coder's httpapi.Forbidden body.
+[[noreturn]] void forbidden() {
+  throw Error{ErrorCode::forbidden, "Forbidden.",
+              "You don't have permission to view this content. If you believe this is a "
+              "mistake, please contact your administrator or try signing in with different "
+              "credentials."};
+}
+
 }  // namespace
 
 Object user_object(const store::UserRow& user) {
@@ -159,10 +167,7 @@ store::UserRow Users::update_roles(const Subject& actor, const store::UserRow& u
   std::set_symmetric_difference(roles.begin(), roles.end(), user.rbac_roles.begin(),
                                 user.rbac_roles.end(), std::back_inserter(changed));
   if (!authorize(actor, Action::update, Object{Resource::assign_role, std::nullopt, std::nullopt}))
-    throw Error{ErrorCode::forbidden, "Forbidden.",
-                "You don't have permission to view this content. If you believe this is a "
-                "mistake, please contact your administrator or try signing in with different "
-                "credentials."};
+    forbidden();
   for (const auto& role : changed)
     if (!can_assign_role(actor, role))
       throw Error{ErrorCode::invalid, fmt::format("not authorized to assign role \"{}\"", role)};
@@ -170,6 +175,25 @@ store::UserRow Users::update_roles(const Subject& actor, const store::UserRow& u
   store_.update_user_roles_by_id(user.id, roles, now);
   store::UserRow updated = user;
   updated.rbac_roles = roles;
+  updated.updated_at = now;
+  return updated;
+}
+
+store::UserRow Users::update_status(const Subject& actor, const store::UserRow& user,
+                                    const std::string& status) {
+  // Coder's guards against locking everyone out come before the permission check.
+  if (status == "suspended") {
+    if (actor.user_id == user.id) throw Error{ErrorCode::invalid, "You cannot suspend yourself."};
+    if (std::find(user.rbac_roles.begin(), user.rbac_roles.end(), "owner") != user.rbac_roles.end())
+      throw Error{ErrorCode::invalid,
+                  "You cannot suspend a user with the \"owner\" role. You must remove the role "
+                  "first."};
+  }
+  if (!authorize(actor, Action::update, user_object(user))) forbidden();
+  auto now = clock_.now();
+  store_.update_user_status_by_id(user.id, status, now);
+  store::UserRow updated = user;
+  updated.status = status;
   updated.updated_at = now;
   return updated;
 }

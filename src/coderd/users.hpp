@@ -54,6 +54,11 @@ class Users {
   store::UserRow update_roles(const Subject& actor, const store::UserRow& user,
                               std::vector<std::string> roles);
 
+  // Suspends (`status` "suspended") or reactivates ("active") an account. A suspended user's
+  // sessions and tokens are refused from their next request on, and work again once active.
+  store::UserRow update_status(const Subject& actor, const store::UserRow& user,
+                               const std::string& status);
+
   // A long-lived token; lifetime zero means the default.
   NewApiKey create_token(const Subject& actor, const store::UserRow& user,
                          std::chrono::seconds lifetime, std::string token_name,

@@ -228,6 +228,93 @@ TEST_F(UsersApi, ExpiredTokensAreRefused) {
   EXPECT_EQ(detail.rfind("API key expired at \"1970-01-01 00:00:01 +0000 UTC\"", 0), 0u) << detail;
 }
 
+// Signs in as `username` again (its earlier sessions stay valid).
+sdk::HttpResponse log_in(const std::string& url, const std::string& username) {
+  sdk::Client client(url);
+  return client.request_json(
+      "POST", "/api/v2/users/login",
+      json::object{{"email", username + "@example.com"}, {"password", kPassword}});
+}
+
+std::string status_of(const sdk::HttpResponse& r) {
+  return std::string(r.json().as_object().at("status").as_string());
+}
+
+TEST_F(UsersApi, SuspensionLocksSessionsAndTokensOutAtOnceAndActivationLetsThemBack) {
+  auto owner = sign_in_owner(server_.url());
+  auto alice = sign_in_member(server_.url(), owner, "alice");
+  auto token = alice.request_json("POST", "/api/v2/users/me/keys/tokens",
+                                  json::object{{"token_name", "ci"}});
+  ASSERT_EQ(token.status, 201) << token.body;
+  sdk::Client alice_token(server_.url());
+  alice_token.set_session_token(std::string(token.json().as_object().at("key").as_string()));
+  ASSERT_EQ(alice_token.request("GET", "/api/v2/users/me").status, 200);
+
+  auto suspended = owner.request("PUT", "/api/v2/users/alice/status/suspend");
+  ASSERT_EQ(suspended.status, 200) << suspended.body;
+  EXPECT_EQ(status_of(suspended), "suspended");
+  EXPECT_EQ(sdk::user_from_json(suspended.json()).username, "alice");
+  for (auto* client : {&alice, &alice_token}) {
+    auto refused = client->request("GET", "/api/v2/users/me");
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_EQ(message_of(refused),
+              "User is not active (status = \"suspended\"). Contact an admin to reactivate your "
+              "account.");
+  }
+  auto login = log_in(server_.url(), "alice");
+  EXPECT_EQ(login.status, 401);
+  EXPECT_EQ(message_of(login),
+            "Your account is suspended. Contact an admin to reactivate your account.");
+  EXPECT_EQ(status_of(owner.request("GET", "/api/v2/users/alice")), "suspended");
+
+  auto activated = owner.request("PUT", "/api/v2/users/alice/status/activate");
+  ASSERT_EQ(activated.status, 200) << activated.body;
+  EXPECT_EQ(status_of(activated), "active");
+  EXPECT_EQ(alice.request("GET", "/api/v2/users/me").status, 200);
+  EXPECT_EQ(alice_token.request("GET", "/api/v2/users/me").status, 200);
+  EXPECT_EQ(log_in(server_.url(), "alice").status, 201);
+}
+
+TEST_F(UsersApi, OnlyUserAdminsSuspendAndNobodySuspendsThemselvesOrAnOwner) {
+  auto owner = sign_in_owner(server_.url());
+  auto member = sign_in_member(server_.url(), owner, "bob");
+  auto admin = sign_in_member(server_.url(), owner, "uadmin");
+  auto templates = sign_in_member(server_.url(), owner, "tadmin");
+  sign_in_member(server_.url(), owner, "boss");
+  auto grant = [&](const std::string& user, const std::string& role) {
+    auto r = owner.request_json("PUT", "/api/v2/users/" + user + "/roles",
+                                json::object{{"roles", json::array{json::value(role)}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+  };
+  grant("uadmin", "user-admin");
+  grant("tadmin", "template-admin");
+  grant("boss", "owner");
+
+  auto self = owner.request("PUT", "/api/v2/users/me/status/suspend");
+  EXPECT_EQ(self.status, 400);
+  EXPECT_EQ(message_of(self), "You cannot suspend yourself.");
+  auto member_self = member.request("PUT", "/api/v2/users/me/status/suspend");
+  EXPECT_EQ(member_self.status, 400);
+  EXPECT_EQ(message_of(member_self), "You cannot suspend yourself.");
+  auto an_owner = admin.request("PUT", "/api/v2/users/boss/status/suspend");
+  EXPECT_EQ(an_owner.status, 400);
+  EXPECT_EQ(message_of(an_owner),
+            "You cannot suspend a user with the \"owner\" role. You must remove the role first.");
+  // A member cannot see other users; a template admin sees them but may not change them.
+  EXPECT_EQ(member.request("PUT", "/api/v2/users/uadmin/status/suspend").status, 404);
+  auto forbidden = templates.request("PUT", "/api/v2/users/bob/status/suspend");
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(message_of(forbidden), "Forbidden.");
+  EXPECT_EQ(member.request("PUT", "/api/v2/users/me/status/activate").status, 403);
+
+  auto by_admin = admin.request("PUT", "/api/v2/users/bob/status/suspend");
+  ASSERT_EQ(by_admin.status, 200) << by_admin.body;
+  EXPECT_EQ(member.request("GET", "/api/v2/users/me").status, 401);
+  EXPECT_EQ(admin.request("PUT", "/api/v2/users/bob/status/activate").status, 200);
+  EXPECT_EQ(member.request("GET", "/api/v2/users/me").status, 200);
+  EXPECT_EQ(owner.request("PUT", "/api/v2/users/ghost/status/suspend").status, 400);
+}
+
 TEST(ServerLifecycle, RestartKeepsUsersSessionsAndIds) {
   TempDir dir;
   std::string token, deployment;
