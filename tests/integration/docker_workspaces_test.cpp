@@ -2,6 +2,8 @@
 // test starts, with an image made here from busybox alone (no registry is reachable), so the
 // agent that runs inside is the statically linked one the server serves.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -477,6 +479,114 @@ resource "docker_container" "ws" {
   transition(id, "delete");
   EXPECT_TRUE(podman_->containers().empty());
   EXPECT_TRUE(podman_->volumes().empty());
+}
+
+// tests/support/tls_proxy.py in front of the test's engine: TLS with client certificates, as
+// a remote Docker daemon started with --tlsverify, or plain TCP; it goes with the object.
+class EngineProxy {
+ public:
+  EngineProxy(const TempDir& dir, const std::string& socket, const std::string& certs)
+      : port_file_(dir.file("proxy-port-" + std::to_string(++count_))) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string script = std::string(BERTH_SOURCE_DIR) + "/tests/support/tls_proxy.py";
+      if (certs.empty())
+        execlp("python3", "python3", script.c_str(), port_file_.c_str(), socket.c_str(), nullptr);
+      else
+        execlp("python3", "python3", script.c_str(), port_file_.c_str(), socket.c_str(),
+               certs.c_str(), nullptr);
+      _exit(127);
+    }
+    auto deadline = steady_clock::now() + seconds(20);
+    while (!std::filesystem::exists(port_file_) && steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(20));
+    port_ = read_text(port_file_);
+  }
+  ~EngineProxy() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string host() const { return "tcp://localhost:" + port_; }
+
+ private:
+  static inline int count_ = 0;
+  std::string port_file_;
+  std::string port_;
+  pid_t pid_ = -1;
+};
+
+// A CA, a server certificate for localhost and a client certificate, as `docker` expects them
+// in DOCKER_CERT_PATH (ca.pem, cert.pem, key.pem), in `dir`.
+void make_certificates(const std::filesystem::path& dir) {
+  std::filesystem::create_directories(dir);
+  auto d = dir.string();
+  auto script =
+      "cd " + d +
+      " && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca-key.pem -out ca.pem -days 1"
+      " -subj /CN=berth-test-ca"
+      " && openssl req -newkey rsa:2048 -nodes -keyout server-key.pem -out server.csr"
+      " -subj /CN=localhost"
+      " && printf 'subjectAltName=DNS:localhost,IP:127.0.0.1' > server.ext"
+      " && openssl x509 -req -in server.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial"
+      " -out server.pem -days 1 -extfile server.ext"
+      " && openssl req -newkey rsa:2048 -nodes -keyout key.pem -out client.csr -subj /CN=client"
+      " && printf 'extendedKeyUsage=clientAuth' > client.ext"
+      " && openssl x509 -req -in client.csr -CA ca.pem -CAkey ca-key.pem -CAcreateserial"
+      " -out cert.pem -days 1 -extfile client.ext >/dev/null 2>&1";
+  ASSERT_EQ(std::system((script + " >/dev/null 2>&1").c_str()), 0) << script;
+}
+
+TEST_F(DockerWorkspaces, ReachesARemoteEngineOverTcpAndTls) {
+  TempDir certs_dir;
+  make_certificates(certs_dir.path() / "good");
+  make_certificates(certs_dir.path() / "other");
+  EngineProxy tls(certs_dir, podman_->socket_path(), (certs_dir.path() / "good").string());
+  EngineProxy plain(certs_dir, podman_->socket_path(), "");
+  auto provider = [&](const std::string& host, const std::string& certs) {
+    auto config = "  host = \"" + host + "\"\n";
+    if (!certs.empty()) config += "  cert_path = \"" + certs + "\"\n";
+    return std::string("provider \"docker\" {\n") + config + "}\n";
+  };
+  auto body = std::string(R"(
+data "coder_workspace" "me" {}
+resource "coder_agent" "main" { os = "linux" }
+resource "docker_container" "ws" {
+  count        = data.coder_workspace.me.start_count
+  name         = "remote-${data.coder_workspace.me.id}"
+  image        = ")") +
+              kImage + R"("
+  network_mode = "host"
+  command      = ["sleep", "600"]
+  destroy_grace_seconds = 1
+}
+)";
+  struct Case {
+    std::string name;
+    std::string provider;
+    bool works;
+  };
+  std::vector<Case> cases = {
+      {"over-tls", provider(tls.host(), (certs_dir.path() / "good").string()), true},
+      {"over-tcp", provider(plain.host(), ""), true},
+      // A client certificate from another CA: the engine refuses the handshake.
+      {"wrong-ca", provider(tls.host(), (certs_dir.path() / "other").string()), false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto template_id = push_with_variables(c.provider + body, c.name, {});
+    auto ws = create_workspace_from(template_id, c.name);
+    auto id = str(ws.at("id"));
+    if (!c.works) {
+      std::erase(running_, id);
+      EXPECT_EQ(build_status(ws), "failed");
+      EXPECT_NE(job_error(ws).find(tls.host()), std::string::npos) << job_error(ws);
+      continue;
+    }
+    ASSERT_EQ(build_status(ws), "running") << job_error(ws);
+    EXPECT_TRUE(has(podman_->containers(), "remote-" + id));
+    transition(id, "delete");
+    EXPECT_FALSE(has(podman_->containers(), "remote-" + id));
+  }
 }
 
 TEST_F(DockerWorkspaces, ServesTheStaticAgentWithItsDigest) {
