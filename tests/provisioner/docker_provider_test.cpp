@@ -3,7 +3,12 @@
 // tests/integration/docker_workspaces_test.cpp.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <thread>
 
 #include "common/error.hpp"
 #include "docker/engine.hpp"
@@ -11,6 +16,8 @@
 #include "provisioner/local/coder_provider.hpp"
 #include "provisioner/local/docker_resources.hpp"
 #include "provisioner/local/external_program.hpp"
+#include "provisioner/local/http_data_source.hpp"
+#include "support/ports.hpp"
 
 namespace berth::provisioner::local {
 namespace {
@@ -132,6 +139,76 @@ TEST(ExternalProgram, IsKilledAtItsTimeoutAndBoundedInOutput) {
   auto echoed = run_program({"cat"}, "/", "hello", milliseconds(5000));
   EXPECT_EQ(echoed.out, "hello");
   EXPECT_EQ(echoed.exit_code, 0);
+}
+
+// tests/support/app_server.py on a free loopback port: answers each request with JSON that
+// describes it (method, path, query, headers, body); /bulk?n=N answers N bytes.
+class AppServer {
+ public:
+  AppServer() : port_(testing::free_loopback_port()) {
+    pid_ = fork();
+    if (pid_ == 0) {
+      auto script = std::string(BERTH_SOURCE_DIR) + "/tests/support/app_server.py";
+      auto port = std::to_string(port_);
+      execlp("python3", "python3", script.c_str(), port.c_str(), "60", nullptr);
+      _exit(127);
+    }
+    for (int i = 0; i < 200; ++i) {
+      try {
+        fetch_url("GET", url("/ready"), {}, "", milliseconds(500), 1 << 20);
+        return;
+      } catch (const Error&) {
+        std::this_thread::sleep_for(milliseconds(25));
+      }
+    }
+  }
+  ~AppServer() {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+  std::string url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+
+ private:
+  int port_;
+  pid_t pid_ = -1;
+};
+
+TEST(HttpDataSource, RequestsTheUrlWhilePlanningAndExposesTheAnswer) {
+  AppServer app;
+  hcl::Position at{"main.tf", 4, 1};
+  auto planned =
+      plan_http(json::object{{"url", app.url("/releases?code=GO")},
+                             {"method", "POST"},
+                             {"request_headers", json::object{{"Accept", "application/json"}}},
+                             {"request_body", "hello"}},
+                at);
+  EXPECT_EQ(planned.at("status_code").as_int64(), 200);
+  auto answer = json::parse(planned.at("response_body").as_string());
+  EXPECT_EQ(answer.at("method").as_string(), "POST");
+  EXPECT_EQ(answer.at("path").as_string(), "/releases");
+  EXPECT_EQ(answer.at("query").as_string(), "code=GO");
+  EXPECT_EQ(answer.at("headers").at("accept").as_string(), "application/json");
+  EXPECT_EQ(answer.at("body").as_string(), "hello");
+  EXPECT_EQ(planned.at("response_headers").at("Content-Type").as_string(), "application/json");
+}
+
+TEST(HttpDataSource, AnUnreachableOrOversizedAnswerFailsThePlanNamingTheUrl) {
+  hcl::Position at{"main.tf", 9, 3};
+  auto dead = "http://127.0.0.1:" + std::to_string(testing::free_loopback_port()) + "/x";
+  try {
+    plan_http(json::object{{"url", dead}}, at);
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(e.message().find("main.tf:9:3"), std::string::npos) << e.message();
+    EXPECT_NE(e.message().find(dead), std::string::npos) << e.message();
+  }
+  EXPECT_THROW(plan_http(json::object{{"url", "ftp://example.com/"}}, at), Error);
+  EXPECT_THROW(plan_http(json::object{}, at), Error);
+  AppServer app;
+  EXPECT_THROW(fetch_url("GET", app.url("/bulk?n=100000"), {}, "", milliseconds(5000), 1000),
+               Error);
 }
 
 TEST(InitScript, DownloadsUnlessTheHostsBinaryIsGiven) {

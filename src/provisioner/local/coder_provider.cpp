@@ -9,15 +9,22 @@
 #include "common/uuid.hpp"
 #include "provisioner/local/docker_resources.hpp"
 #include "provisioner/local/external_program.hpp"
+#include "provisioner/local/http_data_source.hpp"
 
 namespace berth::provisioner::local {
 
 namespace {
 
-const std::set<std::string> kDataSources = {
-    "coder_workspace",   "coder_workspace_owner", "coder_parameter",
-    "coder_provisioner", "coder_external_auth",   "coder_workspace_preset",
-    "coder_task",        "coder_workspace_tags",  "external"};
+const std::set<std::string> kDataSources = {"coder_workspace",
+                                            "coder_workspace_owner",
+                                            "coder_parameter",
+                                            "coder_provisioner",
+                                            "coder_external_auth",
+                                            "coder_workspace_preset",
+                                            "coder_task",
+                                            "coder_workspace_tags",
+                                            "external",
+                                            "http"};
 
 const std::set<std::string> kResources = {
     "coder_agent",   "coder_app",     "coder_script",         "coder_metadata",
@@ -140,7 +147,8 @@ Host: %s
 
 " "$p" "$hp" >&3
     IFS= read -r status <&3; case "$status" in *" 200 "*) ;; *) exit 1;; esac
-    while IFS= read -r line <&3; do [ "$line" = $'"'"''"'"' ] && break; done
+    while IFS= read -r line <&3; do [ "$line" = $'"'"'
+'"'"' ] && break; done
     cat <&3 >"$2"' fetch "$1" "$2"
 }}
 while :; do
@@ -256,6 +264,7 @@ json::value CoderProvider::plan_data(const std::string& type, json::object confi
   auto id = Uuid::random_v4().to_string();
   if (type == "coder_parameter") return plan_parameter(std::move(config), position);
   if (type == "external") return plan_external(std::move(config), context_.template_dir, position);
+  if (type == "http") return plan_http(std::move(config), position);
   if (type == "coder_workspace") {
     return json::object{{"id", c.workspace_id.empty() ? id : c.workspace_id},
                         {"name", or_default(c.workspace_name, "default")},
