@@ -181,11 +181,17 @@ Response list_template_examples(Deps& deps, Request& request, const Authenticate
 
 Response get_user_login_type(Deps& deps, Request& request, const Authenticated& auth) {
   auto user = resolve_user_param(deps, request, auth);
+  // Only your own, as in Coder (admins who may read the user included).
+  if (user.id != auth.user.id)
+    throw Error{ErrorCode::forbidden, "You are not authorized to view this user's login type."};
   return http::json_response(200, json::object{{"login_type", user.login_type}});
 }
 
 Response get_user_autofill_parameters(Deps& deps, Request& request, const Authenticated& auth) {
   auto user = resolve_user_param(deps, request, auth);
+  // The values come from the user's workspaces: personal data (Coder's authorizer asks for
+  // read_personal), not for the auditors and template admins who may read the user.
+  coderd::require_visible(auth.subject, coderd::Action::read_personal, coderd::user_object(user));
   auto raw = request.query_values("template_id");
   auto template_id = raw.empty() ? std::nullopt : Uuid::parse(raw[0]);
   if (!template_id)

@@ -80,6 +80,17 @@ store::TaskRow resolve_task(Deps& deps, const Request& request, const Authentica
   return *task;
 }
 
+// Talking to a task's app reaches into its workspace: Coder asks for ApplicationConnect there,
+// which Berth grants as `update` on the workspace (its owner and owners, not template admins
+// or auditors, who may only read it). 404 otherwise, as Coder answers.
+void require_app_connect(Deps& deps, const store::TaskRow& task, const Authenticated& auth) {
+  auto workspace =
+      task.workspace_id ? deps.store.get_workspace_by_id(*task.workspace_id) : std::nullopt;
+  if (!workspace || !coderd::authorize(auth.subject, coderd::Action::update,
+                                       coderd::workspace_object(*workspace)))
+    throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+}
+
 // The checks send and live logs share (Coder's order and messages).
 void require_active(const coderd::TaskView& v) {
   const auto& s = v.status;
@@ -340,6 +351,8 @@ Response resume_task(Deps& deps, Request& request, const Authenticated& auth) {
 
 Response send_task_input(Deps& deps, Request& request, const Authenticated& auth) {
   auto task = resolve_task(deps, request, auth);
+  // Before the state checks (Coder checks after them): whoever may not send learns nothing.
+  require_app_connect(deps, task, auth);
   json::ObjectReader body(json::parse_body(request.body));
   auto input = body.string("input").value_or("");
   body.finish();
@@ -385,6 +398,7 @@ Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) 
   if (s != "active")
     throw Error{ErrorCode::conflict, "Cannot fetch logs for task in current state.",
                 "Task status is \"" + s + "\"."};
+  require_app_connect(deps, task, auth);
   auto url = task_app_url(deps, view);
   try {
     auto messages = parse_app_json(call_app(deps, view, "GET", url + "/messages"),
