@@ -98,6 +98,22 @@ Pagination parse_pagination(const http::Request& request) {
   return p;
 }
 
+bool parse_query_bool(const http::Request& request, const char* name, bool fallback) {
+  std::vector<Validation> problems;
+  auto value = single(request, name, problems);
+  if (problems.empty() && !value) return fallback;
+  if (value) {
+    for (const char* yes : {"1", "t", "T", "TRUE", "true", "True"})
+      if (*value == yes) return true;
+    for (const char* no : {"0", "f", "F", "FALSE", "false", "False"})
+      if (*value == no) return false;
+    problems.push_back({name, fmt::format("Query param \"{}\" must be a valid boolean: "
+                                          "strconv.ParseBool: parsing \"{}\": invalid syntax",
+                                          name, *value)});
+  }
+  throw Error{ErrorCode::invalid, "Invalid query parameters.", {}, problems};
+}
+
 std::vector<SearchTerm> parse_search_terms(const std::string& query, const std::string& message) {
   auto invalid = [&](std::string detail) {
     throw Error{ErrorCode::invalid, message, {}, {{"q", std::move(detail)}}};

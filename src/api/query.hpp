@@ -21,6 +21,11 @@ struct Pagination {
 // values." with a validation per parameter.
 Pagination parse_pagination(const http::Request& request);
 
+// A boolean query parameter as Coder's QueryParamParser reads it (strconv.ParseBool: 1, t, T,
+// TRUE, true, True and their false forms); absent or empty gives `fallback`. Anything else, or
+// the parameter given twice, throws 400 "Invalid query parameters." with a validation on it.
+bool parse_query_bool(const http::Request& request, const char* name, bool fallback);
+
 // One element of a search query: `key:value`, or a bare word (has_key false, in value).
 struct SearchTerm {
   bool has_key = false;

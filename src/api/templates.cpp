@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <tuple>
 
 #include "api/handlers.hpp"
 #include "api/jobs_json.hpp"
@@ -233,11 +234,28 @@ Response delete_template(Deps& deps, Request& request, const Authenticated& auth
   return http::json_response(200, json::object{{"message", "Template has been deleted!"}});
 }
 
+// Coder's templateVersionsByTemplate: oldest first, archived versions only when asked for,
+// then `after_id`, `offset` and `limit` (0: no limit), each validated like every other list.
 Response list_template_versions(Deps& deps, Request& request, const Authenticated& auth) {
   auto tmpl = resolve_template_param(deps, request, auth);
+  auto page = parse_pagination(request);
+  bool include_archived = parse_query_bool(request, "include_archived", false);
+  std::optional<store::TemplateVersionRow> after;
+  if (page.after_id) {
+    after = deps.store.get_template_version_by_id(*page.after_id);
+    if (!after)
+      throw Error{ErrorCode::invalid, "Record at \"after_id\" (\"" + page.after_id->to_string() +
+                                          "\") does not exists."};  // sic, Coder's wording
+  }
   json::array out;
-  for (const auto& v : deps.store.list_template_versions_by_template_id(tmpl.id))
+  std::int64_t index = 0;
+  for (const auto& v : deps.store.list_template_versions_by_template_id(tmpl.id)) {
+    if (v.archived && !include_archived) continue;
+    if (after && std::tie(v.created_at, v.id) <= std::tie(after->created_at, after->id)) continue;
+    if (index++ < page.offset) continue;
+    if (page.limit > 0 && std::int64_t(out.size()) >= page.limit) break;
     out.push_back(template_version_json(deps, v));
+  }
   return http::json_response(200, out);
 }
 

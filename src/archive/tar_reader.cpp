@@ -49,12 +49,16 @@ std::map<std::string, std::string> read_tar(std::string_view bytes, const TarLim
     reject(archive_error_string(a.get()) ? archive_error_string(a.get()) : "not a tar archive");
   std::map<std::string, std::string> files;
   std::size_t total = 0;
+  std::size_t entries = 0;
   archive_entry* entry = nullptr;
   for (;;) {
     int rc = archive_read_next_header(a.get(), &entry);
     if (rc == ARCHIVE_EOF) break;
     if (rc != ARCHIVE_OK && rc != ARCHIVE_WARN)
       reject(archive_error_string(a.get()) ? archive_error_string(a.get()) : "corrupt archive");
+    if (++entries > limits.max_entries)
+      reject("the archive has more than " + std::to_string(limits.max_entries) +
+             " entries (files and directories)");
     const char* raw_path = archive_entry_pathname(entry);
     std::string raw = raw_path ? raw_path : "";
     if (raw.size() > limits.max_path_length) reject("an entry's path is too long");
@@ -65,8 +69,6 @@ std::map<std::string, std::string> read_tar(std::string_view bytes, const TarLim
       reject("entry \"" + raw + "\" is a link; links are not allowed in templates");
     if (type != AE_IFREG) reject("entry \"" + raw + "\" is not a regular file");
     if (path.empty()) reject("an entry has an empty path");
-    if (files.size() >= limits.max_files)
-      reject("the archive has more than " + std::to_string(limits.max_files) + " files");
     auto size = archive_entry_size(entry);
     if (size < 0 || total + std::size_t(size) > limits.max_total_bytes)
       reject("the archive unpacks to more than " + std::to_string(limits.max_total_bytes) +

@@ -137,8 +137,8 @@ std::string garbage() {
 }
 
 std::vector<InvalidCase> invalid_cases() {
-  TarLimits few_files;
-  few_files.max_files = 2;
+  TarLimits few_entries;
+  few_entries.max_entries = 2;
   TarLimits small_total;
   small_total.max_total_bytes = 10;
   TarLimits short_paths;
@@ -157,10 +157,14 @@ std::vector<InvalidCase> invalid_cases() {
       {"BlockDevice", make_ustar({{"sda", "", '4', ""}}), "\"sda\""},
       {"Fifo", make_ustar({{"pipe", "", '6', ""}}), "\"pipe\""},
       {"TooManyFiles", make_ustar({file("a", "1"), file("b", "2"), file("c", "3")}),
-       "more than 2 files", few_files},
-      {"DirectoriesDoNotCountAsFiles",  // only the third regular file trips the limit
-       make_ustar({dir("d1/"), dir("d2/"), file("a", "1"), file("b", "2"), file("c", "3")}),
-       "more than 2 files", few_files},
+       "more than 2 entries", few_entries},
+      {"DirectoriesCountAsEntries", make_ustar({dir("d1/"), dir("d2/"), dir("d3/")}),
+       "more than 2 entries", few_entries},
+      {"DirectoriesAndFilesCountTogether",
+       make_ustar({dir("d/"), file("d/a", "1"), file("b", "2")}), "more than 2 entries",
+       few_entries},
+      {"ARepeatedPathCountsEachTime", make_ustar({file("a", ""), file("a", ""), file("a", "")}),
+       "more than 2 entries", few_entries},
       {"TotalSizeOverLimit", make_ustar({file("a", "123456"), file("b", "123456")}),
        "more than 10 bytes", small_total},
       {"OneFileOverLimit", make_ustar({file("a", std::string(11, 'z'))}), "more than 10 bytes",
@@ -180,11 +184,29 @@ INSTANTIATE_TEST_SUITE_P(Archives, ReadTarInvalid, ::testing::ValuesIn(invalid_c
 
 TEST(ReadTar, LimitsAreInclusive) {
   TarLimits limits;
-  limits.max_files = 2;
+  limits.max_entries = 2;
   limits.max_total_bytes = 4;
   limits.max_path_length = 3;
   auto files = read_tar(make_ustar({file("abc", "12"), file("d", "34")}), limits);
   EXPECT_EQ(files.size(), 2u);
+}
+
+TEST(ReadTar, RefusesHalfAMillionDirectoriesAtTheDefaultLimit) {
+  std::vector<UstarEntry> entries;
+  for (int i = 0; i < 500000; ++i) {
+    std::string path = std::to_string(i);  // (GCC 12 warns falsely on "d" + to_string(i))
+    path += '/';
+    entries.push_back(dir(std::move(path)));
+  }
+  try {
+    read_tar(make_tgz(entries));
+    FAIL() << "accepted 500,000 directories";
+  } catch (const Error& e) {
+    EXPECT_NE(e.detail().find("more than 1000 entries"), std::string::npos) << e.detail();
+  }
+  entries.resize(999);
+  entries.push_back(file("main.tf", "locals {}\n"));
+  EXPECT_EQ(read_tar(make_tgz(entries)).size(), 1u);  // 1000 entries: at the limit, accepted
 }
 
 }  // namespace

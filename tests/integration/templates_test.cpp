@@ -202,8 +202,7 @@ TEST_F(TemplatesApi, FailsImportsWithPositionedTemplateErrors) {
   } cases[] = {
       {"syntax", "resource \"coder_agent\" \"main\" {\n  os = \"linux\"\n  arch = [\n}\n",
        "main.tf:"},
-      {"unknown type", "resource \"aws_instance\" \"x\" {\n  ami = \"ami-1\"\n}\n",
-       "main.tf:1:1"},
+      {"unknown type", "resource \"aws_instance\" \"x\" {\n  ami = \"ami-1\"\n}\n", "main.tf:1:1"},
       {"unknown function", "locals {\n  x = nosuchfn(1)\n}\n", "main.tf:2:"},
   };
   for (const auto& c : cases) {
@@ -297,6 +296,62 @@ TEST_F(TemplatesApi, ValidatesVersionRequests) {
       owner_.request("GET", "/api/v2/templateversions/" + Uuid::random_v4().to_string()).status,
       404);
   EXPECT_EQ(owner_.request("GET", "/api/v2/templateversions/nope").status, 400);
+}
+
+TEST_F(TemplatesApi, PagesTemplateVersionsAndRefusesBadPaginationLikeEveryList) {
+  auto file = upload(owner_, make_tar({{"main.tf", "locals {}\n", ""}}));
+  auto first = wait_for_import(owner_, str(create_version(owner_, file).at("id")));
+  auto tmpl = obj(owner_.request_json(
+      "POST", "/api/v2/organizations/default/templates",
+      json::object{{"name", "paged"}, {"template_version_id", first.at("id")}}));
+  auto tid = str(tmpl.at("id"));
+  for (int i = 0; i < 2; ++i)
+    wait_for_import(owner_, str(create_version(owner_, file, {{"template_id", tid}}).at("id")));
+  auto ids = [&](const std::string& query) {
+    auto r = owner_.request("GET", "/api/v2/templates/" + tid + "/versions" + query);
+    EXPECT_EQ(r.status, 200) << query << ": " << r.body;
+    std::vector<std::string> out;
+    if (r.status != 200) return out;
+    auto list = r.json();
+    for (const auto& v : list.as_array()) out.push_back(str(v.as_object().at("id")));
+    return out;
+  };
+  auto all = ids("");
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0], str(first.at("id")));  // oldest first
+  EXPECT_EQ(ids("?limit=2"), (std::vector<std::string>{all[0], all[1]}));
+  EXPECT_EQ(ids("?offset=1"), (std::vector<std::string>{all[1], all[2]}));
+  EXPECT_EQ(ids("?limit=1&offset=1"), (std::vector<std::string>{all[1]}));
+  EXPECT_EQ(ids("?after_id=" + all[0]), (std::vector<std::string>{all[1], all[2]}));
+  EXPECT_EQ(ids("?offset=5"), std::vector<std::string>{});
+  EXPECT_EQ(ids("?include_archived=true&limit=0"), all);
+
+  struct Bad {
+    std::string query, field;
+  };
+  for (const auto& bad : std::vector<Bad>{{"limit=-1", "limit"},
+                                          {"limit=abc", "limit"},
+                                          {"limit=2147483648", "limit"},
+                                          {"offset=-5", "offset"},
+                                          {"offset=1.5", "offset"},
+                                          {"limit=1&limit=2", "limit"},
+                                          {"after_id=nope", "after_id"}}) {
+    auto r = owner_.request("GET", "/api/v2/templates/" + tid + "/versions?" + bad.query);
+    EXPECT_EQ(r.status, 400) << bad.query << ": " << r.body;
+    if (r.status != 400) continue;
+    EXPECT_EQ(message_of(r), "Query parameters have invalid values.") << bad.query;
+    EXPECT_EQ(str(obj(r).at("validations").as_array().at(0).as_object().at("field")), bad.field)
+        << bad.query;
+  }
+  auto archived =
+      owner_.request("GET", "/api/v2/templates/" + tid + "/versions?include_archived=x");
+  EXPECT_EQ(archived.status, 400);
+  EXPECT_EQ(str(obj(archived).at("validations").as_array().at(0).as_object().at("field")),
+            "include_archived");
+  auto unknown = Uuid::random_v4().to_string();
+  auto gone = owner_.request("GET", "/api/v2/templates/" + tid + "/versions?after_id=" + unknown);
+  EXPECT_EQ(gone.status, 400);
+  EXPECT_EQ(message_of(gone), "Record at \"after_id\" (\"" + unknown + "\") does not exists.");
 }
 
 TEST(TemplateJobs, PendingJobsQueueCancelAndSurviveARestart) {
