@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include "common/utf8.hpp"
+
 namespace berth::json {
 
 namespace {
@@ -31,7 +33,9 @@ value parse(std::string_view text) {
 }
 
 std::string serialize(const value& v) {
-  return boost::json::serialize(v);
+  // Boost.JSON writes strings' bytes as given. Invalid UTF-8 can only sit inside strings, so
+  // replacing it keeps the document's structure and makes it valid JSON, as Go's encoder does.
+  return valid_utf8(boost::json::serialize(v));
 }
 
 ObjectReader::ObjectReader(value document)

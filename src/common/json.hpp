@@ -27,6 +27,8 @@ value parse_body(std::string_view body);
 // Parses any JSON text (config, stored columns); throws Error{internal} when malformed.
 value parse(std::string_view text);
 
+// Compact JSON text, always valid UTF-8: bytes in strings that are not (text from files,
+// processes or peers) are written as U+FFFD, as Go's encoding/json does.
 std::string serialize(const value& v);
 
 // Reads typed fields from a JSON object. A field of the wrong type is an invalid-JSON error

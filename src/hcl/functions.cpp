@@ -15,6 +15,7 @@
 #include <unordered_set>
 
 #include "common/crypto.hpp"
+#include "common/utf8.hpp"
 #include "common/uuid.hpp"
 #include "hcl/values.hpp"
 
@@ -1075,6 +1076,8 @@ const std::unordered_map<std::string, Function>& functions() {
          a.count(1);
          auto s = base64_decode(a.str(0));
          if (!s) a.fail("the string is not valid base64");
+         if (invalid_utf8_offset(*s))
+           a.fail("the result of decoding the provided string is not valid UTF-8");
          return *s;
        }},
       {"sha256",
@@ -1114,7 +1117,12 @@ const std::unordered_map<std::string, Function>& functions() {
       {"file",
        [](Args& a) -> Result {
          a.count(1);
-         return read_module_file(a.str(0), a.position(), a.environment());
+         auto contents = read_module_file(a.str(0), a.position(), a.environment());
+         if (invalid_utf8_offset(contents))
+           a.fail("contents of " + a.str(0) +
+                  " are not valid UTF-8; use the filebase64 function to obtain the Base64 "
+                  "encoded contents");
+         return contents;
        }},
       {"filebase64",
        [](Args& a) -> Result {

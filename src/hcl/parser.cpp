@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include "common/utf8.hpp"
+
 namespace berth::hcl {
 
 std::string Position::to_string() const {
@@ -934,11 +936,38 @@ class Parser {
 
 }  // namespace
 
+namespace {
+
+// Throws the positioned parse error for the first byte of `source` that is not valid UTF-8.
+void require_utf8(std::string_view source, const std::string& filename) {
+  auto bad = invalid_utf8_offset(source);
+  if (!bad) return;
+  // The column counts characters, as the parser's positions do; the prefix is valid UTF-8.
+  Position at{filename, 1, 1};
+  for (std::size_t i = 0; i < *bad; ++i) {
+    auto c = static_cast<unsigned char>(source[i]);
+    if (c == '\n') {
+      ++at.line;
+      at.column = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++at.column;
+    }
+  }
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  auto byte = static_cast<unsigned char>(source[*bad]);
+  fail_at(at, std::string("invalid UTF-8 (byte 0x") + kHex[byte >> 4] + kHex[byte & 0xF] +
+                  "): template files must be UTF-8 encoded");
+}
+
+}  // namespace
+
 File parse(std::string_view source, const std::string& filename) {
+  require_utf8(source, filename);
   return Parser(source, filename).parse_file();
 }
 
 ExpressionPtr parse_template(std::string_view source, const std::string& filename) {
+  require_utf8(source, filename);
   return Parser(source, filename).parse_whole_template();
 }
 

@@ -13,7 +13,8 @@ inline constexpr int kMaxNestingDepth = 128;
 // and destroying them cannot exhaust the stack.
 inline constexpr int kMaxExpressionHeight = 1024;
 
-// Parses one HCL2 file; errors throw Error{invalid, "<file>:<line>:<col>: <what>"}.
+// Parses one HCL2 file; errors throw Error{invalid, "<file>:<line>:<col>: <what>"}. Input that
+// is not UTF-8 is refused at the first invalid byte, as Go's hclsyntax does.
 File parse(std::string_view source, const std::string& filename);
 
 // Parses a whole file as a template, as templatefile() reads it (heredoc rules: no escapes).

@@ -214,6 +214,9 @@ INSTANTIATE_TEST_SUITE_P(
         FunctionErrorCase{
             R"(base64decode("!!"))",
             "expr.tf:1:5: invalid call to base64decode(): the string is not valid base64"},
+        FunctionErrorCase{R"(base64decode("/w=="))",  // one byte, 0xFF
+                          "expr.tf:1:5: invalid call to base64decode(): the result of decoding "
+                          "the provided string is not valid UTF-8"},
         FunctionErrorCase{"coalesce(null, \"\")",
                           "expr.tf:1:5: invalid call to coalesce(): no non-null, non-empty-string "
                           "arguments"},

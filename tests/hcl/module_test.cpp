@@ -500,6 +500,32 @@ output "escape" { value = can(file("../x")) }
             "f.tf:2:7: cannot read \"../x\": the path leaves the module directory");
 }
 
+TEST(HclModule, FilesThatAreNotUtf8AreReadOnlyAsBase64) {
+  berth::testing::TempDir dir;
+  std::ofstream(dir.file("logo.bin"), std::ios::binary) << "\x89PNG\xff\n";
+  std::ofstream(dir.file("bad.tpl"), std::ios::binary) << "hi ${name}\n\xc3(\n";
+  EchoProvider provider;
+  ModuleOptions options;
+  options.module_dir = dir.path().string();
+  auto result = evaluate_module(
+      parse_module({{"f.tf", "output \"b64\" { value = filebase64(\"logo.bin\") }\n"}}), provider,
+      options);
+  EXPECT_EQ(result.outputs["b64"], json::value("iVBOR/8K"));
+  EXPECT_EQ(error_of([&] {
+              evaluate_module(parse_module({{"f.tf", "locals {\n  x = file(\"logo.bin\")\n}\n"}}),
+                              provider, options);
+            }),
+            "f.tf:2:7: invalid call to file(): contents of logo.bin are not valid UTF-8; use the "
+            "filebase64 function to obtain the Base64 encoded contents");
+  EXPECT_EQ(error_of([&] {
+              evaluate_module(parse_module({{"f.tf",
+                                             "locals {\n  x = templatefile(\"bad.tpl\", { name "
+                                             "= \"a\" })\n}\n"}}),
+                              provider, options);
+            }),
+            "bad.tpl:2:1: invalid UTF-8 (byte 0xC3): template files must be UTF-8 encoded");
+}
+
 TEST(HclModule, IgnoresTerraformBlocksEvenWithReferences) {
   EchoProvider provider;
   auto files = parse_module({{"p.tf", "terraform {\n  required_version = var.undeclared\n}\n"}});

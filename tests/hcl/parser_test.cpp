@@ -220,7 +220,20 @@ INSTANTIATE_TEST_SUITE_P(
                   "main.tf:1:6: missing %{ endif } for this %{ if }"},
         ErrorCase{"StrayEndfor", "a = \"x%{ endfor }\"\n", "main.tf:1:7: unexpected %{ endfor }"},
         ErrorCase{"UnknownDirective", "a = \"%{ while x }\"\n",
-                  "main.tf:1:6: unknown template directive \"while\""}),
+                  "main.tf:1:6: unknown template directive \"while\""},
+        // Invalid UTF-8 anywhere is refused where it starts; columns count characters.
+        ErrorCase{"InvalidUtf8InAnIdentifier",
+                  "locals {\n  b\xFF"
+                  "d = 1\n}\n",
+                  "main.tf:2:4: invalid UTF-8 (byte 0xFF): template files must be UTF-8 encoded"},
+        ErrorCase{"InvalidUtf8InAString", "a = \"caf\xC3\xA9 \xC3\x28\"\n",
+                  "main.tf:1:11: invalid UTF-8 (byte 0xC3): template files must be UTF-8 encoded"},
+        ErrorCase{"InvalidUtf8InAComment", "# ok\n\n// \xED\xA0\x80 a surrogate\na = 1\n",
+                  "main.tf:3:4: invalid UTF-8 (byte 0xED): template files must be UTF-8 encoded"},
+        ErrorCase{"InvalidUtf8InAHeredoc", "a = <<EOT\n\xC0\x80\nEOT\n",
+                  "main.tf:2:1: invalid UTF-8 (byte 0xC0): template files must be UTF-8 encoded"},
+        ErrorCase{"TruncatedUtf8AtTheEnd", "a = 1 # \xE2\x82",
+                  "main.tf:1:9: invalid UTF-8 (byte 0xE2): template files must be UTF-8 encoded"}),
     [](const auto& info) { return info.param.name; });
 
 TEST(HclParser, RejectsDeeplyNestedBracketsWithoutCrashing) {
@@ -274,10 +287,11 @@ resource "t" "n" { count = 1 + -2 * (3 % 4) > 0 ? 1 : 0 }
   EXPECT_NO_THROW(parse(source, "t.tf"));
 }
 
-TEST(HclParser, PassesInvalidUtf8Through) {
-  std::string bad = "a = \"\xff\xfe\"\n";
-  File f = parse(bad, "u.tf");
-  ASSERT_EQ(f.attributes.size(), 1u);
+TEST(HclParser, RefusesInvalidUtf8InFilesAndTemplatesAlike) {
+  EXPECT_EQ(error_of([] { parse("a = \"\xff\xfe\"\n", "u.tf"); }),
+            "u.tf:1:6: invalid UTF-8 (byte 0xFF): template files must be UTF-8 encoded");
+  EXPECT_EQ(error_of([] { parse_template("hello\n${name} \xff\n", "t.tpl"); }),
+            "t.tpl:2:9: invalid UTF-8 (byte 0xFF): template files must be UTF-8 encoded");
 }
 
 TEST(HclParser, ParseTemplateTreatsWholeInputAsHeredocBody) {

@@ -4,6 +4,7 @@
 
 #include <thread>
 
+#include "common/utf8.hpp"
 #include "integration/fixtures.hpp"
 #include "integration/server_process.hpp"
 #include "support/tar_builder.hpp"
@@ -212,6 +213,41 @@ TEST_F(TemplatesApi, FailsImportsWithPositionedTemplateErrors) {
     auto error = str(version.at("job").as_object().at("error"));
     EXPECT_NE(error.find(c.expected_error), std::string::npos) << c.name << ": " << error;
   }
+}
+
+TEST_F(TemplatesApi, FailsImportsOfTemplatesThatAreNotUtf8NamingWhere) {
+  struct Case {
+    const char* name;
+    std::string source;
+    std::string position;
+  } cases[] = {
+      {"identifier", "locals {\n  na\xFFme = 1\n}\n", "main.tf:2:5"},
+      {"string", "locals {\n  a = \"caf\xC3\"\n}\n", "main.tf:2:11"},
+      {"comment", "# \xED\xA0\x80\nlocals {}\n", "main.tf:1:3"},
+      {"parameter description",
+       "data \"coder_parameter\" \"p\" {\n  name = \"p\"\n  type = \"string\"\n"
+       "  default = \"x\"\n  description = \"d\xC0\x80\"\n}\n",
+       "main.tf:5:19"},
+  };
+  for (const auto& c : cases) {
+    auto file = upload(owner_, make_tar({{"main.tf", c.source, ""}}));
+    auto id = str(create_version(owner_, file).at("id"));
+    follow_logs(owner_, id);
+    auto r = owner_.request("GET", "/api/v2/templateversions/" + id);
+    ASSERT_EQ(r.status, 200) << c.name;
+    EXPECT_EQ(invalid_utf8_offset(r.body), std::nullopt) << c.name;
+    auto version = obj(r);  // throws unless the body is valid JSON
+    EXPECT_EQ(job_status(version), "failed") << c.name;
+    auto error = str(version.at("job").as_object().at("error"));
+    EXPECT_EQ(error.rfind(c.position + ": invalid UTF-8", 0), 0u) << c.name << ": " << error;
+    auto logs = owner_.request("GET", "/api/v2/templateversions/" + id + "/logs");
+    EXPECT_EQ(invalid_utf8_offset(logs.body), std::nullopt) << c.name;
+  }
+  // Text from the request itself that is not UTF-8 is echoed replaced by U+FFFD, never raw.
+  auto echoed = owner_.request("GET", "/api/v2/templateversions/x%FF%FE");
+  EXPECT_EQ(echoed.status, 400);
+  EXPECT_EQ(invalid_utf8_offset(echoed.body), std::nullopt) << echoed.body;
+  EXPECT_NE(message_of(echoed).find("x\xEF\xBF\xBD\xEF\xBF\xBD"), std::string::npos) << echoed.body;
 }
 
 TEST_F(TemplatesApi, RequiresTemplateVariablesWithoutDefaults) {
