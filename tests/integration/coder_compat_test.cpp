@@ -501,6 +501,18 @@ TEST_F(PlainTaskTemplate, AgentapiReportsUnderTheTaskAppsSlugWithoutStatusSlug) 
   EXPECT_NE(std::find(seen.begin(), seen.end(), "working"), seen.end());
   EXPECT_EQ(seen.back(), "idle");
   EXPECT_EQ(str(task(id).at("current_state").as_object().at("message")), "Waiting for input");
+
+  // A template admin reads the active task but may not talk to its app: that reaches into the
+  // workspace (Coder asks for ApplicationConnect), so send and live logs answer 404.
+  auto admin = sign_in_member(server_->url(), owner(), "tadmin");
+  auto grant = owner().request_json("PUT", "/api/v2/users/tadmin/roles",
+                                    json::object{{"roles", json::array{"template-admin"}}});
+  ASSERT_EQ(grant.status, 200) << grant.body;
+  auto path = "/api/v2/tasks/owner/" + id;
+  EXPECT_EQ(admin.request("GET", path).status, 200);
+  EXPECT_EQ(admin.request_json("POST", path + "/send", json::object{{"input", "rm -rf /"}}).status,
+            404);
+  EXPECT_EQ(admin.request("GET", path + "/logs").status, 404);
 }
 
 TEST_F(PlainTaskTemplate, PausingKeepsTheConversationWithoutAShutdownScript) {
