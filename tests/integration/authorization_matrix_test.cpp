@@ -1,7 +1,7 @@
-// Every route of the API table (api::route_table(), so a new route is in here by default)
-// against every kind of caller, with real resources behind each path parameter: one server,
-// requests only. A route without an expectation below fails the test, so nothing new can leak
-// by default. Set BERTH_MATRIX_PRINT=1 to print the observed table in the form used below.
+// Every route of the API table (api::route_table(), so a new route is in here by default) and
+// the app proxy, against every kind of caller, with real resources behind each path parameter:
+// one server, requests only. A route without an expectation below fails the test, so nothing new
+// can leak by default. Set BERTH_MATRIX_PRINT=1 to print the observed table in the form used below.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -203,6 +203,9 @@ const std::map<std::string, Row>& expectations() {
     {"GET /api/experimental/tasks/{user}/{task}/logs", {401, 401, 404, 404, 200, 404, 200, 200}},
     {"POST /api/experimental/tasks/{user}/{task}/pause", {401, 401, 404, 404, 403, 404, 202, 202}},
     {"POST /api/experimental/tasks/{user}/{task}/resume", {401, 401, 404, 404, 409, 404, 409, 409}},
+    // The app proxy: the `ai` app is shared at the owner level, which Berth keeps to the
+    // workspace's owner (Coder lets site owners in too); 502 as its agent is not connected.
+    {"GET /@{user}/{workspacename}/apps/ai/", {401, 401, 404, 404, 404, 404, 502, 404}},
     // Agent routes take only an agent token.
     {"GET /api/v2/workspaceagents/me/rpc", {401, 101, 401, 401, 401, 401, 401, 401}},
     {"GET /api/v2/workspaceagents/me/manifest", {401, 200, 401, 401, 401, 401, 401, 401}},
@@ -560,13 +563,20 @@ bool names_the_member(const std::string& path) {
   return false;
 }
 
+// The route table, and the app proxy, which is matched before it (by its `/@` prefix).
+std::vector<api::RouteInfo> routes_under_test() {
+  auto routes = api::route_table();
+  routes.push_back({"GET", "/@{user}/{workspacename}/apps/ai/", api::RouteKind::private_});
+  return routes;
+}
+
 std::string key_of(const api::RouteInfo& route) {
   return route.method + " " + route.path;
 }
 
 TEST(AuthorizationMatrixTable, EveryRouteHasAnExpectationAndEveryExpectationARoute) {
   std::set<std::string> routes;
-  for (const auto& route : api::route_table()) {
+  for (const auto& route : routes_under_test()) {
     routes.insert(key_of(route));
     EXPECT_TRUE(expectations().contains(key_of(route)))
         << "new route " << key_of(route)
@@ -579,7 +589,7 @@ TEST(AuthorizationMatrixTable, EveryRouteHasAnExpectationAndEveryExpectationARou
 TEST_F(AuthorizationMatrix, EveryRouteAnswersEveryCallerAsExpected) {
   bool print = std::getenv("BERTH_MATRIX_PRINT") != nullptr;
   auto calls = this->calls();
-  for (const auto& route : api::route_table()) {
+  for (const auto& route : routes_under_test()) {
     auto key = key_of(route);
     const auto& call = calls[key];
     std::map<std::string, std::string> extra;
