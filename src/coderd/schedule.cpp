@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <sstream>
 #include <vector>
 
@@ -58,7 +59,8 @@ std::bitset<N> parse_field(std::string_view field, int lo, int hi, bool weekday)
     if (weekday && to == 7) to = 6, out.set(0);  // 7 is Sunday too
     if (from < lo || to > hi || from > to)
       invalid(fmt::format("end of range ({}) above maximum ({}): {}", to, hi, field));
-    for (int v = from; v <= to; v += step) out.set(std::size_t(v - (weekday ? 0 : lo)));
+    // 64-bit: a step up to INT_MAX past the last value must not overflow.
+    for (std::int64_t v = from; v <= to; v += step) out.set(std::size_t(v - (weekday ? 0 : lo)));
     start = end + 1;
   }
   return out;

@@ -3,6 +3,9 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <algorithm>
+#include <cmath>
+
 #include "common/utf8.hpp"
 
 namespace berth::json {
@@ -11,6 +14,18 @@ namespace {
 
 // Coder's request structs are shallow; anything deeper than this is hostile or a mistake.
 constexpr std::size_t kMaxDepth = 64;
+
+// Boost.JSON reads a number too large for a double (1e400) as an infinity, which it then
+// writes back as `Infinity`: not JSON. Go's decoder refuses such a number. The walk is as deep
+// as the document, at most kMaxDepth.
+bool has_infinity(const value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (const auto* a = v.if_array())
+    return std::any_of(a->begin(), a->end(), [](const value& e) { return has_infinity(e); });
+  if (const auto* o = v.if_object())
+    return std::any_of(o->begin(), o->end(), [](const auto& e) { return has_infinity(e.value()); });
+  return false;
+}
 
 }  // namespace
 
@@ -22,6 +37,9 @@ value parse_body(std::string_view body) {
   if (ec)
     throw Error{ErrorCode::invalid, "Request body must be valid JSON.",
                 body.empty() ? "the request body is empty" : ec.message()};
+  if (has_infinity(v))
+    throw Error{ErrorCode::invalid, "Request body must be valid JSON.",
+                "a number is out of range (above 1.8e308 in magnitude)"};
   return v;
 }
 
@@ -70,7 +88,8 @@ std::optional<std::int64_t> ObjectReader::integer(std::string_view key) {
   if (v->is_uint64() && v->get_uint64() <= INT64_MAX) return std::int64_t(v->get_uint64());
   if (v->is_double()) {
     double d = v->get_double();
-    if (d == double(std::int64_t(d)) && d < 9.2e18 && d > -9.2e18) return std::int64_t(d);
+    // The range first: converting a double outside int64's range is undefined.
+    if (d < 9.2e18 && d > -9.2e18 && d == double(std::int64_t(d))) return std::int64_t(d);
   }
   wrong_type(key, "an integer");
 }

@@ -91,6 +91,9 @@ class Evaluator {
   json::value eval(const Expression& e) {
     budget_.charge(1, 0, e.position);
     json::value v = eval_node(e);
+    // Doubles overflow (1e300 * 1e300, pow(10, 400)) where Terraform's numbers do not; an
+    // infinity could not be stored as JSON.
+    if (v.is_double() && !std::isfinite(v.get_double())) fail_at(e.position, "number out of range");
     if (builds_value(e.kind)) budget_.charge_value(v, e.position);
     return v;
   }

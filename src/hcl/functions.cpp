@@ -588,6 +588,7 @@ Result jsondecode(Args& a) {
   a.reserve(text.size() * 16);
   json::value v = boost::json::parse(text, ec, {}, options);
   if (ec) a.fail("invalid JSON: " + ec.message());
+  if (has_non_finite_number(v)) a.fail("invalid JSON: a number is out of range");
   return normalize_number(v);
 }
 

@@ -432,7 +432,7 @@ class ModuleEvaluator {
     if (value.is_string()) {
       boost::system::error_code ec;
       json::value decoded = boost::json::parse(value.get_string(), ec);
-      if (!ec) value = normalize_number(decoded);
+      if (!ec && !has_non_finite_number(decoded)) value = normalize_number(decoded);
     }
     const Expression& element = *type.operands[0];
     if (type.name == "list" || type.name == "set") {

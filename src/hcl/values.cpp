@@ -71,6 +71,17 @@ json::value normalize_number(const json::value& v) {
   return v;
 }
 
+bool has_non_finite_number(const json::value& v) {
+  if (v.is_double()) return !std::isfinite(v.get_double());
+  if (const auto* a = v.if_array())
+    return std::any_of(a->begin(), a->end(),
+                       [](const auto& e) { return has_non_finite_number(e); });
+  if (const auto* o = v.if_object())
+    return std::any_of(o->begin(), o->end(),
+                       [](const auto& e) { return has_non_finite_number(e.value()); });
+  return false;
+}
+
 bool values_equal(const json::value& a, const json::value& b) {
   if (is_number(a) && is_number(b)) {
     if (a.is_int64() && b.is_int64()) return a.get_int64() == b.get_int64();

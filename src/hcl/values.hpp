@@ -18,6 +18,9 @@ double to_double(const json::value& v);
 std::string format_number(const json::value& v);
 // uint64 becomes int64 when it fits, else double; other values are unchanged.
 json::value normalize_number(const json::value& v);
+// True when `v` is or contains an infinite or NaN number (JSON text such as 1e400 decodes to
+// one): such a value cannot be written back as JSON, so the evaluator never lets one out.
+bool has_non_finite_number(const json::value& v);
 
 // Deep equality where numbers compare by value (1 == 1.0).
 bool values_equal(const json::value& a, const json::value& b);

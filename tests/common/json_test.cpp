@@ -46,6 +46,25 @@ TEST(ObjectReader, ReadsTypedFieldsAndNamesWrongTypes) {
   }
 }
 
+// Found by fuzz/fuzz_json: a double outside int64's range was converted before the range
+// check (undefined behaviour, reported by UBSan).
+TEST(ObjectReader, RefusesIntegersOutsideInt64BeforeConvertingThem) {
+  ObjectReader r(parse_body(R"({"low":-9303227236854775808,"high":1e300,"ok":1e3,"half":2.5})"));
+  EXPECT_EQ(code_of([&] { r.integer("low"); }), ErrorCode::invalid);
+  EXPECT_EQ(code_of([&] { r.integer("high"); }), ErrorCode::invalid);
+  EXPECT_EQ(code_of([&] { r.integer("half"); }), ErrorCode::invalid);
+  EXPECT_EQ(r.integer("ok"), 1000);
+}
+
+// Found by fuzz/fuzz_json: Boost.JSON reads 1e400 as an infinity and writes it back as
+// `Infinity`, which no JSON parser (Berth's included) reads; Go's decoder refuses the number.
+TEST(ParseBody, RefusesNumbersBeyondTheRangeOfADouble) {
+  for (const char* bad :
+       {R"({"count":-9303227236854775808e300})", R"([1e400])", R"({"a":{"b":[0,-1E999]}})"})
+    EXPECT_EQ(code_of([&] { parse_body(bad); }), ErrorCode::invalid) << bad;
+  EXPECT_EQ(serialize(parse_body(R"([1.7e308,-4.9e-324,1e-400])")), "[1.7E308,-5E-324,0E0]");
+}
+
 TEST(ObjectReader, RejectsNonObjectsAndCollectsValidations) {
   EXPECT_EQ(code_of([] { ObjectReader r(parse_body("[1]")); }), ErrorCode::invalid);
   ObjectReader r(parse_body(R"({"email":""})"));
