@@ -14,6 +14,7 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
@@ -680,6 +681,18 @@ struct Server::Impl {
     conn.busy = true;
     auto started = std::chrono::steady_clock::now();
     auto& header = parser.get();
+    // Go's server, which Coder's clients know, reads no transfer coding but a lone `chunked`
+    // (Beast would pass `gzip, chunked` through undecoded, and read `gzip` as no body at all).
+    if (auto te = header[bhttp::field::transfer_encoding];
+        !te.empty() && !beast::iequals(te, "chunked")) {
+      Response r;
+      r.status = 501;
+      r.set_header("Content-Type", "text/plain; charset=utf-8");
+      r.body = "Unsupported transfer encoding";
+      co_await write_response(stream, std::move(r), 11, false);
+      co_await linger(stream, buffer);
+      co_return false;
+    }
     auto length = parser.content_length();
     if (length && *length > limits.max_body_bytes) {
       co_await write_response(stream, too_large_response(limits.max_body_bytes), header.version(),

@@ -190,6 +190,15 @@ TEST(HttpServer, AnswersMalformedRequestsWith400AndAReasonAsGoDoes) {
         << c.name << ":\n"
         << reply;
   }
+  // A transfer coding other than a lone `chunked`: 501, as Go answers.
+  for (std::string coding : {"gzip", "gzip, chunked", "chunked, chunked"}) {
+    auto reply =
+        raw_exchange(server.port(), "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: " + coding +
+                                        "\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+    EXPECT_EQ(plain_refusal(reply, "HTTP/1.1 501 Not Implemented"), "Unsupported transfer encoding")
+        << coding << ":\n"
+        << reply;
+  }
   // A well-formed request line with an HTTP version other than 1.0 or 1.1: 505, as Go answers.
   for (std::string version : {"HTTP/9.9", "HTTP/2.0", "HTTP/0.9"}) {
     auto reply = raw_exchange(server.port(), "GET /x " + version + "\r\nHost: x\r\n\r\n");
