@@ -36,7 +36,8 @@ class Engine {
   std::string create_container(const std::string& name, const json::object& config);
   void start_container(const std::string& id);
   std::optional<json::object> inspect_container(const std::string& id);
-  // Stops with `grace_seconds` before SIGKILL, then removes; a missing container is fine.
+  // Stops with `grace_seconds` before SIGKILL (0: killed at once), then removes; a missing
+  // container is fine.
   void remove_container(const std::string& id, int grace_seconds);
   // The last `tail` lines of stdout and stderr.
   std::string container_logs(const std::string& id, int tail);

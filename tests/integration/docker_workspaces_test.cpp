@@ -347,8 +347,8 @@ TEST_F(DockerWorkspaces, ABuildAfterAFailedOneRemovesContainersNoStateRecords) {
                        "berth.workspace_id=" + id, kImage, "sleep", "600"});
   ASSERT_EQ(status, 0) << output;
   transition(id, "delete");
-  EXPECT_TRUE(podman_->containers().empty());
-  EXPECT_TRUE(podman_->volumes().empty());
+  EXPECT_FALSE(has(podman_->containers(), "settings-" + id));
+  EXPECT_FALSE(has(podman_->volumes(), "data-" + id));
 }
 
 TEST_F(DockerWorkspaces, BuildsTheImageFromADockerfileInTheTemplate) {
@@ -420,6 +420,7 @@ resource "docker_volume" "keep" {
   EXPECT_NE(job_error(after).find("docker_volume.keep"), std::string::npos) << job_error(after);
   EXPECT_NE(job_error(after).find("prevent_destroy"), std::string::npos) << job_error(after);
   EXPECT_TRUE(has(podman_->volumes(), "keep-" + id));
+  podman_->podman({"volume", "rm", "--force", "keep-" + id});
 }
 
 TEST_F(DockerWorkspaces, TheContainersSettingsReachTheEngine) {
@@ -477,8 +478,8 @@ resource "docker_container" "ws" {
         std::string("registry.internal:192.0.2.10")})
     EXPECT_NE(out.find(expected), std::string::npos) << expected << " not in " << out;
   transition(id, "delete");
-  EXPECT_TRUE(podman_->containers().empty());
-  EXPECT_TRUE(podman_->volumes().empty());
+  EXPECT_FALSE(has(podman_->containers(), "settings-" + id));
+  EXPECT_FALSE(has(podman_->volumes(), "data-" + id));
 }
 
 // tests/support/tls_proxy.py in front of the test's engine: TLS with client certificates, as

@@ -64,7 +64,8 @@ TEST(DockerPlan, FillsTheProvidersDefaults) {
   auto container = plan_docker_resource("docker_container", json::object{{"image", "x"}});
   EXPECT_TRUE(container.at("must_run").as_bool());
   EXPECT_EQ(container.at("restart").as_string(), "no");
-  EXPECT_EQ(container.at("destroy_grace_seconds").as_int64(), 10);
+  // Unset, as in the provider: the container is removed at once, not stopped first.
+  EXPECT_FALSE(container.as_object().contains("destroy_grace_seconds"));
   auto volume = plan_docker_resource("docker_volume", json::object{{"name", "home"}});
   EXPECT_EQ(volume.at("id").as_string(), "home");
   EXPECT_EQ(volume.at("driver").as_string(), "local");

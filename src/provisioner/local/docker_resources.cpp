@@ -361,7 +361,7 @@ class Applier {
       o.id = ensure_image(engine, o.name);
     } else {
       o.name = str(a, "name");
-      o.grace_seconds = static_cast<int>(number(a, "destroy_grace_seconds", 10));
+      o.grace_seconds = static_cast<int>(number(a, "destroy_grace_seconds", 0));
       o.id = create_container(engine, o, a, labels);
     }
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -508,7 +508,6 @@ json::value plan_docker_resource(const std::string& type, json::object config) {
     set_default(config, "privileged", false);
     set_default(config, "tty", false);
     set_default(config, "stdin_open", false);
-    set_default(config, "destroy_grace_seconds", 10);
     set_default(config, "network_data", json::array{});
     config["id"] = "";
   }
@@ -541,7 +540,7 @@ DockerObject docker_object_from(const json::value& v) {
   out.fingerprint = str(o, "fingerprint");
   out.prevent_destroy = flag(o, "prevent_destroy", false);
   out.keep_locally = flag(o, "keep_locally", false);
-  out.grace_seconds = static_cast<int>(number(o, "grace_seconds", 10));
+  out.grace_seconds = static_cast<int>(number(o, "grace_seconds", 0));
   if (out.address.empty() || out.id.empty() || !is_docker_resource(out.type))
     throw Error{ErrorCode::invalid, "a docker state entry needs address, type and id"};
   return out;

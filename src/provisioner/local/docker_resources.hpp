@@ -31,7 +31,8 @@ struct DockerObject {
   std::string fingerprint;  // of the configuration it was created from
   bool prevent_destroy = false;
   bool keep_locally = false;  // images
-  int grace_seconds = 10;     // containers
+  // Containers: destroy_grace_seconds; 0 (the provider's default) removes them at once.
+  int grace_seconds = 0;
 };
 
 json::value to_json(const DockerObject& object);
