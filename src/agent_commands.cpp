@@ -1,6 +1,12 @@
 #include "agent_commands.hpp"
 
+#include <fmt/format.h>
+
+#include <cstdio>
 #include <cstdlib>
+#include <memory>
+
+#include "agent/stat.hpp"
 
 namespace berth {
 
@@ -54,6 +60,45 @@ void add_agent_command(CLI::App& app, agent::AgentOptions& options, int& exit_co
       if (const char* url = std::getenv("BERTH_AGENT_URL")) options.url = url;
     exit_code = agent::run_agent(options);
   });
+}
+
+void add_stat_command(CLI::App& app) {
+  auto* stat = app.add_subcommand("stat", "Show CPU, memory and disk use (Coder's `coder stat`)");
+  stat->require_subcommand(1);
+  struct Options {
+    bool host = false;
+    std::string prefix = "Gi";
+    std::string path = "/";
+    std::string output = "text";
+  };
+  auto options = std::make_shared<Options>();
+  auto print = [options](const agent::StatResult& r) {
+    if (options->output == "json") {
+      auto total = r.total ? fmt::format("{}", *r.total) : std::string("null");
+      std::printf("{\"total\":%s,\"unit\":\"%s\",\"used\":%s}\n", total.c_str(), r.unit.c_str(),
+                  fmt::format("{}", r.used).c_str());
+    } else {
+      std::printf("%s\n", r.to_string().c_str());
+    }
+  };
+  auto common = [&](CLI::App* cmd) {
+    cmd->add_option("-o,--output", options->output, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+  };
+  auto* cpu = stat->add_subcommand("cpu", "CPU in use, in cores (the container's, or --host)");
+  cpu->add_flag("--host", options->host, "The whole host, not the container");
+  common(cpu);
+  cpu->callback([options, print] { print(agent::cpu_usage(options->host)); });
+  auto* mem = stat->add_subcommand("mem", "Memory in use (the container's, or --host)");
+  mem->add_flag("--host", options->host, "The whole host, not the container");
+  mem->add_option("--prefix", options->prefix, "Ki, Mi, Gi or Ti")->capture_default_str();
+  common(mem);
+  mem->callback([options, print] { print(agent::memory_usage(options->host, options->prefix)); });
+  auto* disk = stat->add_subcommand("disk", "Space used on the file system holding --path");
+  disk->add_option("--path", options->path, "A path on the file system")->capture_default_str();
+  disk->add_option("--prefix", options->prefix, "Ki, Mi, Gi or Ti")->capture_default_str();
+  common(disk);
+  disk->callback([options, print] { print(agent::disk_usage(options->path, options->prefix)); });
 }
 
 }  // namespace berth

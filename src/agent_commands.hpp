@@ -11,5 +11,7 @@ namespace berth {
 // that workspaces download.
 void add_agent_command(CLI::App& app, agent::AgentOptions& options, int& exit_code);
 void add_agentapi_command(CLI::App& app, agentapi::AgentapiOptions& options, int& exit_code);
+// `berth stat cpu|mem|disk`: Coder's `coder stat`, for templates' metadata scripts.
+void add_stat_command(CLI::App& app);
 
 }  // namespace berth

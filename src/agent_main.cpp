@@ -16,6 +16,7 @@ int main(int argc, char** argv) {
   berth::add_agent_command(app, agent_options, exit_code);
   berth::agentapi::AgentapiOptions agentapi_options;
   berth::add_agentapi_command(app, agentapi_options, exit_code);
+  berth::add_stat_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   berth::add_agent_command(app, agent_options, exit_code);
   berth::agentapi::AgentapiOptions agentapi_options;
   berth::add_agentapi_command(app, agentapi_options, exit_code);
+  berth::add_stat_command(app);
   berth::cli::GlobalOptions cli_options;
   berth::cli::add_global_options(app, cli_options);
   berth::cli::add_login_commands(app, cli_options);

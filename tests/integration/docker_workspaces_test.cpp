@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <regex>
 #include <sstream>
 
 #include "common/uuid.hpp"
@@ -236,6 +237,12 @@ TEST_F(DockerWorkspaces, TheExampleRunsAContainerThatKeepsItsHomeAcrossStopAndSt
   wait_agent(id, agent_id, ready, seconds(120));
   auto again = run_in(agent_id, "sh -c 'cat /home/coder/kept.txt; echo done-2'", "done-2");
   EXPECT_NE(again.find("kept"), std::string::npos) << again;
+  // The template's metadata scripts call `coder stat`: the downloaded agent answers to it,
+  // reading the container's cgroup.
+  auto stats = run_in(agent_id, "sh -c 'coder stat mem; coder stat cpu; echo done-3'", "done-3");
+  EXPECT_TRUE(std::regex_search(stats, std::regex(R"([0-9.]+/[0-9.]+ GiB \([0-9]+%\))"))) << stats;
+  EXPECT_TRUE(std::regex_search(stats, std::regex(R"([0-9.]+/[0-9.]+ cores \([0-9]+%\))")))
+      << stats;
 
   // Delete: container and volume are gone.
   transition(id, "delete");

@@ -75,19 +75,44 @@ resource "coder_agent" "main" {
     GIT_COMMITTER_EMAIL = data.coder_workspace_owner.me.email
   }
 
+  # `coder stat` is the agent's own command (the downloaded agent answers to `coder` too).
   metadata {
-    display_name = "Load Average"
-    key          = "0_load"
-    script       = "cut -d ' ' -f 1 /proc/loadavg"
+    display_name = "CPU Usage"
+    key          = "0_cpu_usage"
+    script       = "coder stat cpu"
+    interval     = 10
+    timeout      = 1
+  }
+
+  metadata {
+    display_name = "RAM Usage"
+    key          = "1_ram_usage"
+    script       = "coder stat mem"
     interval     = 10
     timeout      = 1
   }
 
   metadata {
     display_name = "Home Disk"
-    key          = "1_home_disk"
-    script       = "df -h $HOME | tail -n 1 | awk '{print $5}'"
+    key          = "3_home_disk"
+    script       = "coder stat disk --path $${HOME}"
     interval     = 60
+    timeout      = 1
+  }
+
+  metadata {
+    display_name = "CPU Usage (Host)"
+    key          = "4_cpu_usage_host"
+    script       = "coder stat cpu --host"
+    interval     = 10
+    timeout      = 1
+  }
+
+  metadata {
+    display_name = "Memory Usage (Host)"
+    key          = "5_mem_usage_host"
+    script       = "coder stat mem --host"
+    interval     = 10
     timeout      = 1
   }
 }

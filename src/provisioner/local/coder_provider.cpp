@@ -173,6 +173,9 @@ while :; do
   sleep 5
 done
 chmod +x "$BINARY"
+# Templates call it `coder` too (`coder stat cpu` in metadata scripts); the agent puts its own
+# directory first on its scripts' PATH.
+ln -sf berth "$BINARY_DIR/coder" 2>/dev/null || true
 exec "$BINARY" agent
 )",
                      fmt::arg("url", context.access_url), fmt::arg("os", os),
