@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <cstdlib>
 #include <regex>
 
 #include "common/error.hpp"
@@ -20,10 +22,21 @@ bool flag(const json::object& o, const char* key) {
   return v && v->is_bool() && v->get_bool();
 }
 
+// `-?[0-9]+(\.[0-9]+)?`, matched by hand: std::regex matches recursively and overflowed the
+// stack on a value of some 50,000 digits. A number beyond a double's range is not a number.
 std::optional<double> number(const std::string& s) {
-  static const std::regex kNumber(R"(^-?[0-9]+(\.[0-9]+)?$)");
-  if (!std::regex_match(s, kNumber)) return std::nullopt;
-  return std::stod(s);
+  std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  auto digits = [&] {
+    auto start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (!digits()) return std::nullopt;
+  if (i < s.size() && s[i] == '.' && (++i, !digits())) return std::nullopt;
+  if (i != s.size()) return std::nullopt;
+  double d = std::strtod(s.c_str(), nullptr);
+  if (!std::isfinite(d)) return std::nullopt;
+  return d;
 }
 
 std::optional<std::string> find(const std::vector<store::BuildParameterRow>& rows,

@@ -45,9 +45,18 @@ std::string string_of(const json::object& o, const char* key, std::string fallba
   return json::serialize(*v);
 }
 
+// `-?[0-9]+(\.[0-9]+)?`, matched by hand: std::regex matches recursively and overflowed the
+// stack on a value of some 50,000 digits.
 bool is_number(const std::string& s) {
-  static const std::regex kNumber(R"(^-?[0-9]+(\.[0-9]+)?$)");
-  return std::regex_match(s, kNumber);
+  std::size_t i = !s.empty() && s[0] == '-' ? 1 : 0;
+  auto digits = [&] {
+    auto start = i;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') ++i;
+    return i > start;
+  };
+  if (!digits()) return false;
+  if (i < s.size() && s[i] == '.' && (++i, !digits())) return false;
+  return i == s.size();
 }
 
 // Checks a parameter's value against its type, options and validation blocks, as the provider
