@@ -1,5 +1,7 @@
 #include "server/server_command.hpp"
 
+#include <sys/resource.h>
+
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -52,6 +54,22 @@ std::string self_path() {
   std::error_code ec;
   auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("berth") : path.string();
+}
+
+// Each connection is a file descriptor: the soft limit (often 1024) goes up to the hard one,
+// as far as the connection limit and the server's own files need.
+void raise_open_files_limit(std::size_t max_connections) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  rlim_t wanted = static_cast<rlim_t>(max_connections) + 1024;
+  if (limit.rlim_max != RLIM_INFINITY && wanted > limit.rlim_max) wanted = limit.rlim_max;
+  if (wanted > limit.rlim_cur) {
+    limit.rlim_cur = wanted;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (limit.rlim_cur < static_cast<rlim_t>(max_connections) + 64)
+    spdlog::warn("open files are limited to {}: fewer than --max-connections {} can connect",
+                 static_cast<std::uint64_t>(limit.rlim_cur), max_connections);
 }
 
 }  // namespace
@@ -132,6 +150,10 @@ int run_server(const ServerOptions& options) {
   http::ServerLimits limits;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_connections = options.max_connections;
+  // Every agent holds one stream (its WebSocket) for as long as it runs: streams are bounded by
+  // the connection limit, not by a smaller one of their own.
+  limits.max_streams = options.max_connections;
+  raise_open_files_limit(options.max_connections);
   api::Deps deps{
       store,
       clock,

@@ -12,7 +12,7 @@ struct ServerOptions {
   std::string data_dir;    // default: $XDG_DATA_HOME/berth or ~/.local/share/berth
   std::string log_level = "info";
   std::size_t max_body_bytes = 10 * 1024 * 1024;
-  std::size_t max_connections = 4096;
+  std::size_t max_connections = 16384;  // agents, streams and requests alike
   int provisioner_daemons = 3;
   std::string autobuild_poll_interval = "1m";  // how often the lifecycle executor ticks
   std::string agent_stats_interval = "30s";    // how often agents report stats
