@@ -27,7 +27,7 @@ for h in "${harnesses[@]}"; do
   dict=()
   [ -f "fuzz/$h.dict" ] && dict=(-dict="fuzz/$h.dict")
   if build-fuzz/fuzz_"$h" "$scratch" "fuzz/corpus/$h" -max_total_time="$seconds" \
-    -rss_limit_mb=2048 -timeout=10 -artifact_prefix="build-fuzz/artifacts/$h-" \
+    -rss_limit_mb=2048 -timeout=60 -artifact_prefix="build-fuzz/artifacts/$h-" \
     -print_final_stats=1 "${dict[@]}" >"$log" 2>&1; then
     echo "fuzz $h: $(grep -o 'number_of_executed_units: [0-9]*' "$log" | cut -d' ' -f2) runs, no crash"
   else

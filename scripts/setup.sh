@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   clang-14 libclang-rt-14-dev
   libboost1.81-dev libsqlite3-dev libssl-dev libsodium-dev libhowardhinnant-date-dev
-  libarchive-dev libcli11-dev libspdlog-dev libfmt-dev
+  libarchive-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata bubblewrap python3
   podman runc busybox-static curl

@@ -4,9 +4,10 @@
 
 #include <cmath>
 #include <cstdlib>
-#include <regex>
+#include <optional>
 
 #include "common/error.hpp"
+#include "common/regex.hpp"
 
 namespace berth::coderd {
 
@@ -95,13 +96,15 @@ std::optional<std::string> parameter_value_problem(const json::object& d, const 
   }
   auto error = str(d, "validation_error");
   if (auto regex = str(d, "validation_regex"); !regex.empty()) {
+    std::optional<Regex> compiled;
     try {
-      if (!std::regex_search(value, std::regex(regex)))
-        return error.empty() ? fmt::format("value \"{}\" does not match \"{}\"", value, regex)
-                             : error;
-    } catch (const std::regex_error&) {
+      compiled.emplace(regex);
+    } catch (const Error&) {
       return fmt::format("the template's validation regex \"{}\" is invalid", regex);
     }
+    if (!compiled->search(value))
+      return error.empty() ? fmt::format("value \"{}\" does not match \"{}\"", value, regex)
+                           : error;
   }
   if (type == "number") {
     double n = *number(value);

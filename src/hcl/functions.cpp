@@ -10,11 +10,11 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
-#include <regex>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "common/crypto.hpp"
+#include "common/regex.hpp"
 #include "common/utf8.hpp"
 #include "common/uuid.hpp"
 #include "hcl/values.hpp"
@@ -26,8 +26,9 @@ namespace {
 // range() and format() widths stop here, as Terraform's range() does at 1024 elements.
 constexpr std::size_t kMaxRangeElements = 1024;
 constexpr std::int64_t kMaxFormatWidth = 4096;
-// std::regex matches recursively; longer subjects could exhaust the stack.
-constexpr std::size_t kMaxRegexSubject = 16 * 1024;
+// RE2 matches in linear time; subjects stay below this so that regexall's results stay small.
+constexpr std::size_t kMaxRegexSubject = 1024 * 1024;
+constexpr std::size_t kMaxRegexMatches = 100000;
 constexpr std::size_t kMaxJsonDepth = 128;
 // What one element of a list costs beyond its characters, for reserve(): a json::value.
 constexpr std::size_t kBytesPerElement = 32;
@@ -173,11 +174,11 @@ std::string trim_set(std::string_view s, std::string_view set, bool left, bool r
   return std::string(s.substr(b, e - b));
 }
 
-std::regex compile_regex(Args& a, const std::string& pattern) {
+Regex compile_regex(Args& a, const std::string& pattern) {
   try {
-    return std::regex(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    a.fail("invalid regular expression \"" + pattern + "\": " + e.what());
+    return Regex(pattern);
+  } catch (const Error& e) {
+    a.fail(e.message());
   }
 }
 
@@ -187,12 +188,14 @@ void check_regex_subject(Args& a, const std::string& s) {
            " bytes, the limit for regular expressions");
 }
 
-json::value match_result(const std::smatch& m) {
-  if (m.size() == 1) return json::value(m.str(0));
+// Terraform's result for one match: the match itself without groups, else the groups (a group
+// that did not take part is null).
+json::value match_result(const Regex::Match& m) {
+  if (m.size() == 1) return json::value(*m[0]);
   json::array groups;
   for (std::size_t i = 1; i < m.size(); ++i) {
-    if (m[i].matched)
-      groups.emplace_back(m.str(i));
+    if (m[i])
+      groups.emplace_back(*m[i]);
     else
       groups.emplace_back(nullptr);
   }
@@ -432,16 +435,14 @@ Result regex_function(Args& a, bool all) {
   a.count(2);
   std::string pattern = a.str(0), subject = a.str(1);
   check_regex_subject(a, subject);
-  std::regex re = compile_regex(a, pattern);
+  Regex re = compile_regex(a, pattern);
   if (!all) {
-    std::smatch m;
-    if (!std::regex_search(subject, m, re)) a.fail("pattern did not match any part of the string");
-    return match_result(m);
+    auto m = re.find(subject);
+    if (!m) a.fail("pattern did not match any part of the string");
+    return match_result(*m);
   }
   json::array out;
-  for (auto it = std::sregex_iterator(subject.begin(), subject.end(), re);
-       it != std::sregex_iterator(); ++it)
-    out.push_back(match_result(*it));
+  for (const auto& m : re.find_all(subject, kMaxRegexMatches)) out.push_back(match_result(m));
   return out;
 }
 
@@ -450,14 +451,14 @@ Result replace(Args& a) {
   std::string s = a.str(0), search = a.str(1), replacement = a.str(2);
   if (search.size() >= 2 && search.front() == '/' && search.back() == '/') {
     check_regex_subject(a, s);
-    std::regex re = compile_regex(a, search.substr(1, search.size() - 2));
-    // Each match becomes the replacement, whose $& or $1 may each expand to the whole subject.
-    std::size_t matches = static_cast<std::size_t>(
-        std::distance(std::sregex_iterator(s.begin(), s.end(), re), std::sregex_iterator()));
+    Regex re = compile_regex(a, search.substr(1, search.size() - 2));
+    // Each match becomes the replacement, whose $1 or ${name} may each expand to the whole
+    // subject.
+    std::size_t matches = re.find_all(s, kMaxRegexMatches).size();
     std::size_t expansions =
         static_cast<std::size_t>(std::count(replacement.begin(), replacement.end(), '$'));
     a.reserve(s.size() + matches * (replacement.size() + expansions * s.size()));
-    return std::regex_replace(s, re, replacement);
+    return re.replace_all(s, replacement);
   }
   if (search.empty()) return s;
   if (replacement.size() > search.size()) {

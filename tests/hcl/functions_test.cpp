@@ -231,7 +231,7 @@ INSTANTIATE_TEST_SUITE_P(
                           "template evaluation must be deterministic"},
         FunctionErrorCase{R"(regex("(", "x"))",
                           "expr.tf:1:5: invalid call to regex(): invalid regular expression \"(\": "
-                          "Mismatched '(' and ')' in regular expression"},
+                          "missing ): ("},
         FunctionErrorCase{"try([][0])",
                           "expr.tf:1:5: try(): no argument evaluated without an error"},
         FunctionErrorCase{"concat(1...)",

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <regex>
 #include <set>
 
 #include "common/error.hpp"
+#include "common/regex.hpp"
 #include "common/uuid.hpp"
 #include "provisioner/local/docker_resources.hpp"
 #include "provisioner/local/external_program.hpp"
@@ -85,16 +85,18 @@ void validate_parameter_value(const json::object& p, const std::string& value,
     const auto& rule = v.get_object();
     auto error = string_of(rule, "error");
     if (auto regex = string_of(rule, "regex"); !regex.empty()) {
+      std::optional<Regex> compiled;
       try {
-        if (!std::regex_search(value, std::regex(regex, std::regex::ECMAScript)))
-          fail(position, error.empty() ? fmt::format("parameter \"{}\": value \"{}\" does not "
-                                                     "match \"{}\"",
-                                                     name, value, regex)
-                                       : error);
-      } catch (const std::regex_error&) {
+        compiled.emplace(regex);
+      } catch (const Error&) {
         fail(position,
              fmt::format("parameter \"{}\": invalid validation regex \"{}\"", name, regex));
       }
+      if (!compiled->search(value))
+        fail(position, error.empty() ? fmt::format("parameter \"{}\": value \"{}\" does not "
+                                                   "match \"{}\"",
+                                                   name, value, regex)
+                                     : error);
     }
     if (type == "number" && is_number(value)) {
       double n = std::stod(value);
