@@ -18,6 +18,7 @@
 
 #include "provisioner/local/process_markers.hpp"
 #include "provisioner/local/process_resource.hpp"
+#include "support/polling.hpp"
 
 namespace berth::provisioner::local {
 namespace {
@@ -25,22 +26,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-// Polls a condition that a real process makes true; the bound only matters when it never does.
-bool wait_until(const std::function<bool()>& condition, std::chrono::seconds timeout = 10s) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  return true;
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using testing::read_file;
+using testing::wait_until;
 
 // Field 6 of /proc/<pid>/stat: the session the process belongs to.
 long session_of(int pid) {
