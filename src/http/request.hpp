@@ -32,6 +32,7 @@ struct Request {
 
 class PushSource;
 class DuplexSession;
+class DeferredResponse;
 
 // A complete response, or (with `websocket` set) an upgrade to a WebSocket that streams what
 // the source pushes.
@@ -48,6 +49,9 @@ struct Response {
   // A raw tunnel: nothing is written for this response; the connection's bytes go to and
   // come from the session (a reverse proxy writes the upstream's own response).
   std::shared_ptr<DuplexSession> tunnel;
+  // A response that comes later (DeferredResponse): the connection waits for it without a
+  // thread. Headers set here (a middleware's) are added to it unless it sets them itself.
+  std::shared_ptr<DeferredResponse> deferred;
 
   void set_header(std::string name, std::string value);
 };

@@ -34,6 +34,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "http/deferred.hpp"
 #include "http/duplex.hpp"
 #include "http/error_response.hpp"
 #include "http/push.hpp"
@@ -397,6 +398,37 @@ struct Server::Impl {
     }
   }
 
+  // Waits (without a thread) until a deferred response is complete, or until its deadline,
+  // then returns what to send; the placeholder's headers (a middleware's) are kept.
+  asio::awaitable<Response> await_deferred(Response placeholder) {
+    auto deferred = std::move(placeholder.deferred);
+    auto ex = co_await asio::this_coro::executor;
+    auto state = std::make_shared<PushState>(ex);
+    deferred->set_waker([state, ex] {
+      asio::post(ex, [state] {
+        state->pending = true;
+        state->timer.cancel();
+      });
+    });
+    auto deadline = std::chrono::steady_clock::now() + deferred->timeout();
+    std::optional<Response> done;
+    while (!(done = deferred->take())) {
+      if (std::chrono::steady_clock::now() >= deadline) {
+        done = deferred->abandon();
+        break;
+      }
+      state->timer.expires_at(deadline);
+      co_await state->timer.async_wait(kTuple);
+    }
+    deferred->set_waker(nullptr);
+    for (auto& [name, value] : placeholder.headers) {
+      bool present = std::any_of(done->headers.begin(), done->headers.end(),
+                                 [&](const auto& h) { return beast::iequals(h.first, name); });
+      if (!present) done->headers.emplace_back(std::move(name), std::move(value));
+    }
+    co_return std::move(*done);
+  }
+
   asio::awaitable<void> write_response(beast::tcp_stream& stream, Response response,
                                        unsigned version, bool keep_alive) {
     auto out = to_beast(response, version, keep_alive);
@@ -724,6 +756,7 @@ struct Server::Impl {
     } catch (const Error& e) {
       response = error_response(e);
     }
+    if (response.deferred) response = co_await await_deferred(std::move(response));
     // Every upgrade passes here (push and duplex WebSockets, an app's WebSocket through a
     // tunnel): one with an invalid key is refused before anything is accepted or forwarded.
     if ((response.websocket || response.duplex || response.tunnel) &&

@@ -17,10 +17,12 @@
 
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "http/deferred.hpp"
 #include "http/duplex.hpp"
 #include "http/error_response.hpp"
 #include "http/push.hpp"
 #include "sdk/client.hpp"
+#include "support/polling.hpp"
 
 namespace berth::http {
 namespace {
@@ -347,6 +349,106 @@ TEST(HttpServer, StopLetsTheInFlightRequestFinish) {
   runner.join();  // run() returned: the server drained
   sdk::Client late("http://" + address);
   EXPECT_THROW(late.request("GET", "/x"), Error);
+}
+
+// Deferred responses: the handler returns at once and the answer comes later from another
+// thread (as a task app's does through its agent), so waiting requests hold no thread.
+class DeferredRequests {
+ public:
+  std::shared_ptr<DeferredResponse> add(std::chrono::milliseconds timeout) {
+    Response on_timeout;
+    on_timeout.status = 502;
+    on_timeout.body = "timed out";
+    auto d = std::make_shared<DeferredResponse>(timeout, std::move(on_timeout));
+    std::lock_guard lock(mutex_);
+    waiting_.push_back(d);
+    return d;
+  }
+  std::size_t count() {
+    std::lock_guard lock(mutex_);
+    return waiting_.size();
+  }
+  std::vector<std::shared_ptr<DeferredResponse>> take() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(waiting_, {});
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::shared_ptr<DeferredResponse>> waiting_;
+};
+
+TEST(HttpServer, ManyDeferredResponsesWaitWithoutHoldingThreads) {
+  constexpr int kWaiting = 200;  // on a server with two threads
+  DeferredRequests deferred;
+  RunningServer server([&](Request& r) {
+    if (r.path != "/deferred") return echo(r);
+    Response placeholder;
+    placeholder.set_header("X-Middleware", "kept");
+    placeholder.deferred = deferred.add(std::chrono::seconds(60));
+    return placeholder;
+  });
+  std::vector<std::future<sdk::HttpResponse>> replies;
+  for (int i = 0; i < kWaiting; ++i)
+    replies.push_back(std::async(std::launch::async, [&] {
+      sdk::Client c(server.url());
+      return c.request("GET", "/deferred");
+    }));
+  ASSERT_TRUE(testing::wait_until([&] { return deferred.count() == kWaiting; }));
+  // Every request waits; the server still answers others at once.
+  sdk::Client other(server.url());
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(other.request("GET", "/other").status, 200);
+  // Completed from this thread, each reaches its client with the middleware's header.
+  int n = 0;
+  for (auto& d : deferred.take()) {
+    Response r;
+    r.status = 201;
+    r.body = "answer " + std::to_string(n++);
+    EXPECT_TRUE(d->complete(std::move(r)));
+    EXPECT_FALSE(d->complete(Response{}));  // the first answer wins
+  }
+  for (auto& f : replies) {
+    auto r = f.get();
+    EXPECT_EQ(r.status, 201);
+    EXPECT_EQ(r.body.rfind("answer ", 0), 0u) << r.body;
+    EXPECT_EQ(r.header("x-middleware"), "kept");
+  }
+}
+
+TEST(HttpServer, DeferredResponseAnswersItsTimeoutResponseAndLetsGoAtTheDeadline) {
+  DeferredRequests deferred;
+  std::atomic<int> abandoned{0};
+  RunningServer server([&](Request&) {
+    Response placeholder;
+    placeholder.deferred = deferred.add(std::chrono::milliseconds(100));
+    placeholder.deferred->on_abandoned([&] { ++abandoned; });
+    return placeholder;
+  });
+  sdk::Client c(server.url());
+  auto r = c.request("GET", "/never");
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.body, "timed out");
+  EXPECT_EQ(abandoned, 1);
+  auto late = deferred.take();
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_FALSE(late[0]->complete(Response{}));  // too late: dropped
+  late[0]->on_abandoned([&] { ++abandoned; });  // runs at once once abandoned
+  EXPECT_EQ(abandoned, 2);
+  // The connection stays usable.
+  EXPECT_EQ(c.request("GET", "/again").status, 502);
+}
+
+TEST(HttpServer, DeferredResponseCompletedBeforeTheHandlerReturnsIsSentAtOnce) {
+  RunningServer server([](Request&) {
+    Response placeholder;
+    Response answer;
+    answer.status = 204;
+    placeholder.deferred = std::make_shared<DeferredResponse>(std::chrono::seconds(60), Response{});
+    placeholder.deferred->complete(std::move(answer));
+    return placeholder;
+  });
+  sdk::Client c(server.url());
+  EXPECT_EQ(c.request("GET", "/x").status, 204);
 }
 
 }  // namespace
