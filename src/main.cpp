@@ -37,6 +37,11 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
       ->envname("BERTH_MAX_CONNECTIONS")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
+  cmd->add_option("--http-threads", options.http_threads,
+                  "Threads serving HTTP requests (0: 8 per core, at least 32)")
+      ->envname("BERTH_HTTP_THREADS")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 1024u));
   cmd->add_option("--provisioner-daemons", options.provisioner_daemons,
                   "In-process provisioner daemons (parallel template imports and builds)")
       ->envname("BERTH_PROVISIONER_DAEMONS")

@@ -2,10 +2,19 @@
 
 #include <boost/url/parse.hpp>
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
+#include <utility>
 
 #include "api/agent_rpc.hpp"
 #include "common/error.hpp"
@@ -91,9 +100,233 @@ coderd::AppHttpResponse parse_http_response(const std::string& raw) {
   return out;
 }
 
-coderd::AppHttpResponse AgentAppHttpClient::request(const Uuid& agent_id, const std::string& method,
-                                                    const std::string& url,
-                                                    const std::string& body) {
+// Runs callbacks at their deadlines on one thread of its own; entries may be cancelled.
+class AgentAppHttpClient::Deadlines {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  using Key = std::pair<TimePoint, std::uint64_t>;
+
+  Deadlines() : thread_([this] { run(); }) {}
+  ~Deadlines() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  Key add(TimePoint at, std::function<void()> fn) {
+    std::lock_guard lock(mutex_);
+    Key key{at, next_id_++};
+    queue_.emplace(key, std::move(fn));
+    cv_.notify_all();
+    return key;
+  }
+
+  void cancel(const Key& key) {
+    std::function<void()> dropped;  // destroyed outside the lock: it may own an exchange
+    std::lock_guard lock(mutex_);
+    if (auto it = queue_.find(key); it != queue_.end()) {
+      dropped = std::move(it->second);
+      queue_.erase(it);
+    }
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    while (!stop_) {
+      if (queue_.empty()) {
+        cv_.wait(lock);
+        continue;
+      }
+      auto it = queue_.begin();
+      if (std::chrono::steady_clock::now() < it->first.first) {
+        cv_.wait_until(lock, it->first.first);
+        continue;
+      }
+      auto fn = std::move(it->second);
+      queue_.erase(it);
+      lock.unlock();
+      fn();
+      fn = nullptr;
+      lock.lock();
+    }
+    auto dropped = std::move(queue_);
+    lock.unlock();
+  }
+
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<Key, std::function<void()>> queue_;
+  std::uint64_t next_id_ = 0;
+  bool stop_ = false;
+  std::thread thread_;  // last: starts once the rest is ready
+};
+
+namespace {
+
+// A call that ended before it began (refused at once): nothing to cancel.
+class EndedCall final : public coderd::AppHttpCall {
+ public:
+  void cancel() override {}
+};
+
+// One request to an app: the stream opens, the request goes out, the answer is gathered until
+// the app closes the stream, then `done` runs once. Everything happens on the agent
+// connection's thread as its frames arrive, or on the timer thread at the deadline.
+class Exchange final : public coderd::AppHttpCall, public std::enable_shared_from_this<Exchange> {
+ public:
+  Exchange(coderd::AppHttpClient::Done done, std::shared_ptr<std::atomic<std::size_t>> slots,
+           AgentAppHttpClient::Deadlines& deadlines, std::string request)
+      : done_(std::move(done)),
+        slots_(std::move(slots)),
+        deadlines_(deadlines),
+        request_(std::move(request)) {}
+
+  void begin(const std::shared_ptr<AgentRpcSession>& session, int port,
+             std::chrono::steady_clock::time_point deadline) {
+    auto self = shared_from_this();
+    {
+      std::lock_guard lock(mutex_);
+      timer_ = deadlines_.add(deadline, [self] { self->timed_out(); });  // owns the exchange
+    }
+    std::weak_ptr<Exchange> weak = self;
+    session->open_stream_async("open_stream", json::object{{"port", port}},
+                               [weak](std::shared_ptr<AgentStream> stream, std::string error) {
+                                 if (auto self = weak.lock())
+                                   self->opened(std::move(stream), error);
+                                 else if (stream)
+                                   stream->close();
+                               });
+  }
+
+  void cancel() override { end(); }
+
+ private:
+  void opened(std::shared_ptr<AgentStream> stream, const std::string& error) {
+    if (!stream) return fail(error.empty() ? "the agent refused the stream" : error);
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_) {
+        stream->close();
+        return;
+      }
+      stream_ = stream;
+    }
+    std::weak_ptr<Exchange> weak = weak_from_this();
+    stream->set_receiver(
+        [weak](std::string bytes) {
+          if (auto self = weak.lock()) self->received(std::move(bytes));
+        },
+        [weak] {
+          if (auto self = weak.lock()) self->closed();
+        });
+    if (!stream->write(request_)) fail("the stream closed while sending");
+    request_.clear();
+  }
+
+  void received(std::string bytes) {
+    auto n = bytes.size();
+    std::shared_ptr<AgentStream> stream;
+    bool too_large = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_) return;
+      raw_ += bytes;
+      too_large = raw_.size() > AgentAppHttpClient::kMaxResponseBytes;
+      stream = stream_;
+    }
+    if (too_large) return fail("the app's response is too large");
+    if (stream) stream->acknowledge(n);  // the agent may send the rest
+  }
+
+  void closed() {
+    std::string raw;
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_) return;
+      raw = std::move(raw_);
+    }
+    coderd::AppHttpResponse response;
+    try {
+      response = parse_http_response(raw);
+    } catch (const std::exception& e) {
+      return fail(e.what());
+    }
+    finish(coderd::AppHttpResult{std::move(response), {}});
+  }
+
+  void timed_out() {
+    bool opened;
+    {
+      std::lock_guard lock(mutex_);
+      opened = stream_ != nullptr;
+    }
+    fail(opened ? "the app did not answer in time" : "the agent did not answer in time");
+  }
+
+  void fail(std::string why) { finish(coderd::AppHttpResult{std::nullopt, std::move(why)}); }
+
+  void finish(coderd::AppHttpResult result) {
+    auto done = end();
+    if (!done) return;
+    try {  // never into the agent's connection, which would close over it
+      done(std::move(result));
+    } catch (const std::exception& e) {
+      spdlog::error("task app request: the caller's callback failed: {}", e.what());
+    }
+  }
+
+  // Ends the exchange once: closes the stream, frees the slot and the timer. Returns the
+  // callback to run, or nothing when it had already ended.
+  coderd::AppHttpClient::Done end() {
+    coderd::AppHttpClient::Done done;
+    std::shared_ptr<AgentStream> stream;
+    AgentAppHttpClient::Deadlines::Key timer;
+    {
+      std::lock_guard lock(mutex_);
+      if (ended_) return {};
+      ended_ = true;
+      done = std::move(done_);
+      stream = std::move(stream_);
+      timer = timer_;
+      raw_.clear();
+    }
+    if (stream) stream->close();
+    --*slots_;
+    deadlines_.cancel(timer);
+    return done;
+  }
+
+  std::mutex mutex_;
+  coderd::AppHttpClient::Done done_;
+  std::shared_ptr<std::atomic<std::size_t>> slots_;
+  AgentAppHttpClient::Deadlines& deadlines_;
+  AgentAppHttpClient::Deadlines::Key timer_{};
+  std::string request_;
+  std::shared_ptr<AgentStream> stream_;
+  std::string raw_;
+  bool ended_ = false;
+};
+
+}  // namespace
+
+AgentAppHttpClient::AgentAppHttpClient(coderd::AgentRegistry& registry, std::size_t max_in_flight,
+                                       std::chrono::milliseconds timeout)
+    : registry_(registry),
+      max_in_flight_(max_in_flight ? max_in_flight : 1),
+      timeout_(timeout),
+      in_flight_(std::make_shared<std::atomic<std::size_t>>(0)),
+      deadlines_(std::make_unique<Deadlines>()) {}
+
+AgentAppHttpClient::~AgentAppHttpClient() = default;
+
+std::shared_ptr<coderd::AppHttpCall> AgentAppHttpClient::start(const Uuid& agent_id,
+                                                               const std::string& method,
+                                                               const std::string& url,
+                                                               const std::string& body, Done done) {
   auto parsed = boost::urls::parse_uri(url);
   if (!parsed || parsed->scheme() != "http")
     throw Error{ErrorCode::invalid, "Only http scheme is supported for agent app requests."};
@@ -112,61 +345,29 @@ coderd::AppHttpResponse AgentAppHttpClient::request(const Uuid& agent_id, const 
     target.append(parsed->encoded_query());
   }
 
-  auto session = std::dynamic_pointer_cast<AgentRpcSession>(registry_.find(agent_id));
-  if (!session) throw Error{ErrorCode::unavailable, kUnreachable, "the agent is not connected"};
-  // This thread waits for frames that other I/O threads read: never let every thread wait.
-  if (in_flight_.fetch_add(1) >= max_in_flight_) {
-    --in_flight_;
-    throw Error{ErrorCode::unavailable, kUnreachable,
-                "too many requests to task apps are in flight; try again"};
-  }
-  struct Slot {
-    std::atomic<unsigned>& count;
-    ~Slot() { --count; }
-  } slot{in_flight_};
-  auto deadline = std::chrono::steady_clock::now() + timeout_;
-  auto left = [&] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                 std::chrono::steady_clock::now());
+  auto refuse = [&](const char* why) -> std::shared_ptr<coderd::AppHttpCall> {
+    done(coderd::AppHttpResult{std::nullopt, why});
+    return std::make_shared<EndedCall>();
   };
-
-  std::shared_ptr<AgentStream> stream;
-  try {
-    stream = session->open_stream(port, timeout_);
-  } catch (const Error& e) {
-    throw Error{ErrorCode::unavailable, kUnreachable, e.detail()};
+  auto session = std::dynamic_pointer_cast<AgentRpcSession>(registry_.find(agent_id));
+  if (!session) return refuse("the agent is not connected");
+  if (in_flight_->fetch_add(1) >= max_in_flight_) {
+    --*in_flight_;
+    return refuse("too many requests to task apps are in flight; try again");
   }
-  struct Closer {
-    std::shared_ptr<AgentStream>& s;
-    ~Closer() { s->close(); }
-  } closer{stream};
 
-  std::string req = method + " " + target + " HTTP/1.1\r\nHost: localhost:" + std::to_string(port) +
-                    "\r\nConnection: close\r\nUser-Agent: berth\r\n";
-  if (!body.empty()) req += "Content-Type: application/json\r\n";
+  std::string request;
+  request.append(method).append(" ").append(target).append(" HTTP/1.1\r\nHost: localhost:");
+  request.append(std::to_string(port)).append("\r\nConnection: close\r\nUser-Agent: berth\r\n");
+  if (!body.empty()) request.append("Content-Type: application/json\r\n");
   if (!body.empty() || method == "POST" || method == "PUT" || method == "PATCH")
-    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
-  req += "\r\n";
-  req += body;
-  if (!stream->write(req))
-    throw Error{ErrorCode::unavailable, kUnreachable, "the stream closed while sending"};
+    request.append("Content-Length: ").append(std::to_string(body.size())).append("\r\n");
+  request.append("\r\n").append(body);
 
-  std::string raw;
-  while (!stream->closed()) {
-    auto wait = left();
-    if (wait.count() <= 0)
-      throw Error{ErrorCode::unavailable, kUnreachable, "the app did not answer in time"};
-    auto chunk = stream->read(wait);
-    if (!chunk) continue;
-    raw += *chunk;
-    if (raw.size() > kMaxResponseBytes)
-      throw Error{ErrorCode::unavailable, kUnreachable, "the app's response is too large"};
-  }
-  try {
-    return parse_http_response(raw);
-  } catch (const std::exception& e) {
-    throw Error{ErrorCode::unavailable, kUnreachable, e.what()};
-  }
+  auto exchange =
+      std::make_shared<Exchange>(std::move(done), in_flight_, *deadlines_, std::move(request));
+  exchange->begin(session, port, std::chrono::steady_clock::now() + timeout_);
+  return exchange;
 }
 
 }  // namespace berth::api

@@ -1,5 +1,10 @@
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "api/params.hpp"
@@ -9,6 +14,7 @@
 #include "coderd/users.hpp"
 #include "coderd/workspaces.hpp"
 #include "common/error.hpp"
+#include "http/deferred.hpp"
 #include "http/error_response.hpp"
 
 namespace berth::api {
@@ -140,17 +146,64 @@ Response bad_gateway_response(const BadGateway& e) {
   return http::json_response(502, body);
 }
 
-// One request to the task app through the agent; an unreachable app is a 502.
-coderd::AppHttpResponse call_app(Deps& deps, const coderd::TaskView& v, const std::string& method,
-                                 const std::string& url, const std::string& body = {}) {
+using Deferred = std::shared_ptr<http::DeferredResponse>;
+
+// How long a client waits for a response that needs the task app. Each app request has its
+// own deadline (AppHttpClient's 10 s) and send makes two in turn: this only backs them up.
+constexpr auto kAppResponseDeadline = std::chrono::seconds(30);
+
+// A response that is made once the task app has answered; the handler's thread moves on.
+Deferred make_deferred() {
+  return std::make_shared<http::DeferredResponse>(
+      kAppResponseDeadline, bad_gateway_response(BadGateway{"Failed to reach task app endpoint.",
+                                                            "the app did not answer in time"}));
+}
+
+Response deferred_response(Deferred deferred) {
+  Response r;
+  r.deferred = std::move(deferred);
+  return r;
+}
+
+// Completes `deferred` with what `make` returns (nothing: another step is under way). Errors
+// become what the error middleware would have written, a BadGateway Coder's 502. Never throws:
+// it runs on the agent connection's thread.
+void settle(const Deferred& deferred, const std::function<std::optional<Response>()>& make) {
+  std::optional<Response> response;
   try {
-    return deps.app_http.request(v.agent->id, method, url, body);
+    response = make();
+  } catch (const BadGateway& e) {
+    response = bad_gateway_response(e);
   } catch (const Error& e) {
-    if (e.code() != ErrorCode::unavailable) throw;
-    // The detail says why (not connected, no answer in time, ...), for whoever debugs it.
-    bad_gateway("Failed to reach task app endpoint.",
-                e.detail().empty() ? e.message() : e.detail());
+    if (e.code() == ErrorCode::internal)
+      spdlog::error("task app response: {} ({})", e.message(), e.detail());
+    response = http::error_response(e);
+  } catch (const std::exception& e) {
+    spdlog::error("task app response: {}", e.what());
+    response = http::error_response(
+        Error{ErrorCode::internal, "An internal server error occurred.", e.what()});
   }
+  if (response) deferred->complete(std::move(*response));
+}
+
+// What to make of the task app's answer: the response, or nothing when another request to the
+// app follows (which settles the response in turn).
+using AppStep = std::function<std::optional<Response>(const coderd::AppHttpResponse&)>;
+
+// One request to the task app through the agent, without waiting for it: `then` settles
+// `deferred` from the answer. An app that cannot be reached is a 502 whose detail says why
+// (not connected, no answer in time, ...), for whoever debugs it.
+void call_app(Deps& deps, const Uuid& agent_id, const Deferred& deferred, const std::string& method,
+              const std::string& url, const std::string& body, AppStep then) {
+  auto call = deps.app_http.start(agent_id, method, url, body,
+                                  [deferred, then = std::move(then)](coderd::AppHttpResult r) {
+                                    settle(deferred, [&]() -> std::optional<Response> {
+                                      if (!r.response)
+                                        bad_gateway("Failed to reach task app endpoint.", r.error);
+                                      return then(*r.response);
+                                    });
+                                  });
+  deferred->on_abandoned([call] { call->cancel(); });
 }
 
 // agentapi's messages as TaskLogEntry values.
@@ -188,19 +241,15 @@ json::value parse_app_json(const coderd::AppHttpResponse& r, const char* failure
   }
 }
 
-// Before a pause stops the workspace, the conversation is read from the task's app and kept
-// as the task's snapshot, so that a paused task shows it even when its template posts none
-// (Coder relies on a shutdown script for that). Best effort: an app that cannot be read
-// leaves whatever snapshot there was; the pause goes ahead either way.
-void capture_conversation(Deps& deps, const store::TaskRow& task) {
+// Keeps the conversation the task app answered with as the task's snapshot; what cannot be
+// read or kept is logged and left.
+void save_conversation(Deps& deps, const store::WorkspaceAgentRow& agent, const Uuid& workspace_id,
+                       const Uuid& task_id, const coderd::AppHttpResult& answer) {
   // Coder's cap on a posted snapshot; the oldest messages give way to the newest.
   constexpr std::size_t kMaxSnapshotBytes = 64 * 1024;
-  auto view = deps.tasks.view(task);
-  if (view.status != "active" || !view.agent || !task.workspace_id) return;
   try {
-    auto url = task_app_url(deps, view);
-    auto messages = parse_app_json(call_app(deps, view, "GET", url + "/messages"),
-                                   "Failed to get messages from task app.");
+    if (!answer.response) bad_gateway("Failed to reach task app endpoint.", answer.error);
+    auto messages = parse_app_json(*answer.response, "Failed to get messages from task app.");
     log_entries(messages, false);  // the shape a snapshot must have
     auto& list = messages.as_object().at("messages").as_array();
     auto envelope = [&] {
@@ -211,13 +260,41 @@ void capture_conversation(Deps& deps, const store::TaskRow& task) {
       list.erase(list.begin());
       text = envelope();
     }
-    deps.tasks.save_snapshot(*view.agent, *task.workspace_id, task.id, text);
+    deps.tasks.save_snapshot(agent, workspace_id, task_id, text);
   } catch (const BadGateway& e) {
-    spdlog::warn("task {}: conversation not saved before pause: {} {}", task.id.to_string(),
+    spdlog::warn("task {}: conversation not saved before pause: {} {}", task_id.to_string(),
                  e.message, e.detail);
   } catch (const Error& e) {
-    spdlog::warn("task {}: conversation not saved before pause: {} {}", task.id.to_string(),
+    spdlog::warn("task {}: conversation not saved before pause: {} {}", task_id.to_string(),
                  e.message(), e.detail());
+  }
+}
+
+// Before a pause stops the workspace, the conversation is read from the task's app and kept
+// as the task's snapshot, so that a paused task shows it even when its template posts none
+// (Coder relies on a shutdown script for that). Best effort: an app that cannot be read
+// leaves whatever snapshot there was; then `then` settles `deferred` either way.
+void capture_conversation(Deps& deps, const store::TaskRow& task, const Deferred& deferred,
+                          std::function<std::optional<Response>()> then) {
+  auto proceed = [deferred, then = std::move(then)] { settle(deferred, then); };
+  auto view = deps.tasks.view(task);
+  if (view.status != "active" || !view.agent || !task.workspace_id) return proceed();
+  auto agent = *view.agent;
+  auto workspace_id = *task.workspace_id;
+  auto task_id = task.id;
+  try {
+    auto url = task_app_url(deps, view);
+    auto call = deps.app_http.start(
+        agent.id, "GET", url + "/messages", {},
+        [&deps, agent, workspace_id, task_id, proceed](coderd::AppHttpResult answer) {
+          save_conversation(deps, agent, workspace_id, task_id, answer);
+          proceed();
+        });
+    deferred->on_abandoned([call] { call->cancel(); });
+  } catch (const Error& e) {
+    spdlog::warn("task {}: conversation not saved before pause: {} {}", task_id.to_string(),
+                 e.message(), e.detail());
+    proceed();
   }
 }
 
@@ -329,12 +406,15 @@ Response update_task_input(Deps& deps, Request& request, const Authenticated& au
 
 Response pause_task(Deps& deps, Request& request, const Authenticated& auth) {
   auto task = resolve_task(deps, request, auth);
-  capture_conversation(deps, task);
-  auto build = deps.tasks.pause(auth.subject, task);
-  auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
-  // `workspace_build_id` too: what Coder's SDK decoded while the endpoint was experimental.
-  return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)},
-                               {"workspace_build_id", build.id.to_string()}});
+  auto deferred = make_deferred();
+  capture_conversation(deps, task, deferred, [&deps, task, auth]() -> std::optional<Response> {
+    auto build = deps.tasks.pause(auth.subject, task);
+    auto workspace = deps.store.get_workspace_by_id(build.workspace_id);
+    // `workspace_build_id` too: what Coder's SDK decoded while the endpoint was experimental.
+    return accepted(json::object{{"workspace_build", build_json(deps, build, *workspace)},
+                                 {"workspace_build_id", build.id.to_string()}});
+  });
+  return deferred_response(std::move(deferred));
 }
 
 Response resume_task(Deps& deps, Request& request, const Authenticated& auth) {
@@ -360,21 +440,28 @@ Response send_task_input(Deps& deps, Request& request, const Authenticated& auth
   auto view = deps.tasks.view(task);
   require_active(view);
   auto url = task_app_url(deps, view);
-  try {
-    auto status = parse_app_json(call_app(deps, view, "GET", url + "/status"),
-                                 "Failed to get status from task app.");
-    auto* s = status.is_object() ? status.as_object().if_contains("status") : nullptr;
-    std::string state = s && s->is_string() ? std::string(s->get_string()) : "";
-    if (state != "stable")
-      bad_gateway("Task app is not ready to accept input.", "Status: " + state);
-    auto sent = call_app(deps, view, "POST", url + "/message",
-                         json::serialize(json::object{{"content", input}, {"type", "user"}}));
-    if (sent.status < 200 || sent.status >= 300)
-      bad_gateway("Task app rejected the message.", sent.body.substr(0, 1024));
-  } catch (const BadGateway& e) {
-    return bad_gateway_response(e);
-  }
-  return http::no_content();
+  // Asks whether the app is ready, then posts the message: two requests through the agent,
+  // and no thread waits for either.
+  auto deferred = make_deferred();
+  auto agent_id = view.agent->id;
+  auto message = json::serialize(json::object{{"content", input}, {"type", "user"}});
+  call_app(deps, agent_id, deferred, "GET", url + "/status", {},
+           [&deps, deferred, agent_id, url,
+            message](const coderd::AppHttpResponse& r) -> std::optional<Response> {
+             auto status = parse_app_json(r, "Failed to get status from task app.");
+             auto* s = status.is_object() ? status.as_object().if_contains("status") : nullptr;
+             std::string state = s && s->is_string() ? std::string(s->get_string()) : "";
+             if (state != "stable")
+               bad_gateway("Task app is not ready to accept input.", "Status: " + state);
+             call_app(deps, agent_id, deferred, "POST", url + "/message", message,
+                      [](const coderd::AppHttpResponse& sent) -> std::optional<Response> {
+                        if (sent.status < 200 || sent.status >= 300)
+                          bad_gateway("Task app rejected the message.", sent.body.substr(0, 1024));
+                        return http::no_content();
+                      });
+             return std::nullopt;
+           });
+  return deferred_response(std::move(deferred));
 }
 
 Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) {
@@ -400,14 +487,14 @@ Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) 
                 "Task status is \"" + s + "\"."};
   require_app_connect(deps, task, auth);
   auto url = task_app_url(deps, view);
-  try {
-    auto messages = parse_app_json(call_app(deps, view, "GET", url + "/messages"),
-                                   "Failed to get messages from task app.");
-    return http::json_response(
-        200, json::object{{"logs", log_entries(messages, false)}, {"snapshot", false}});
-  } catch (const BadGateway& e) {
-    return bad_gateway_response(e);
-  }
+  auto deferred = make_deferred();
+  call_app(deps, view.agent->id, deferred, "GET", url + "/messages", {},
+           [](const coderd::AppHttpResponse& r) -> std::optional<Response> {
+             auto messages = parse_app_json(r, "Failed to get messages from task app.");
+             return http::json_response(
+                 200, json::object{{"logs", log_entries(messages, false)}, {"snapshot", false}});
+           });
+  return deferred_response(std::move(deferred));
 }
 
 }  // namespace berth::api

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -18,14 +20,32 @@ struct AppHttpResponse {
   std::string body;
 };
 
+// What became of one request to an app: its answer, or why the app could not be reached.
+struct AppHttpResult {
+  std::optional<AppHttpResponse> response;
+  std::string error;  // set when there is no response: the agent is gone, no answer in time, ...
+};
+
+// One request under way; cancel() gives it up (its stream closes, its callback never runs).
+class AppHttpCall {
+ public:
+  virtual ~AppHttpCall() = default;
+  virtual void cancel() = 0;
+};
+
 // Reaches an HTTP app inside a workspace (agentapi for tasks) by its configured URL, e.g.
-// http://localhost:3284/status, through the agent that serves it. Throws Error{unavailable}
-// when the app cannot be reached.
+// http://localhost:3284/status, through the agent that serves it, without holding the caller's
+// thread while the agent relays the exchange.
 class AppHttpClient {
  public:
+  using Done = std::function<void(AppHttpResult)>;
   virtual ~AppHttpClient() = default;
-  virtual AppHttpResponse request(const Uuid& agent_id, const std::string& method,
-                                  const std::string& url, const std::string& body) = 0;
+  // Starts a request and returns at once. `done` runs exactly once, unless the call is cancelled
+  // first: on whichever thread learns the outcome (an agent connection's, a timer's, or this
+  // one when the request fails at once). Throws Error{invalid} for a URL it cannot serve.
+  virtual std::shared_ptr<AppHttpCall> start(const Uuid& agent_id, const std::string& method,
+                                             const std::string& url, const std::string& body,
+                                             Done done) = 0;
 };
 
 // What `POST /tasks/{user}` asks for.

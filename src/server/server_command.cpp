@@ -42,10 +42,10 @@ void log_request(const http::Request& request, int status, std::size_t bytes,
                double(elapsed.count()) / 1000.0, request.remote_address);
 }
 
-unsigned worker_threads() {
-  // Handlers block on the database and on task apps (a send waits for the agent's answer
-  // while other threads read it), so many more threads than cores keep the loop responsive;
-  // an idle thread costs little.
+unsigned worker_threads(unsigned configured) {
+  if (configured) return configured;
+  // Handlers block on the database, so more threads than cores keep the loop responsive; an
+  // idle thread costs little. (Task app calls wait for the agent without a thread.)
   return std::max(32u, std::thread::hardware_concurrency() * 8);
 }
 
@@ -141,9 +141,9 @@ int run_server(const ServerOptions& options) {
   agents.set_stats_interval(stats_interval);
   coderd::Tasks tasks(store, pubsub, workspaces, clock);
   coderd::AgentRegistry agent_registry;
-  // Most handler threads may wait on app requests; eight always stay free to read the
-  // agents' frames (which answer those requests) and serve everything else.
-  api::AgentAppHttpClient app_http(agent_registry, worker_threads() - 8);
+  // Task app requests (send, logs) wait for the agent without a thread: bounded by their own
+  // cap, not by the handler threads.
+  api::AgentAppHttpClient app_http(agent_registry);
   if (auto n = jobs.fail_interrupted_jobs())
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
@@ -172,7 +172,8 @@ int run_server(const ServerOptions& options) {
           options.agent_binary_path.empty()
               ? std::filesystem::path(self_path()).parent_path().append("berth-agent").string()
               : options.agent_binary_path)};
-  http::Server server(api::make_api_handler(deps), limits, log_request, worker_threads());
+  http::Server server(api::make_api_handler(deps), limits, log_request,
+                      worker_threads(options.http_threads));
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
 

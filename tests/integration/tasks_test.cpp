@@ -14,6 +14,7 @@
 
 #include "integration/fixtures.hpp"
 #include "integration/server_process.hpp"
+#include "support/polling.hpp"
 #include "support/ports.hpp"
 #include "support/swagger_validator.hpp"
 #include "support/tar_builder.hpp"
@@ -505,6 +506,8 @@ std::string describe(const std::vector<Seen>& seen) {
 
 class ScriptedAiTask : public ::testing::Test {
  protected:
+  explicit ScriptedAiTask(std::vector<std::string> server_args = {})
+      : server_(dir_.path().string(), std::move(server_args)) {}
   void SetUp() override { owner_ = std::make_unique<sdk::Client>(sign_in_owner(server_.url())); }
   // Workspaces outlive the server by design: a test that failed half-way still deletes its
   // tasks, so that no agent, agentapi or program is left running.
@@ -524,10 +527,15 @@ class ScriptedAiTask : public ::testing::Test {
 
   // Imports the scripted template listening on `port`; returns the version id.
   std::string import_scripted(const std::string& template_name, int port) {
-    auto file = str(obj(owner().request("POST", "/api/v2/files",
-                                        make_tar({{"main.tf", scripted_template(port), ""}}),
-                                        {{"Content-Type", "application/x-tar"}}))
-                        .at("hash"));
+    return import_template(template_name, scripted_template(port));
+  }
+
+  // Imports `source` as a template named `template_name`; returns the version id.
+  std::string import_template(const std::string& template_name, const std::string& source) {
+    auto file =
+        str(obj(owner().request("POST", "/api/v2/files", make_tar({{"main.tf", source, ""}}),
+                                {{"Content-Type", "application/x-tar"}}))
+                .at("hash"));
     auto version =
         str(obj(owner().request_json("POST", "/api/v2/organizations/default/templateversions",
                                      json::object{{"storage_method", "file"},
@@ -609,7 +617,7 @@ class ScriptedAiTask : public ::testing::Test {
   }
 
   TempDir dir_;
-  ServerProcess server_{dir_.path().string()};
+  ServerProcess server_;
   std::unique_ptr<sdk::Client> owner_;
 };
 
@@ -737,6 +745,159 @@ TEST_F(ScriptedAiTask, WorksThroughStatesConversationPauseResumeAndDelete) {
       [&] { return owner().request("GET", "/api/v2/workspaces/" + workspace_id).status == 410; }));
   EXPECT_TRUE(eventually([&] { return !port_accepts(port); }));
   EXPECT_EQ(obj(owner().request("GET", "/api/v2/tasks")).at("count").as_int64(), 0);
+}
+
+// Live logs reach agentapi through the agent without holding a handler thread while they
+// wait: many more readers at once than the server has threads (32 here) all get the logs.
+TEST_F(ScriptedAiTask, ServesManyMoreConcurrentLiveLogReadsThanHandlerThreads) {
+  constexpr int kReaders = 100;
+  auto version = import_scripted("scripted", free_loopback_port());
+  auto created = owner().request_json(
+      "POST", "/api/v2/tasks/me",
+      json::object{{"template_version_id", version}, {"input", "Write the README"}});
+  ASSERT_EQ(created.status, 201) << created.body;
+  auto id = str(obj(created).at("id"));
+  ASSERT_TRUE(await_reply(owner(), id, "Done (turn 1): Write the README"));
+
+  std::vector<sdk::HttpResponse> replies(kReaders);
+  {
+    std::vector<std::thread> readers;
+    for (auto& reply : replies)
+      readers.emplace_back([&, token = owner().session_token()] {
+        sdk::Client reader(server_.url());
+        reader.set_session_token(token);
+        reply = reader.request("GET", "/api/v2/tasks/me/" + id + "/logs");
+      });
+    for (auto& t : readers) t.join();
+  }
+  for (const auto& reply : replies) {
+    ASSERT_EQ(reply.status, 200) << reply.body;
+    auto body = obj(reply);
+    EXPECT_FALSE(body.at("snapshot").as_bool());
+    EXPECT_FALSE(entry(body, "output", "Done (turn 1): Write the README").is_null()) << reply.body;
+  }
+}
+
+// A task whose app stands in for a slow agentapi: tests/support/app_server.py holds every
+// request under /gate/ until the gate file exists, then answers as agentapi would (an empty
+// conversation, a stable status), and tells how many requests wait at GET /gate-waiting.
+constexpr const char* kGatedAppTemplate = R"(
+data "coder_workspace" "me" {}
+data "coder_task" "me" {}
+resource "coder_agent" "main" {
+  os             = "linux"
+  arch           = "amd64"
+  dir            = "/tmp"
+  startup_script = "APP_GATE_FILE=@GATE@ python3 @SCRIPT@ @PORT@ 120 >/dev/null 2>&1 &"
+}
+resource "coder_app" "ai" {
+  agent_id = coder_agent.main.id
+  slug     = "ai"
+  url      = "http://localhost:@PORT@/gate"
+}
+resource "coder_ai_task" "task" {
+  count  = data.coder_workspace.me.start_count
+  app_id = coder_app.ai.id
+}
+resource "berth_process" "workspace" {
+  count   = data.coder_workspace.me.start_count
+  command = ["sh", "-c", coder_agent.main.init_script]
+  env     = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
+}
+)";
+
+// A server with only four handler threads and an active task whose app answers only when the
+// test opens the gate.
+class SlowTaskApp : public ScriptedAiTask {
+ protected:
+  SlowTaskApp() : ScriptedAiTask({"--http-threads", "4"}) {}
+
+  void SetUp() override {
+    ScriptedAiTask::SetUp();
+    port_ = free_loopback_port();
+    gate_ = dir_.path() / "gate-open";
+    std::string source = kGatedAppTemplate;
+    replace_all(source, "@PORT@", std::to_string(port_));
+    replace_all(source, "@GATE@", gate_.string());
+    replace_all(source, "@SCRIPT@",
+                (std::filesystem::path(BERTH_SOURCE_DIR) / "tests/support/app_server.py").string());
+    auto created =
+        owner().request_json("POST", "/api/v2/tasks/me",
+                             json::object{{"template_version_id", import_template("gated", source)},
+                                          {"input", "Wait for the gate"}});
+    ASSERT_EQ(created.status, 201) << created.body;
+    id_ = str(obj(created).at("id"));
+    ASSERT_TRUE(eventually([&] { return str(task(owner(), id_).at("status")) == "active"; }))
+        << json::serialize(task(owner(), id_));
+    ASSERT_TRUE(eventually([&] { return app_waiting() == 0; }));  // the app listens
+  }
+
+  // How many requests wait at the app's gate; -1 while the app does not answer.
+  int app_waiting() {
+    try {
+      sdk::Client app("http://127.0.0.1:" + std::to_string(port_));
+      auto r = app.request("GET", "/gate-waiting");
+      return r.status == 200 ? int(obj(r).at("waiting").as_int64()) : -1;
+    } catch (const Error&) {
+      return -1;
+    }
+  }
+
+  void open_gate() { std::ofstream(gate_) << "open"; }
+
+  int port_ = 0;
+  std::filesystem::path gate_;
+  std::string id_;
+};
+
+TEST_F(SlowTaskApp, AnswersOtherRequestsWhileManyTaskCallsWaitOnTheApp) {
+  constexpr int kReads = 40;
+  constexpr int kSends = 10;  // 50 calls waiting on a server with 4 handler threads
+  std::vector<sdk::HttpResponse> replies(kReads + kSends);
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kReads + kSends; ++i)
+    callers.emplace_back([&, i, token = owner().session_token()] {
+      sdk::Client c(server_.url());
+      c.set_session_token(token);
+      replies[i] = i < kReads ? c.request("GET", "/api/v2/tasks/me/" + id_ + "/logs")
+                              : send(c, id_, "message " + std::to_string(i));
+    });
+  // Every call waits at the app (each gives up after 10 s: open the gate well before).
+  bool all_waiting =
+      wait_until([&] { return app_waiting() == kReads + kSends; }, std::chrono::seconds(8));
+  // Meanwhile the server answers whatever else it is asked.
+  sdk::Client anonymous(server_.url());
+  auto buildinfo = anonymous.request("GET", "/api/v2/buildinfo");
+  auto me = owner().request("GET", "/api/v2/users/me");
+  auto listed = owner().request("GET", "/api/v2/tasks");
+  auto waiting = app_waiting();
+  open_gate();
+  for (auto& t : callers) t.join();
+  EXPECT_TRUE(all_waiting) << app_waiting() << " waiting";
+  EXPECT_EQ(buildinfo.status, 200) << buildinfo.body;
+  EXPECT_EQ(me.status, 200) << me.body;
+  EXPECT_EQ(listed.status, 200) << listed.body;
+  EXPECT_EQ(waiting, kReads + kSends);  // still waiting while those were answered
+  for (int i = 0; i < kReads + kSends; ++i) {
+    if (i < kReads) {
+      ASSERT_EQ(replies[i].status, 200) << replies[i].body;
+      auto body = obj(replies[i]);
+      EXPECT_TRUE(body.at("logs").as_array().empty()) << replies[i].body;
+      EXPECT_FALSE(body.at("snapshot").as_bool());
+    } else {
+      EXPECT_EQ(replies[i].status, 204) << replies[i].body;
+    }
+  }
+}
+
+// An app that never answers: after 10 s the call gives up with Coder's 502, and the app's
+// request is let go.
+TEST_F(SlowTaskApp, GivesUpOnAnAppThatDoesNotAnswerWithCodersBadGateway) {
+  auto r = owner().request("GET", "/api/v2/tasks/me/" + id_ + "/logs");
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_EQ(message_of(r), "Failed to reach task app endpoint.");
+  EXPECT_EQ(str(obj(r).at("detail")), "the app did not answer in time");
+  EXPECT_TRUE(r.header("x-coder-build-version").has_value());
 }
 
 // With no provisioner daemon the task's first build stays queued: the task is pending, has no

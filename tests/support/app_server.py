@@ -5,14 +5,19 @@
 
 GET /ws with a WebSocket upgrade echoes every text or binary message back, prefixed "echo:".
 GET /bulk?n=N answers N bytes of "x", and POST /sink reads its body slowly and answers how
-many bytes came (for flow-control tests). Any other request answers 200 with JSON describing what arrived (method, path, query, headers,
-body), so tests can see exactly what the proxy forwarded. It exits after LIFETIME_SECONDS
+many bytes came (for flow-control tests). Requests under /gate/ stand in for a slow agentapi
+(for task tests): each waits until the file named by $APP_GATE_FILE exists (at most 60 s), then
+answers as agentapi would ({"messages": []} for .../messages, {"status": "stable"} for
+.../status, {"ok": true} otherwise); GET /gate-waiting answers {"waiting": N}, how many wait
+now. Any other request answers 200 with JSON describing what arrived (method, path, query,
+headers, body), so tests can see exactly what the proxy forwarded. It exits after LIFETIME_SECONDS
 (default 300) so that a test that dies early leaves nothing running for long.
 """
 import base64
 import hashlib
 import http.server
 import json
+import os
 import socketserver
 import struct
 import sys
@@ -57,6 +62,11 @@ def write_frame(stream, opcode, payload):
         header += bytes([127]) + struct.pack(">Q", len(payload))
     stream.write(header + payload)
     stream.flush()
+
+
+GATE_FILE = os.environ.get("APP_GATE_FILE", "")
+gate_lock = threading.Lock()
+gate_waiting = 0
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -105,6 +115,35 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(answer)
 
+    def answer_json(self, value):
+        answer = json.dumps(value).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def gated(self, path):
+        global gate_waiting
+        length = int(self.headers.get("Content-Length", "0") or "0")
+        if length:
+            self.rfile.read(length)
+        with gate_lock:
+            gate_waiting += 1
+        try:
+            deadline = time.monotonic() + 60
+            while not (GATE_FILE and os.path.exists(GATE_FILE)) and time.monotonic() < deadline:
+                time.sleep(0.02)
+        finally:
+            with gate_lock:
+                gate_waiting -= 1
+        if path.endswith("/messages"):
+            self.answer_json({"messages": []})
+        elif path.endswith("/status"):
+            self.answer_json({"status": "stable"})
+        else:
+            self.answer_json({"ok": True})
+
     def bulk(self, n):
         self.send_response(200)
         self.send_header("Content-Type", "application/octet-stream")
@@ -119,6 +158,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         if self.headers.get("Upgrade", "").lower() == "websocket":
             self.websocket()
+        elif path == "/gate-waiting":
+            with gate_lock:
+                waiting = gate_waiting
+            self.answer_json({"waiting": waiting})
+        elif path.startswith("/gate/"):
+            self.gated(path)
         elif path.endswith("/bulk") and query.startswith("n="):
             self.bulk(int(query[2:]))
         else:
@@ -142,7 +187,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(answer)
 
     def do_POST(self):
-        if self.path.endswith("/sink"):
+        if self.path.startswith("/gate/"):
+            self.gated(self.path.partition("?")[0])
+        elif self.path.endswith("/sink"):
             self.sink()
         else:
             self.describe()
@@ -154,6 +201,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 256  # many requests may arrive at once
 
 
 if __name__ == "__main__":
