@@ -73,17 +73,15 @@ std::optional<bool> bool_query(const Request& request, const char* name, const c
               {{field, "Must be a valid boolean"}}};
 }
 
-// The latest build's status and whether it runs the active version, for search and ordering.
+// The latest build's status, for ordering the rows that are filtered here.
 struct Snapshot {
   store::WorkspaceRow workspace;
   std::string status;
-  bool outdated = false;
-  bool has_ai_task = false;
   std::string owner_name;
 };
 
 Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
-  Snapshot s{summary.workspace, "pending", false, summary.has_ai_task, summary.owner_username};
+  Snapshot s{summary.workspace, "pending", summary.owner_username};
   if (!summary.latest_transition.empty()) {
     store::ProvisionerJobRow job;
     job.started_at = summary.job_started_at;
@@ -91,8 +89,6 @@ Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
     job.canceled_at = summary.job_canceled_at;
     job.error = summary.job_error;
     s.status = coderd::build_status(summary.latest_transition, coderd::job_status(job));
-    s.outdated =
-        summary.latest_version_id && *summary.latest_version_id != summary.active_version_id;
   }
   return s;
 }
@@ -104,26 +100,12 @@ Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
               {{std::move(field), std::move(detail)}}};
 }
 
-// `param:name` (has the parameter) or `param:name=value` on the latest build.
-struct ParamMatch {
-  std::string name;
-  std::optional<std::string> value;
-};
-
 struct WorkspaceSearch {
-  store::ListWorkspacesParams params;
-  std::optional<std::string> status;
-  std::optional<bool> outdated;
-  std::optional<bool> has_ai_task;
-  std::optional<bool> has_external_agent;
+  store::ListWorkspacesParams params;  // everything the store filters on
   std::vector<std::string> has_agent;  // any of these agent statuses on a started build
-  std::vector<ParamMatch> param_matches;
-  bool empty_result = false;  // e.g. an owner that does not exist
-  // Filters that need each workspace's latest build, so the rows are scanned here.
-  bool needs_scan() const {
-    return status || outdated || has_ai_task || has_external_agent || !has_agent.empty() ||
-           !param_matches.empty();
-  }
+  bool empty_result = false;           // e.g. an owner that does not exist
+  // Agent status depends on the clock and each agent's timeout, so those rows are scanned here.
+  bool needs_scan() const { return !has_agent.empty(); }
 };
 
 const std::vector<std::string> kAgentStatuses = {"connecting", "connected", "disconnected",
@@ -140,44 +122,20 @@ std::vector<std::string> split_commas(const std::string& value) {
   return out;
 }
 
-bool iequals(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// Whether the latest build matches the filters that read it (agents, parameters, flags).
-bool latest_build_matches(Deps& deps, const WorkspaceSearch& search,
-                          const store::WorkspaceRow& workspace) {
-  if (!search.has_external_agent && search.has_agent.empty() && search.param_matches.empty())
-    return true;
+// Whether the latest build has an agent in one of the searched statuses.
+bool has_agent_matches(Deps& deps, const WorkspaceSearch& search,
+                       const store::WorkspaceRow& workspace) {
+  if (search.has_agent.empty()) return true;
   auto build = deps.store.get_latest_workspace_build(workspace.id);
-  if (!build) return false;
-  if (search.has_external_agent && build->has_external_agent != *search.has_external_agent)
-    return false;
-  if (!search.has_agent.empty()) {
-    // Coder counts agents only on a started build: stopped workspaces have none.
-    if (build->transition != "start") return false;
-    auto now = deps.clock.now();
-    bool any = false;
-    for (const auto& r : deps.store.list_workspace_resources_by_job_id(build->job_id))
-      for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
-        if (!a.deleted && std::find(search.has_agent.begin(), search.has_agent.end(),
-                                    agent_status(a, now)) != search.has_agent.end())
-          any = true;
-    if (!any) return false;
-  }
-  if (!search.param_matches.empty()) {
-    auto values = deps.store.list_build_parameters(build->id);
-    for (const auto& m : search.param_matches) {
-      bool found = std::any_of(values.begin(), values.end(), [&](const auto& v) {
-        return iequals(v.name, m.name) && (!m.value || iequals(v.value, *m.value));
-      });
-      if (!found) return false;
-    }
-  }
-  return true;
+  // Coder counts agents only on a started build: stopped workspaces have none.
+  if (!build || build->transition != "start") return false;
+  auto now = deps.clock.now();
+  for (const auto& r : deps.store.list_workspace_resources_by_job_id(build->job_id))
+    for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
+      if (!a.deleted && std::find(search.has_agent.begin(), search.has_agent.end(),
+                                  agent_status(a, now)) != search.has_agent.end())
+        return true;
+  return false;
 }
 
 const std::vector<std::string> kStatuses = {"pending",  "starting", "running",   "stopping",
@@ -253,15 +211,15 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
       if (std::find(kStatuses.begin(), kStatuses.end(), value) == kStatuses.end())
         invalid_search("status", "Query param \"status\" has invalid value: \"" + value +
                                      "\" is not a valid value");
-      s.status = value;
+      s.params.status = value;
     } else if (key == "dormant") {
       s.params.dormant = as_bool(key);
     } else if (key == "outdated") {
-      s.outdated = as_bool(key);
+      s.params.outdated = as_bool(key);
     } else if (key == "has-ai-task") {
-      s.has_ai_task = as_bool(key);
+      s.params.has_ai_task = as_bool(key);
     } else if (key == "has_external_agent") {
-      s.has_external_agent = as_bool(key);
+      s.params.has_external_agent = as_bool(key);
     } else if (key == "has-agent") {
       for (const auto& v : split_commas(value)) {
         if (std::find(kAgentStatuses.begin(), kAgentStatuses.end(), v) == kAgentStatuses.end())
@@ -282,7 +240,7 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
       for (const auto& v : split_commas(value)) {
         auto eq = v.find('=');
         if (eq == std::string::npos) {
-          s.param_matches.push_back({v, std::nullopt});
+          s.params.parameters.push_back({v, std::nullopt});
           continue;
         }
         if (v.find('=', eq + 1) != std::string::npos)
@@ -292,7 +250,7 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
           invalid_search(key, "Query param \"param\" has invalid value: query element \"" + v +
                                   "\" has an empty value. omit the '=' to match just on the "
                                   "parameter name");
-        s.param_matches.push_back({v.substr(0, eq), v.substr(eq + 1)});
+        s.params.parameters.push_back({v.substr(0, eq), v.substr(eq + 1)});
       }
     } else if (key == "shared") {
       // Berth does not share workspaces: none is shared.
@@ -370,40 +328,32 @@ Response get_workspace_by_owner_and_name(Deps& deps, Request& request, const Aut
   return http::json_response(200, workspace_json(deps, *workspace, auth.user.id));
 }
 
-Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth) {
+namespace {
+
+Response list_workspaces_in_snapshot(Deps& deps, Request& request, const Authenticated& auth) {
   auto q = request.query_values("q");
   auto search = parse_workspace_search(deps, auth, q.empty() ? "" : q.front());
   auto page = parse_pagination(request);
-  // Callers who may read every workspace, with no filter that needs the latest build, get
-  // ordering, paging and counting done by the database.
-  bool reads_all =
-      coderd::authorize(auth.subject, coderd::Action::read,
-                        coderd::Object{coderd::Resource::workspace, std::nullopt, std::nullopt});
-  if (reads_all && !search.needs_scan()) {
-    json::array out;
-    std::int64_t count = 0;
-    if (!search.empty_result) {
-      count = deps.store.count_workspaces(search.params);
-      for (const auto& summary : deps.store.list_workspace_summaries_page(
-               search.params, auth.user.id, page.limit, page.offset))
-        out.push_back(workspace_json(deps, summary.workspace, auth.user.id));
-    }
+  // The caller's read permission becomes part of the query.
+  auto scope =
+      coderd::authorized_scope(auth.subject, coderd::Action::read, coderd::Resource::workspace);
+  search.params.readable_all = scope.everything;
+  if (scope.owned) search.params.readable_owner_id = auth.user.id;
+  search.params.readable_organization_ids = scope.organizations;
+  json::array out;
+  if (search.empty_result)
+    return http::json_response(200, json::object{{"workspaces", std::move(out)}, {"count", 0}});
+  if (!search.needs_scan()) {
+    // Filtering, ordering, paging and counting done by the database.
+    auto count = deps.store.count_workspaces(search.params);
+    for (const auto& summary : deps.store.list_workspace_summaries_page(search.params, auth.user.id,
+                                                                        page.limit, page.offset))
+      out.push_back(workspace_json(deps, summary.workspace, auth.user.id));
     return http::json_response(200, json::object{{"workspaces", std::move(out)}, {"count", count}});
   }
   std::vector<Snapshot> rows;
-  if (!search.empty_result)
-    // One query for every matching row's summary; full JSON only for the requested page.
-    for (const auto& summary : deps.store.list_workspace_summaries(search.params)) {
-      if (!coderd::authorize(auth.subject, coderd::Action::read,
-                             coderd::workspace_object(summary.workspace)))
-        continue;
-      auto s = snapshot_of(summary);
-      if (search.status && s.status != *search.status) continue;
-      if (search.outdated && s.outdated != *search.outdated) continue;
-      if (search.has_ai_task && s.has_ai_task != *search.has_ai_task) continue;
-      if (!latest_build_matches(deps, search, summary.workspace)) continue;
-      rows.push_back(std::move(s));
-    }
+  for (const auto& summary : deps.store.list_workspace_summaries(search.params))
+    if (has_agent_matches(deps, search, summary.workspace)) rows.push_back(snapshot_of(summary));
   // Coder's order: the caller's favourites, then running ones, then owner and name.
   auto lower = [](std::string v) {
     for (auto& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -417,9 +367,10 @@ Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth
     if (ra != rb) return ra;
     if (lower(a.owner_name) != lower(b.owner_name))
       return lower(a.owner_name) < lower(b.owner_name);
-    return lower(a.workspace.name) < lower(b.workspace.name);
+    if (lower(a.workspace.name) != lower(b.workspace.name))
+      return lower(a.workspace.name) < lower(b.workspace.name);
+    return a.workspace.id.to_string() < b.workspace.id.to_string();
   });
-  json::array out;
   std::int64_t index = 0;
   for (const auto& s : rows) {
     if (index++ < page.offset) continue;
@@ -428,6 +379,17 @@ Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth
   }
   return http::json_response(
       200, json::object{{"workspaces", std::move(out)}, {"count", std::int64_t(rows.size())}});
+}
+
+}  // namespace
+
+Response list_workspaces(Deps& deps, Request& request, const Authenticated& auth) {
+  // One read transaction for the whole page: one snapshot, and one transaction start for
+  // its many reads.
+  Response response;
+  deps.store.in_read_tx(
+      [&](store::Store&) { response = list_workspaces_in_snapshot(deps, request, auth); });
+  return response;
 }
 
 Response update_workspace(Deps& deps, Request& request, const Authenticated& auth) {

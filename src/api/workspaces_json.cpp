@@ -183,7 +183,10 @@ json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
       {"has_external_agent", b.has_external_agent}};
 }
 
-json::value workspace_json(Deps& deps, const store::WorkspaceRow& w, const Uuid& viewer) {
+namespace {
+
+json::value workspace_json_in_snapshot(Deps& deps, const store::WorkspaceRow& w,
+                                       const Uuid& viewer) {
   auto tmpl = deps.store.get_template_by_id(w.template_id);
   auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
   auto owner = deps.store.get_user_by_id(w.owner_id);
@@ -239,6 +242,15 @@ json::value workspace_json(Deps& deps, const store::WorkspaceRow& w, const Uuid&
       {"is_prebuild", false},
       {"task_id", nullptr},
       {"shared_with", json::array{}}};
+}
+
+}  // namespace
+
+json::value workspace_json(Deps& deps, const store::WorkspaceRow& w, const Uuid& viewer) {
+  // Its many reads from one snapshot, in one read transaction.
+  json::value out;
+  deps.store.in_read_tx([&](store::Store&) { out = workspace_json_in_snapshot(deps, w, viewer); });
+  return out;
 }
 
 }  // namespace berth::api

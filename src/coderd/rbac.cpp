@@ -127,6 +127,25 @@ bool authorize(const Subject& subject, Action action, const Object& object) {
   return false;
 }
 
+AuthorizedScope authorized_scope(const Subject& subject, Action action, Resource resource) {
+  AuthorizedScope scope;
+  auto site = site_roles_of(subject);
+  for (auto role : site) {
+    scope.everything = scope.everything || grants(role->site, action, resource);
+    scope.owned = scope.owned || grants(role->user, action, resource);
+  }
+  if (scope.everything) return scope;
+  for (const auto& [organization, names] : subject.organization_roles) {
+    std::vector<const RoleDefinition*> org = {definition("organization-member")};
+    for (const auto& name : names)
+      if (auto d = definition(name)) org.push_back(d);
+    if (std::any_of(org.begin(), org.end(),
+                    [&](auto role) { return grants(role->org, action, resource); }))
+      scope.organizations.push_back(organization);
+  }
+  return scope;
+}
+
 std::optional<RoleInfo> find_role(std::string_view name) {
   if (auto d = definition(name)) return d->info;
   return std::nullopt;

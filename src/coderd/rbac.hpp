@@ -54,6 +54,18 @@ struct RoleInfo {
 // Decides every permission question from one table of built-in roles.
 bool authorize(const Subject& subject, Action action, const Object& object);
 
+// The objects of one type a subject may act on, as a filter a query can apply: every object,
+// or those it owns plus those in the listed organizations.
+struct AuthorizedScope {
+  bool everything = false;
+  bool owned = false;
+  std::vector<Uuid> organizations;
+};
+
+// Where authorize() allows `action` on objects of type `resource`, for lists filtered in the
+// store: an object is allowed exactly when it falls in the scope.
+AuthorizedScope authorized_scope(const Subject& subject, Action action, Resource resource);
+
 // The built-in role called `name`, if there is one.
 std::optional<RoleInfo> find_role(std::string_view name);
 

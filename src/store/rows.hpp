@@ -332,7 +332,15 @@ struct WorkspaceAgentScriptTimingRow {
   std::string status;  // ok | exit_failure | timed_out | pipes_left_open
 };
 
-// Filters for listing workspaces (the `q=` grammar, already resolved to ids).
+// A build parameter a listed workspace's latest build must have (names and values compare
+// ASCII case-insensitively); without a value, any value matches.
+struct BuildParameterMatch {
+  std::string name;
+  std::optional<std::string> value;
+};
+
+// Filters for listing workspaces (the `q=` grammar, already resolved to ids); empty ones
+// match everything.
 struct ListWorkspacesParams {
   std::optional<Uuid> owner_id;
   std::string name_contains;
@@ -344,6 +352,17 @@ struct ListWorkspacesParams {
   std::optional<bool> dormant;
   std::optional<TimePoint> last_used_after;
   std::optional<TimePoint> last_used_before;
+  // The caller's read authorization, applied in the query: every workspace, or those owned
+  // by `readable_owner_id` plus those in `readable_organization_ids`.
+  bool readable_all = true;
+  std::optional<Uuid> readable_owner_id;
+  std::vector<Uuid> readable_organization_ids;
+  // Filters on the latest build; those marked "needs a build" exclude workspaces without one.
+  std::optional<std::string> status;  // Coder's workspace status: "running", "stopped", ...
+  std::optional<bool> outdated;       // the latest build is not of the active version
+  std::optional<bool> has_ai_task;
+  std::optional<bool> has_external_agent;       // needs a build
+  std::vector<BuildParameterMatch> parameters;  // all of these; needs a build
 };
 
 }  // namespace berth::store

@@ -19,6 +19,10 @@ class Store {
   // Runs `fn` in one transaction with a Store bound to it; an exception rolls it back.
   // A nested call joins the open transaction.
   virtual void in_tx(const std::function<void(Store&)>& fn) = 0;
+  // Runs `fn` with every read on this thread seeing one snapshot of the database (one read
+  // transaction), e.g. to render a page from several queries; writes go on as usual and are
+  // not seen by those reads. A nested call, or one inside in_tx, joins what is open.
+  virtual void in_read_tx(const std::function<void(Store&)>& fn) = 0;
 
   // Site-wide settings (deployment id, ...).
   virtual std::optional<std::string> get_site_config(const std::string& key) = 0;

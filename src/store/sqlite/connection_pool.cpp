@@ -33,12 +33,16 @@ ConnectionPool::Lease ConnectionPool::writer() {
 ConnectionPool::Lease ConnectionPool::reader() {
   if (this_thread_owns_writer()) return Lease(*this, writer_, Lease::Kind::shared_writer);
   std::unique_lock lock(readers_mutex_);
+  for (const auto& [thread, db] : pinned_readers_)
+    if (thread == std::this_thread::get_id()) return Lease(*this, *db, Lease::Kind::pinned_reader);
   if (free_readers_.empty() && readers_.size() < max_readers_) {
     auto db = std::make_unique<Database>(path_);
     db->exec("PRAGMA busy_timeout = 5000");
     db->exec("PRAGMA query_only = 1");
-    // Readers share the OS page cache; a small private cache each keeps idle memory low.
+    // Readers share the OS page cache through a mapping (no copy per page read); a small
+    // private cache each keeps idle memory low.
     db->exec("PRAGMA cache_size = -8192");
+    db->exec("PRAGMA mmap_size = 1073741824");
     readers_.push_back(std::move(db));
     return Lease(*this, *readers_.back(), Lease::Kind::reader);
   }
@@ -73,6 +77,33 @@ void ConnectionPool::transaction(const std::function<void()>& fn) {
     (*lease).exec("ROLLBACK");
     throw;
   }
+}
+
+void ConnectionPool::read_transaction(const std::function<void()>& fn) {
+  auto lease = reader();
+  if (lease.kind_ != Lease::Kind::reader) {
+    fn();  // this thread already reads through the writer or a pinned reader
+    return;
+  }
+  auto id = std::this_thread::get_id();
+  (*lease).exec("BEGIN");
+  {
+    std::lock_guard lock(readers_mutex_);
+    pinned_readers_.emplace_back(id, &*lease);
+  }
+  auto unpin = [&] {
+    std::lock_guard lock(readers_mutex_);
+    std::erase_if(pinned_readers_, [&](const auto& entry) { return entry.first == id; });
+  };
+  try {
+    fn();
+  } catch (...) {
+    unpin();
+    (*lease).exec("ROLLBACK");
+    throw;
+  }
+  unpin();
+  (*lease).exec("COMMIT");
 }
 
 }  // namespace berth::store::sqlite

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "store/sqlite/statement.hpp"
@@ -31,7 +32,7 @@ class ConnectionPool {
 
    private:
     friend class ConnectionPool;
-    enum class Kind { shared_writer, owned_writer, reader };
+    enum class Kind { shared_writer, owned_writer, reader, pinned_reader };
     Lease(ConnectionPool& pool, Database& db, Kind kind) : pool_(&pool), db_(&db), kind_(kind) {}
     ConnectionPool* pool_;
     Database* db_;
@@ -50,6 +51,10 @@ class ConnectionPool {
   // Runs `fn` in one transaction on the writer; a nested call joins the open transaction, and
   // an exception rolls it back.
   void transaction(const std::function<void()>& fn);
+  // Runs `fn` with one reader pinned to this thread in one read transaction, so that its
+  // reads share a snapshot and the cost of starting a transaction is paid once. Joins an
+  // open transaction (read or write) of this thread instead.
+  void read_transaction(const std::function<void()>& fn);
 
  private:
   bool this_thread_owns_writer() const {
@@ -68,6 +73,8 @@ class ConnectionPool {
   std::condition_variable reader_free_;
   std::vector<std::unique_ptr<Database>> readers_;  // guarded by readers_mutex_
   std::vector<Database*> free_readers_;             // guarded by readers_mutex_
+  // Readers pinned to a thread by read_transaction; guarded by readers_mutex_.
+  std::vector<std::pair<std::thread::id, Database*>> pinned_readers_;
 };
 
 }  // namespace berth::store::sqlite

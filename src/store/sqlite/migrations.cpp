@@ -391,8 +391,57 @@ CREATE INDEX provisioner_jobs_failed_idx ON provisioner_jobs (id)
   WHERE error IS NOT NULL AND error <> '';
 )sql";
 
+// The workspace list's sort keys kept on the workspace row, so that a page is read from one
+// index in Coder's order instead of sorting every workspace: the latest build, whether it left
+// the workspace running, and the owner's username. Triggers keep them true on every write.
+constexpr const char* kMigration8 = R"sql(
+ALTER TABLE workspaces ADD COLUMN latest_build_id TEXT;
+ALTER TABLE workspaces ADD COLUMN running INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE workspaces ADD COLUMN owner_username TEXT NOT NULL DEFAULT '';
+
+UPDATE workspaces SET
+  owner_username = COALESCE((SELECT username FROM users WHERE users.id = workspaces.owner_id), ''),
+  latest_build_id = (SELECT id FROM workspace_builds b WHERE b.workspace_id = workspaces.id
+                     ORDER BY b.build_number DESC LIMIT 1);
+UPDATE workspaces SET running = COALESCE((
+  SELECT b.transition = 'start' AND j.completed_at IS NOT NULL AND COALESCE(j.error, '') = ''
+         AND j.canceled_at IS NULL
+  FROM workspace_builds b JOIN provisioner_jobs j ON j.id = b.job_id
+  WHERE b.id = workspaces.latest_build_id), 0);
+
+CREATE INDEX workspaces_list_order_idx
+  ON workspaces (running DESC, lower(owner_username), lower(name), id) WHERE deleted = 0;
+CREATE INDEX workspaces_latest_build_idx ON workspaces (latest_build_id);
+CREATE INDEX workspaces_favorite_idx ON workspaces (owner_id) WHERE favorite = 1;
+
+CREATE TRIGGER workspaces_owner_username AFTER INSERT ON workspaces BEGIN
+  UPDATE workspaces SET owner_username = (SELECT username FROM users WHERE id = NEW.owner_id)
+  WHERE id = NEW.id;
+END;
+CREATE TRIGGER users_username_on_workspaces AFTER UPDATE OF username ON users BEGIN
+  UPDATE workspaces SET owner_username = NEW.username WHERE owner_id = NEW.id;
+END;
+CREATE TRIGGER workspace_builds_latest AFTER INSERT ON workspace_builds BEGIN
+  UPDATE workspaces SET
+    latest_build_id = NEW.id,
+    running = COALESCE((SELECT NEW.transition = 'start' AND j.completed_at IS NOT NULL
+                               AND COALESCE(j.error, '') = '' AND j.canceled_at IS NULL
+                        FROM provisioner_jobs j WHERE j.id = NEW.job_id), 0)
+  WHERE id = NEW.workspace_id AND (latest_build_id IS NULL OR NEW.build_number >
+    (SELECT build_number FROM workspace_builds WHERE id = workspaces.latest_build_id));
+END;
+CREATE TRIGGER provisioner_jobs_running AFTER UPDATE OF completed_at, canceled_at, error
+  ON provisioner_jobs BEGIN
+  UPDATE workspaces SET running = COALESCE((
+    SELECT b.transition = 'start' AND NEW.completed_at IS NOT NULL
+           AND COALESCE(NEW.error, '') = '' AND NEW.canceled_at IS NULL
+    FROM workspace_builds b WHERE b.id = workspaces.latest_build_id), 0)
+  WHERE latest_build_id IN (SELECT id FROM workspace_builds WHERE job_id = NEW.id);
+END;
+)sql";
+
 constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                    kMigration5, kMigration6, kMigration7};
+                                    kMigration5, kMigration6, kMigration7, kMigration8};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

@@ -86,6 +86,10 @@ void SqliteStore::in_tx(const std::function<void(Store&)>& fn) {
   pool_.transaction([&] { fn(*this); });
 }
 
+void SqliteStore::in_read_tx(const std::function<void(Store&)>& fn) {
+  pool_.read_transaction([&] { fn(*this); });
+}
+
 std::optional<std::string> SqliteStore::get_site_config(const std::string& key) {
   auto db = pool_.reader();
   Statement q(*db, "SELECT value FROM site_configs WHERE key = ?");

@@ -17,6 +17,7 @@ class SqliteStore final : public Store {
   explicit SqliteStore(const std::string& path);
 
   void in_tx(const std::function<void(Store&)>& fn) override;
+  void in_read_tx(const std::function<void(Store&)>& fn) override;
 
   std::optional<std::string> get_site_config(const std::string& key) override;
   void upsert_site_config(const std::string& key, const std::string& value) override;

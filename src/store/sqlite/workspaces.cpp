@@ -1,4 +1,7 @@
 // SqliteStore: workspaces, builds, build parameters, resources and agents.
+#include <type_traits>
+#include <variant>
+
 #include "common/json.hpp"
 #include "store/sqlite/helpers.hpp"
 #include "store/sqlite/sqlite_store.hpp"
@@ -151,33 +154,6 @@ std::optional<WorkspaceRow> SqliteStore::get_workspace_by_owner_and_name(const U
 
 namespace {
 
-// The filter clause shared by the two listings (parameters ?1..?10).
-constexpr const char* kWorkspaceFilter =
-    "w.deleted = 0"
-    " AND (?1 IS NULL OR w.owner_id = ?1)"
-    " AND (?2 = '' OR instr(lower(w.name), lower(?2)) > 0)"
-    " AND (?3 IS NULL OR lower(w.name) = lower(?3))"
-    " AND (?4 = 0 OR w.template_id IN (SELECT value FROM json_each(?5)))"
-    " AND (?6 = '[]' OR w.id IN (SELECT value FROM json_each(?6)))"
-    " AND (?7 IS NULL OR w.organization_id = ?7)"
-    " AND (?8 IS NULL OR (?8 = 1 AND w.dormant_at IS NOT NULL) OR ?8 = 0)"
-    " AND (?9 IS NULL OR w.last_used_at >= ?9)"
-    " AND (?10 IS NULL OR w.last_used_at <= ?10)";
-
-void bind_workspace_filter(Statement& q, const ListWorkspacesParams& p) {
-  bind_optional(q, 1, p.owner_id);
-  q.bind(2, p.name_contains);
-  bind_optional(q, 3, p.exact_name);
-  q.bind(4, p.filter_templates).bind(5, uuid_list(p.template_ids)).bind(6, uuid_list(p.ids));
-  bind_optional(q, 7, p.organization_id);
-  if (p.dormant)
-    q.bind(8, *p.dormant);
-  else
-    q.bind_null(8);
-  bind_optional(q, 9, p.last_used_after);
-  bind_optional(q, 10, p.last_used_before);
-}
-
 std::string prefixed_workspace_columns() {
   std::string out;
   std::string columns = kWorkspaceColumns;
@@ -192,14 +168,134 @@ std::string prefixed_workspace_columns() {
   }
   return out;
 }
+// Coder's workspace status of the latest build `b` and its job `j` (coderd::build_status of
+// coderd::job_status), for filtering in the query; 'pending' when there is no build.
+constexpr const char* kLatestStatus =
+    "(CASE WHEN b.id IS NULL THEN 'pending'"
+    " WHEN j.completed_at IS NOT NULL THEN"
+    "  (CASE WHEN COALESCE(j.error, '') <> '' THEN 'failed'"
+    "   WHEN j.canceled_at IS NOT NULL THEN 'canceled'"
+    "   WHEN b.transition = 'start' THEN 'running'"
+    "   WHEN b.transition = 'stop' THEN 'stopped' ELSE 'deleted' END)"
+    " WHEN COALESCE(j.error, '') <> '' THEN 'failed'"
+    " WHEN j.canceled_at IS NOT NULL THEN 'canceling'"
+    " WHEN j.started_at IS NULL THEN 'pending'"
+    " WHEN b.transition = 'start' THEN 'starting'"
+    " WHEN b.transition = 'stop' THEN 'stopping' ELSE 'deleting' END)";
+
+// The joins that the latest-build filters and the summaries read: the build through the
+// workspace's latest_build_id (kept by triggers) and its job.
+constexpr const char* kLatestBuildJoins =
+    " LEFT JOIN workspace_builds b ON b.id = w.latest_build_id"
+    " LEFT JOIN provisioner_jobs j ON j.id = b.job_id";
+
+// A value bound to a placeholder.
+using Value = std::variant<std::monostate, std::string, std::int64_t, bool, Uuid, TimePoint>;
+
+// A WHERE clause made of only the filters that are set, with their values in placeholder
+// order, so that the planner sees conditions it can use an index for.
+class WorkspaceFilter {
+ public:
+  explicit WorkspaceFilter(const ListWorkspacesParams& p) {
+    add("w.deleted = 0");
+    if (p.owner_id) add("w.owner_id = ?", {*p.owner_id});
+    if (!p.name_contains.empty()) add("instr(lower(w.name), lower(?)) > 0", {p.name_contains});
+    if (p.exact_name) add("lower(w.name) = lower(?)", {*p.exact_name});
+    if (p.filter_templates)
+      add("w.template_id IN (SELECT value FROM json_each(?))", {uuid_list(p.template_ids)});
+    if (!p.ids.empty()) add("w.id IN (SELECT value FROM json_each(?))", {uuid_list(p.ids)});
+    if (p.organization_id) add("w.organization_id = ?", {*p.organization_id});
+    if (p.dormant && *p.dormant) add("w.dormant_at IS NOT NULL");
+    if (p.last_used_after) add("w.last_used_at >= ?", {*p.last_used_after});
+    if (p.last_used_before) add("w.last_used_at <= ?", {*p.last_used_before});
+    if (!p.readable_all) {
+      // A NULL owner matches no row: the caller owns nothing it may read.
+      add("(w.owner_id = ? OR w.organization_id IN (SELECT value FROM json_each(?)))",
+          {p.readable_owner_id ? Value(*p.readable_owner_id) : Value(std::monostate{}),
+           uuid_list(p.readable_organization_ids)});
+    }
+    add_latest_build_filters(p);
+  }
+
+  // Adds a condition of the caller's (e.g. the favourites split of a page).
+  void add(std::string clause, std::vector<Value> values = {}) {
+    where_ += where_.empty() ? " WHERE " : " AND ";
+    where_ += clause;
+    for (auto& v : values) values_.push_back(std::move(v));
+  }
+
+  // The FROM clause: the workspaces, joined to their latest build when a filter reads it.
+  std::string from() const {
+    std::string out = " FROM workspaces w";
+    if (joins_latest_build_) out += kLatestBuildJoins;
+    return out;
+  }
+  const std::string& where() const { return where_; }
+  int size() const { return int(values_.size()); }
+
+  void bind(Statement& q) const {
+    int index = 1;
+    for (const auto& v : values_) {
+      std::visit(
+          [&](const auto& value) {
+            if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::monostate>)
+              q.bind_null(index);
+            else
+              q.bind(index, value);
+          },
+          v);
+      ++index;
+    }
+  }
+
+ private:
+  void add_latest_build_filters(const ListWorkspacesParams& p) {
+    if (p.status) {
+      add(std::string(kLatestStatus) + " = ?", {*p.status});
+      joins_latest_build_ = true;
+    }
+    if (p.outdated) {
+      add("(b.id IS NOT NULL AND b.template_version_id <> (SELECT active_version_id FROM "
+          "templates WHERE id = w.template_id)) = ?",
+          {*p.outdated});
+      joins_latest_build_ = true;
+    }
+    if (p.has_ai_task) {
+      add("COALESCE(b.has_ai_task, 0) = ?", {*p.has_ai_task});
+      joins_latest_build_ = true;
+    }
+    if (p.has_external_agent) {
+      add("b.has_external_agent = ?", {*p.has_external_agent});
+      joins_latest_build_ = true;
+    }
+    if (!p.parameters.empty()) {
+      json::array matches;
+      for (const auto& m : p.parameters)
+        matches.push_back(json::object{
+            {"name", m.name}, {"value", m.value ? json::value(*m.value) : json::value(nullptr)}});
+      add("b.id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(?) m WHERE NOT EXISTS ("
+          "SELECT 1 FROM workspace_build_parameters bp WHERE bp.workspace_build_id = b.id"
+          " AND lower(bp.name) = lower(json_extract(m.value, '$.name'))"
+          " AND (json_extract(m.value, '$.value') IS NULL"
+          " OR lower(bp.value) = lower(json_extract(m.value, '$.value')))))",
+          {json::serialize(matches)});
+      joins_latest_build_ = true;
+    }
+  }
+
+  std::string where_;
+  std::vector<Value> values_;
+  bool joins_latest_build_ = false;
+};
 
 }  // namespace
 
 std::vector<WorkspaceRow> SqliteStore::list_workspaces(const ListWorkspacesParams& p) {
   auto db = pool_.reader();
-  Statement q(*db, "SELECT " + prefixed_workspace_columns() + " FROM workspaces w WHERE " +
-                       std::string(kWorkspaceFilter) + " ORDER BY w.created_at, w.id");
-  bind_workspace_filter(q, p);
+  WorkspaceFilter filter(p);
+  Statement q(*db, "SELECT " + prefixed_workspace_columns() + filter.from() + filter.where() +
+                       " ORDER BY w.created_at, w.id");
+  filter.bind(q);
   return collect<WorkspaceRow>(q, read_workspace);
 }
 
@@ -241,16 +337,13 @@ std::vector<WorkspaceRow> SqliteStore::list_lifecycle_candidates(TimePoint now) 
 
 namespace {
 
-std::string summary_query(const std::string& order_and_limit) {
+// Summary columns of the workspaces that `filter` selects, read through their latest build.
+std::string summary_query(const WorkspaceFilter& filter, const std::string& order_and_limit) {
   return "SELECT " + prefixed_workspace_columns() +
-         ", u.username, b.transition, j.started_at, j.completed_at, j.canceled_at, j.error, "
-         "b.has_ai_task, b.template_version_id, t.active_version_id "
-         "FROM workspaces w JOIN users u ON u.id = w.owner_id "
-         "JOIN templates t ON t.id = w.template_id "
-         "LEFT JOIN workspace_builds b ON b.workspace_id = w.id AND b.build_number = "
-         "(SELECT MAX(build_number) FROM workspace_builds WHERE workspace_id = w.id) "
-         "LEFT JOIN provisioner_jobs j ON j.id = b.job_id WHERE " +
-         std::string(kWorkspaceFilter) + " " + order_and_limit;
+         ", w.owner_username, b.transition, j.started_at, j.completed_at, j.canceled_at, "
+         "j.error, b.has_ai_task, b.template_version_id, t.active_version_id "
+         "FROM workspaces w JOIN templates t ON t.id = w.template_id" +
+         std::string(kLatestBuildJoins) + filter.where() + " " + order_and_limit;
 }
 
 WorkspaceSummary read_summary(const Statement& s) {
@@ -268,34 +361,56 @@ WorkspaceSummary read_summary(const Statement& s) {
   return out;
 }
 
+// Coder's list order after the favourites: running ones first, then owner and name; the
+// index workspaces_list_order_idx serves it, so a page reads about `limit` rows.
+constexpr const char* kListOrder =
+    "ORDER BY w.running DESC, lower(w.owner_username), lower(w.name), w.id";
+
+// Reads at most `limit` summaries (all with limit < 0) after skipping `offset`.
+std::vector<WorkspaceSummary> read_page(Database& db, const WorkspaceFilter& filter,
+                                        std::int64_t limit, std::int64_t offset) {
+  Statement q(db, summary_query(filter, std::string(kListOrder) + " LIMIT ? OFFSET ?"));
+  filter.bind(q);
+  q.bind(filter.size() + 1, limit).bind(filter.size() + 2, offset);
+  return collect<WorkspaceSummary>(q, read_summary);
+}
+
 }  // namespace
 
 std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries(const ListWorkspacesParams& p) {
   auto db = pool_.reader();
-  Statement q(*db, summary_query("ORDER BY w.created_at, w.id"));
-  bind_workspace_filter(q, p);
+  WorkspaceFilter filter(p);
+  Statement q(*db, summary_query(filter, "ORDER BY w.created_at, w.id"));
+  filter.bind(q);
   return collect<WorkspaceSummary>(q, read_summary);
 }
 
 std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries_page(
     const ListWorkspacesParams& p, const Uuid& viewer, std::int64_t limit, std::int64_t offset) {
   auto db = pool_.reader();
-  // "Running" = the latest build is a start whose job succeeded (completed, no error, not
-  // canceled), as Coder orders its list.
-  Statement q(*db,
-              summary_query("ORDER BY (w.favorite = 1 AND w.owner_id = ?11) DESC, "
-                            "(b.transition = 'start' AND j.completed_at IS NOT NULL AND "
-                            "(j.error IS NULL OR j.error = '') AND j.canceled_at IS NULL) DESC, "
-                            "lower(u.username), lower(w.name), w.id LIMIT ?12 OFFSET ?13"));
-  bind_workspace_filter(q, p);
-  q.bind(11, viewer).bind(12, limit > 0 ? limit : std::int64_t(-1)).bind(13, offset);
-  return collect<WorkspaceSummary>(q, read_summary);
+  // The viewer's favourites come first: they are few and found through the owner index, and
+  // the rest is read in index order, so neither part sorts every workspace.
+  WorkspaceFilter favorites(p);
+  favorites.add("w.favorite = 1 AND w.owner_id = ?", {viewer});
+  std::int64_t wanted = limit > 0 ? offset + limit : -1;
+  auto out = read_page(*db, favorites, wanted, 0);
+  auto favorite_count = std::int64_t(out.size());
+  std::int64_t skip = std::min(offset, favorite_count);
+  out.erase(out.begin(), out.begin() + skip);
+  if (limit > 0 && std::int64_t(out.size()) >= limit) return out;
+  WorkspaceFilter others(p);
+  others.add("NOT (w.favorite = 1 AND w.owner_id = ?)", {viewer});
+  auto rest = read_page(*db, others, limit > 0 ? limit - std::int64_t(out.size()) : -1,
+                        std::max<std::int64_t>(0, offset - favorite_count));
+  out.insert(out.end(), std::make_move_iterator(rest.begin()), std::make_move_iterator(rest.end()));
+  return out;
 }
 
 std::int64_t SqliteStore::count_workspaces(const ListWorkspacesParams& p) {
   auto db = pool_.reader();
-  Statement q(*db, "SELECT COUNT(*) FROM workspaces w WHERE " + std::string(kWorkspaceFilter));
-  bind_workspace_filter(q, p);
+  WorkspaceFilter filter(p);
+  Statement q(*db, "SELECT COUNT(*)" + filter.from() + filter.where());
+  filter.bind(q);
   q.step();
   return q.integer(0);
 }
