@@ -247,7 +247,7 @@ http::Response proxy_app(Deps& deps, http::Request& request) {
     return r;
   }
   std::optional<coderd::Authenticated> auth;
-  if (!session_token_from(request).empty()) auth = authenticate(deps, request);
+  if (!session_token_from(request).empty()) auth = *authenticate(deps, request);
   const char* kNotFound = "Application not found.";
   std::optional<store::UserRow> owner;
   if (address->user == "me" && auth)

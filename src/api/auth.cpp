@@ -19,7 +19,8 @@ std::string client_ip(const http::Request& request) {
                                     : request.remote_address.substr(0, colon);
 }
 
-coderd::Authenticated authenticate(Deps& deps, const http::Request& request) {
+std::shared_ptr<const coderd::Authenticated> authenticate(Deps& deps,
+                                                          const http::Request& request) {
   return deps.api_keys.authenticate(session_token_from(request), client_ip(request));
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -14,7 +15,7 @@ namespace berth::api {
 std::string session_token_from(const http::Request& request);
 
 // Authenticates the request or throws Error{unauthenticated}.
-coderd::Authenticated authenticate(Deps& deps, const http::Request& request);
+std::shared_ptr<const coderd::Authenticated> authenticate(Deps& deps, const http::Request& request);
 
 // The client's address without the port, as stored on API keys.
 std::string client_ip(const http::Request& request);

@@ -35,6 +35,7 @@ Response update_user_quiet_hours(Deps& deps, Request& request, const Authenticat
   body.finish();
   auto now = deps.clock.now();
   auto q = coderd::set_quiet_hours(deps.store, auth.subject, user, schedule, now);
+  deps.api_keys.user_changed(user.id);  // the user's updated_at changed
   return http::json_response(200, quiet_hours_json(q, now));
 }
 

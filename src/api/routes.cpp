@@ -35,7 +35,7 @@ http::Handler route_handler(Deps& deps, Private fn) {
     // rest of the request and takes a process-wide lock.
     if (session_token_from(r).empty()) return http::error_response(coderd::missing_token_error());
     auto auth = authenticate(deps, r);
-    return fn(deps, r, auth);
+    return fn(deps, r, *auth);
   };
 }
 

@@ -86,7 +86,7 @@ Response login_with_password(Deps& deps, Request& request) {
 }
 
 Response logout(Deps& deps, Request&, const Authenticated& auth) {
-  deps.store.delete_api_key_by_id(auth.key.id);
+  deps.api_keys.revoke(auth.key.id);
   auto response = http::json_response(200, json::object{{"message", "Logged out!"}});
   response.set_header("Set-Cookie", session_cookie("", 0));
   return response;

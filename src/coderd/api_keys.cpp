@@ -23,13 +23,36 @@ std::string go_time_string(TimePoint t) {
   auto text = format_rfc3339(t);  // 2006-01-02T15:04:05.999999Z
   text[10] = ' ';
   text.pop_back();
-  return text + " +0000 UTC";
+  text.append(" +0000 UTC");
+  return text;
 }
+
+[[noreturn]] void expired(TimePoint expires_at) {
+  signed_out(fmt::format("API key expired at \"{}\".", go_time_string(expires_at)));
+}
+
+// Whether a request now must write the key's last use and slide its expiry (Coder's hourly
+// refresh).
+bool usage_due(const store::ApiKeyRow& key, TimePoint now) {
+  auto lifetime = std::chrono::seconds(key.lifetime_seconds);
+  return now - key.last_used > kUsageWriteInterval ||
+         key.expires_at - now <= lifetime - kUsageWriteInterval;
+}
+
+constexpr std::string_view kUserPrefix = "user:";
+constexpr std::string_view kKeyPrefix = "key:";
 
 }  // namespace
 
 ApiKeys::ApiKeys(store::Store& store, const Clock& clock, TokenPolicy policy)
     : store_(store), clock_(clock), policy_(policy) {}
+
+ApiKeys::ApiKeys(store::Store& store, store::Pubsub& pubsub, const Clock& clock, TokenPolicy policy)
+    : store_(store), pubsub_(&pubsub), clock_(clock), policy_(policy) {
+  subscription_ = pubsub.subscribe(kSessionInvalidationChannel, [this](const std::string& message) {
+    on_invalidation(message);
+  });
+}
 
 NewApiKey ApiKeys::create(const Uuid& user_id, const std::string& login_type,
                           std::chrono::seconds lifetime, const std::string& token_name,
@@ -58,7 +81,8 @@ Error missing_token_error() {
                "Cookie \"coder_session_token\" or query parameter must be provided."};
 }
 
-Authenticated ApiKeys::authenticate(std::string_view token, const std::string& ip_address) {
+std::shared_ptr<const Authenticated> ApiKeys::authenticate(std::string_view token,
+                                                           const std::string& ip_address) {
   if (token.empty()) throw missing_token_error();
   auto dash = token.find('-');
   if (dash == std::string_view::npos || token.find('-', dash + 1) != std::string_view::npos) {
@@ -75,18 +99,30 @@ Authenticated ApiKeys::authenticate(std::string_view token, const std::string& i
     signed_out(
         fmt::format("Invalid API key format: invalid API key secret length, expected {} got {}",
                     kSecretLength, secret.size()));
+  auto hashed_secret = sha256(secret);
+  auto now = clock_.now();
+  // A cached session answers the same as the rows it was built from: it holds only active,
+  // undeleted users, and every change to its rows drops it (see the class comment).
+  if (auto hit = cache_.find(id)) {
+    if (!constant_time_equal(hashed_secret, hit->key.hashed_secret))
+      signed_out("API key secret is invalid.");
+    if (hit->key.expires_at <= now) expired(hit->key.expires_at);
+    if (!usage_due(hit->key, now)) return hit;
+    // Time for the hourly usage write: from fresh rows, below.
+  }
+  auto epoch = cache_.epoch();
   auto key = store_.get_api_key_by_id(std::string(id));
   if (!key) signed_out("API key is invalid.");
-  if (!constant_time_equal(sha256(secret), key->hashed_secret))
+  if (!constant_time_equal(hashed_secret, key->hashed_secret))
     signed_out("API key secret is invalid.");
-  auto now = clock_.now();
-  if (key->expires_at <= now)
-    signed_out(fmt::format("API key expired at \"{}\".", go_time_string(key->expires_at)));
+  if (key->expires_at <= now) expired(key->expires_at);
   auto user = store_.get_user_by_id(key->user_id);
   if (!user || user->deleted) signed_out("API key is invalid.");
+  bool user_written = false;
   if (user->status == "dormant") {
     store_.update_user_status_by_id(user->id, "active", now);
     user->status = "active";
+    user_written = true;
   }
   if (user->status != "active")
     throw Error{ErrorCode::unauthenticated,
@@ -108,9 +144,43 @@ Authenticated ApiKeys::authenticate(std::string_view token, const std::string& i
     store_.update_api_key_usage_by_id(key->id, key->last_used, key->expires_at, key->ip_address);
     store_.update_user_last_seen_at_by_id(user->id, now);
     user->last_seen_at = now;
+    user_written = true;
   }
   Subject subject = subject_for(*user);
-  return Authenticated{std::move(*user), std::move(*key), std::move(subject)};
+  auto session = std::make_shared<const Authenticated>(
+      Authenticated{std::move(*user), std::move(*key), std::move(subject)});
+  // After a write, the user's other sessions hold an old row: drop them all, and let the next
+  // request of each load afresh (that write happens at most hourly per key).
+  if (user_written)
+    user_changed(session->user.id);
+  else
+    cache_.insert(epoch, session);
+  return session;
+}
+
+bool ApiKeys::revoke(const std::string& key_id) {
+  bool deleted = store_.delete_api_key_by_id(key_id);
+  cache_.drop_key(key_id);
+  if (pubsub_) pubsub_->publish(kSessionInvalidationChannel, std::string(kKeyPrefix) + key_id);
+  return deleted;
+}
+
+void ApiKeys::user_changed(const Uuid& user_id) {
+  cache_.drop_user(user_id);
+  if (pubsub_)
+    pubsub_->publish(kSessionInvalidationChannel, std::string(kUserPrefix) + user_id.to_string());
+}
+
+void ApiKeys::on_invalidation(const std::string& message) {
+  std::string_view m = message;
+  if (m.starts_with(kKeyPrefix)) {
+    cache_.drop_key(m.substr(kKeyPrefix.size()));
+  } else if (auto user = m.starts_with(kUserPrefix) ? Uuid::parse(m.substr(kUserPrefix.size()))
+                                                    : std::nullopt) {
+    cache_.drop_user(*user);
+  } else {
+    cache_.clear();  // a message this version does not know: forget everything, to be safe
+  }
 }
 
 Subject ApiKeys::subject_for(const store::UserRow& user) {

@@ -1,12 +1,15 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <string_view>
 
 #include "coderd/rbac.hpp"
-#include "common/error.hpp"
+#include "coderd/session_cache.hpp"
 #include "common/clock.hpp"
+#include "common/error.hpp"
+#include "store/pubsub.hpp"
 #include "store/store.hpp"
 
 namespace berth::coderd {
@@ -24,17 +27,25 @@ struct NewApiKey {
   std::string token;
 };
 
-// The caller of a request, once its token checked out.
-struct Authenticated {
-  store::UserRow user;
-  store::ApiKeyRow key;
-  Subject subject;
-};
+// Where changes to what authenticate() caches are announced: "user:<uuid>" when a user's row
+// or memberships changed, "key:<id>" when a key was deleted.
+inline constexpr const char* kSessionInvalidationChannel = "berth_session_invalidation";
 
 // Issues, checks and revokes session tokens and API tokens.
+//
+// authenticate() keeps what it read for a key (key row, user row, subject) in a SessionCache,
+// so that a signed-in request reads nothing from the store; the secret and the expiry are
+// still checked on every request. Everything that changes those rows must therefore go
+// through this class: revoke() for a key, user_changed() after a user's status, roles,
+// profile or organization memberships changed (coderd::Users does so for every change it
+// makes). Both drop the local entries at once, then publish on kSessionInvalidationChannel.
+// With the in-process Pubsub that reaches only this process; with several replicas
+// (PostgreSQL, LISTEN/NOTIFY) the same message makes every replica drop its copy.
 class ApiKeys {
  public:
+  // Without a Pubsub: invalidation stays within this object (tools and tests).
   ApiKeys(store::Store& store, const Clock& clock, TokenPolicy policy);
+  ApiKeys(store::Store& store, store::Pubsub& pubsub, const Clock& clock, TokenPolicy policy);
 
   const TokenPolicy& policy() const { return policy_; }
 
@@ -46,15 +57,29 @@ class ApiKeys {
   // Checks `token` (Coder's `id-secret` form) and returns who it belongs to; throws
   // Error{unauthenticated} with Coder's messages. Refreshes last-used and expiry at most
   // hourly, as Coder does, so that a busy client does not write on every request.
-  Authenticated authenticate(std::string_view token, const std::string& ip_address);
+  std::shared_ptr<const Authenticated> authenticate(std::string_view token,
+                                                    const std::string& ip_address);
 
   // The permissions a user has right now.
   Subject subject_for(const store::UserRow& user);
 
+  // Deletes a key; its next request is refused. False when there was none.
+  bool revoke(const std::string& key_id);
+  // To call after a change to a user's row or organization memberships has committed.
+  void user_changed(const Uuid& user_id);
+
+  std::size_t cached_sessions_for_test() const { return cache_.size(); }
+  bool is_cached_for_test(std::string_view key_id) { return cache_.find(key_id) != nullptr; }
+
  private:
+  void on_invalidation(const std::string& message);
+
   store::Store& store_;
+  store::Pubsub* pubsub_ = nullptr;
   const Clock& clock_;
   TokenPolicy policy_;
+  SessionCache cache_;
+  store::Pubsub::Subscription subscription_;  // last: ends before the cache goes
 };
 
 // Coder's wording when a request carries no usable session.

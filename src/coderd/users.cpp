@@ -66,6 +66,8 @@ store::UserRow Users::insert_user(store::Store& tx, const CreateUserParams& para
                       now,
                       false};
   tx.insert_user(user);
+  // A new user has no sessions yet, so nothing cached needs dropping; a later change to a
+  // member's organizations must call api_keys_.user_changed().
   for (const auto& org : params.organization_ids)
     tx.insert_organization_member(store::OrganizationMemberRow{org, user.id, {}, now, now});
   return user;
@@ -138,6 +140,7 @@ NewApiKey Users::login(const std::string& email, const std::string& password,
                             user->login_type)};
   if (user->status == "dormant") {
     store_.update_user_status_by_id(user->id, "active", clock_.now());
+    api_keys_.user_changed(user->id);
     user->status = "active";
   }
   if (user->status != "active")
@@ -173,6 +176,7 @@ store::UserRow Users::update_roles(const Subject& actor, const store::UserRow& u
       throw Error{ErrorCode::invalid, fmt::format("not authorized to assign role \"{}\"", role)};
   auto now = clock_.now();
   store_.update_user_roles_by_id(user.id, roles, now);
+  api_keys_.user_changed(user.id);
   store::UserRow updated = user;
   updated.rbac_roles = roles;
   updated.updated_at = now;
@@ -192,6 +196,7 @@ store::UserRow Users::update_status(const Subject& actor, const store::UserRow& 
   if (!authorize(actor, Action::update, user_object(user))) forbidden();
   auto now = clock_.now();
   store_.update_user_status_by_id(user.id, status, now);
+  api_keys_.user_changed(user.id);
   store::UserRow updated = user;
   updated.status = status;
   updated.updated_at = now;
@@ -243,7 +248,7 @@ void Users::delete_api_key(const Subject& actor, const store::UserRow& user,
   if (!key || key->user_id != user.id ||
       !authorize(actor, Action::delete_, Object{Resource::api_key, user.id, std::nullopt}))
     throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
-  store_.delete_api_key_by_id(key_id);
+  api_keys_.revoke(key_id);
 }
 
 }  // namespace berth::coderd

@@ -37,7 +37,8 @@ Object user_object(const store::UserRow& user);
 // that a resource's existence does not leak.
 void require_visible(const Subject& subject, Action action, const Object& object);
 
-// The rules for accounts: creation, sign-in, roles and tokens.
+// The rules for accounts: creation, sign-in, roles and tokens. Every change to a user's row,
+// memberships or keys tells api_keys_ (which caches sessions built from them).
 class Users {
  public:
   Users(store::Store& store, const Clock& clock, ApiKeys& api_keys);

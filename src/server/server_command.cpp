@@ -132,7 +132,7 @@ int run_server(const ServerOptions& options) {
   store::MemoryPubsub pubsub;
   coderd::initialize_deployment(store, clock);
   coderd::set_default_quiet_hours(store, options.default_quiet_hours_schedule);
-  coderd::ApiKeys api_keys(store, clock, coderd::TokenPolicy{});
+  coderd::ApiKeys api_keys(store, pubsub, clock, coderd::TokenPolicy{});
   coderd::Users users(store, clock, api_keys);
   coderd::JobQueue jobs(store, pubsub, clock);
   coderd::Templates templates(store, jobs, clock);

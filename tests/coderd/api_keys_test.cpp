@@ -32,8 +32,8 @@ TEST(ApiKeys, IssuesIdSecretTokensAndStoresOnlyAHash) {
   EXPECT_EQ(stored->hashed_secret.size(), 32u);
   EXPECT_EQ(stored->hashed_secret.find(key.token.substr(11)), std::string::npos);
   auto auth = s.api_keys.authenticate(key.token, "127.0.0.1");
-  EXPECT_EQ(auth.user.id, owner.id);
-  EXPECT_EQ(auth.subject.site_roles, std::vector<std::string>{"owner"});
+  EXPECT_EQ(auth->user.id, owner.id);
+  EXPECT_EQ(auth->subject.site_roles, std::vector<std::string>{"owner"});
 }
 
 TEST(ApiKeys, RefusesMissingMalformedUnknownAndWrongSecretTokens) {
@@ -100,7 +100,9 @@ TEST(ApiKeys, RefuseSuspendedUsersAndActivateDormantOnes) {
   auto key = s.api_keys.create(member.id, "password", hours(1), "", "");
   s.api_keys.authenticate(key.token, "");
   EXPECT_EQ(s.store.get_user_by_id(member.id)->status, "active");
-  s.store.update_user_status_by_id(member.id, "suspended", s.clock.now());
+  s.api_keys.authenticate(key.token, "");  // cached now
+  s.users.update_status(s.api_keys.subject_for(owner), *s.store.get_user_by_id(member.id),
+                        "suspended");
   try {
     s.api_keys.authenticate(key.token, "");
     FAIL();
@@ -110,6 +112,112 @@ TEST(ApiKeys, RefuseSuspendedUsersAndActivateDormantOnes) {
               "User is not active (status = \"suspended\"). Contact an admin to reactivate your "
               "account.");
   }
+}
+
+// The session cache: what a cached key answers must be what the store would.
+
+TEST(ApiKeys, CachedSessionsStillCheckTheSecretAndTheExpiry) {
+  testing::Services s;
+  auto owner = s.make_owner();
+  auto key = s.api_keys.create(owner.id, "token", hours(2), "ci", "");
+  s.api_keys.authenticate(key.token, "");  // first use writes last_used
+  auto cached = s.api_keys.authenticate(key.token, "");
+  EXPECT_EQ(s.api_keys.cached_sessions_for_test(), 1u);
+  EXPECT_EQ(s.api_keys.authenticate(key.token, ""), cached);  // the same snapshot
+  std::string wrong = key.token.substr(0, 11) + std::string(22, 'x');
+  EXPECT_EQ(detail_of([&] { s.api_keys.authenticate(wrong, ""); }), "API key secret is invalid.");
+  s.clock.advance(hours(2));
+  auto detail = detail_of([&] { s.api_keys.authenticate(key.token, ""); });
+  EXPECT_EQ(detail.rfind("API key expired at \"", 0), 0u) << detail;
+}
+
+TEST(ApiKeys, RevokingAKeyOrChangingItsUserDropsTheCachedSession) {
+  testing::Services s;
+  auto owner = s.make_owner();
+  auto member = s.make_member(owner, "bob");
+  auto key = s.api_keys.create(member.id, "password", hours(24), "", "");
+  auto other = s.api_keys.create(member.id, "token", hours(24), "ci", "");
+  for (int i = 0; i < 2; ++i) {
+    s.api_keys.authenticate(key.token, "");
+    s.api_keys.authenticate(other.token, "");
+  }
+  EXPECT_EQ(s.api_keys.cached_sessions_for_test(), 2u);
+  auto actor = s.api_keys.subject_for(owner);
+  auto updated = s.users.update_roles(actor, *s.store.get_user_by_id(member.id), {"auditor"});
+  EXPECT_EQ(s.api_keys.cached_sessions_for_test(), 0u);
+  EXPECT_EQ(s.api_keys.authenticate(key.token, "")->subject.site_roles,
+            std::vector<std::string>{"auditor"});
+  s.api_keys.authenticate(other.token, "");
+  EXPECT_EQ(s.api_keys.cached_sessions_for_test(), 2u);
+  s.users.delete_api_key(actor, updated, other.token.substr(0, 10));
+  EXPECT_EQ(s.api_keys.cached_sessions_for_test(), 1u);
+  EXPECT_EQ(detail_of([&] { s.api_keys.authenticate(other.token, ""); }), "API key is invalid.");
+  EXPECT_TRUE(s.api_keys.revoke(key.token.substr(0, 10)));
+  EXPECT_EQ(detail_of([&] { s.api_keys.authenticate(key.token, ""); }), "API key is invalid.");
+}
+
+TEST(ApiKeys, TheHourlyUsageWriteRefreshesTheCachedSession) {
+  testing::Services s;
+  auto owner = s.make_owner();
+  auto key = s.api_keys.create(owner.id, "password", hours(24), "", "");
+  auto id = key.token.substr(0, 10);
+  s.api_keys.authenticate(key.token, "10.1.1.1");
+  s.api_keys.authenticate(key.token, "10.1.1.1");
+  s.clock.advance(minutes(61));
+  auto written = s.api_keys.authenticate(key.token, "10.2.2.2");
+  EXPECT_EQ(s.store.get_api_key_by_id(id)->last_used, s.clock.now());
+  EXPECT_EQ(written->key.expires_at, s.clock.now() + hours(24));
+  EXPECT_EQ(written->user.last_seen_at, s.clock.now());
+  auto next = s.api_keys.authenticate(key.token, "10.2.2.2");
+  EXPECT_EQ(next->key.last_used, s.clock.now());
+  EXPECT_EQ(next->user.last_seen_at, s.clock.now());
+}
+
+TEST(ApiKeys, AnInvalidationOnThePubsubDropsSessionsOfAnotherReplica) {
+  testing::Services s;
+  store::MemoryPubsub pubsub;
+  ApiKeys replica(s.store, pubsub, s.clock, TokenPolicy{});
+  auto owner = s.make_owner();
+  auto key = s.api_keys.create(owner.id, "password", hours(24), "", "");
+  for (int i = 0; i < 2; ++i) replica.authenticate(key.token, "");
+  EXPECT_EQ(replica.cached_sessions_for_test(), 1u);
+  pubsub.publish(kSessionInvalidationChannel, "user:" + owner.id.to_string());
+  EXPECT_EQ(replica.cached_sessions_for_test(), 0u);
+  replica.authenticate(key.token, "");
+  pubsub.publish(kSessionInvalidationChannel, "key:" + key.token.substr(0, 10));
+  EXPECT_EQ(replica.cached_sessions_for_test(), 0u);
+  replica.authenticate(key.token, "");
+  pubsub.publish(kSessionInvalidationChannel, "something new");
+  EXPECT_EQ(replica.cached_sessions_for_test(), 0u);
+}
+
+TEST(SessionCache, StaysWithinItsCapacityAndKeepsRecentlyUsedEntries) {
+  SessionCache cache(32);
+  auto entry = [](int i) {
+    auto a = std::make_shared<Authenticated>();
+    a->key.id = "key" + std::to_string(i);
+    a->user.id = Uuid::random_v4();
+    return std::shared_ptr<const Authenticated>(std::move(a));
+  };
+  for (int i = 0; i < 1000; ++i) {
+    cache.insert(cache.epoch(), entry(i));
+    cache.find("key0");  // kept warm
+  }
+  EXPECT_LE(cache.size(), 32u);
+  EXPECT_TRUE(cache.find("key0"));
+  EXPECT_TRUE(cache.find("key999"));
+}
+
+TEST(SessionCache, RefusesAnEntryLoadedBeforeADrop) {
+  SessionCache cache;
+  auto a = std::make_shared<Authenticated>();
+  a->key.id = "abcdefghij";
+  auto epoch = cache.epoch();          // a request starts loading...
+  cache.drop_user(Uuid::random_v4());  // ...while a change commits
+  cache.insert(epoch, a);
+  EXPECT_FALSE(cache.find("abcdefghij"));
+  cache.insert(cache.epoch(), a);
+  EXPECT_TRUE(cache.find("abcdefghij"));
 }
 
 }  // namespace

@@ -82,7 +82,7 @@ TEST(Users, LoginChecksPasswordAndStatus) {
             "Incorrect email or password.");
   auto key = s.users.login("OWNER@example.com", "SomeStr0ng!Passw0rd", "");
   EXPECT_EQ(key.row.lifetime_seconds, 24 * 3600);
-  EXPECT_EQ(s.api_keys.authenticate(key.token, "").user.id, owner.id);
+  EXPECT_EQ(s.api_keys.authenticate(key.token, "")->user.id, owner.id);
   auto member = s.make_member(owner, "sam");
   s.store.update_user_status_by_id(member.id, "suspended", s.clock.now());
   EXPECT_EQ(
