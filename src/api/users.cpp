@@ -94,6 +94,9 @@ Response logout(Deps& deps, Request&, const Authenticated& auth) {
 
 Response get_user(Deps& deps, Request& request, const Authenticated& auth) {
   auto user = resolve_user_param(deps, request, auth);
+  // The caller's own organizations came with the session: no store read for /users/me.
+  if (user.id == auth.user.id)
+    return http::json_response(200, sdk::to_json(to_sdk(user, auth.organization_ids)));
   return http::json_response(200, user_json(deps, user));
 }
 

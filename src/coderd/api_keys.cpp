@@ -146,9 +146,15 @@ std::shared_ptr<const Authenticated> ApiKeys::authenticate(std::string_view toke
     user->last_seen_at = now;
     user_written = true;
   }
-  Subject subject = subject_for(*user);
-  auto session = std::make_shared<const Authenticated>(
-      Authenticated{std::move(*user), std::move(*key), std::move(subject)});
+  auto members = store_.list_organization_members_by_user_id(user->id);
+  Subject subject{user->id, user->rbac_roles, {}};
+  std::vector<Uuid> organization_ids;
+  for (auto& member : members) {
+    organization_ids.push_back(member.organization_id);
+    subject.organization_roles[member.organization_id] = std::move(member.roles);
+  }
+  auto session = std::make_shared<const Authenticated>(Authenticated{
+      std::move(*user), std::move(*key), std::move(subject), std::move(organization_ids)});
   // After a write, the user's other sessions hold an old row: drop them all, and let the next
   // request of each load afresh (that write happens at most hourly per key).
   if (user_written)

@@ -21,6 +21,7 @@ struct Authenticated {
   store::UserRow user;
   store::ApiKeyRow key;
   Subject subject;
+  std::vector<Uuid> organization_ids;  // the user's organizations, in the store's order
 };
 
 // How many sessions stay in memory: enough for every active client of a large deployment.
