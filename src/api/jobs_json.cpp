@@ -13,7 +13,36 @@ json::value optional_time(const std::optional<TimePoint>& t) {
 
 }  // namespace
 
+namespace {
+
+JobContext job_context(Deps& deps, const json::object& input) {
+  JobContext context;
+  // The version the job works on: an import names it; a build's is its build's.
+  std::optional<Uuid> version_id;
+  if (auto* v = input.if_contains("template_version_id")) {
+    version_id = Uuid::parse(std::string(v->as_string()));
+  } else if (auto* b = input.if_contains("workspace_build_id")) {
+    if (auto build_id = Uuid::parse(std::string(b->as_string())))
+      if (auto build = deps.store.get_workspace_build_by_id(*build_id)) {
+        version_id = build->template_version_id;
+        context.workspace = deps.store.get_workspace_by_id(build->workspace_id);
+      }
+  }
+  if (version_id) context.version = deps.store.get_template_version_by_id(*version_id);
+  if (context.version && context.version->template_id)
+    context.version_template = deps.store.get_template_by_id(*context.version->template_id);
+  return context;
+}
+
+}  // namespace
+
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job) {
+  auto input = json::parse(job.input);
+  return provisioner_job_json(deps, job, job_context(deps, input.as_object()));
+}
+
+json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job,
+                                 const JobContext& context) {
   auto status = coderd::job_status(job);
   std::int64_t position = 0, size = 0;
   if (status == "pending")
@@ -40,32 +69,19 @@ json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job
   auto input = json::parse(job.input);
   json::object wire_input;
   json::object metadata;
-  // The version the job works on: an import names it; a build's is its build's.
-  std::optional<Uuid> version_id;
-  if (auto* v = input.as_object().if_contains("template_version_id")) {
+  if (auto* v = input.as_object().if_contains("template_version_id"))
     wire_input["template_version_id"] = *v;
-    version_id = Uuid::parse(std::string(v->as_string()));
-  } else if (auto* b = input.as_object().if_contains("workspace_build_id")) {
-    if (auto build_id = Uuid::parse(std::string(b->as_string())))
-      if (auto build = deps.store.get_workspace_build_by_id(*build_id)) {
-        version_id = build->template_version_id;
-        if (auto ws = deps.store.get_workspace_by_id(build->workspace_id)) {
-          metadata["workspace_id"] = ws->id.to_string();
-          metadata["workspace_name"] = ws->name;
-        }
-      }
+  if (context.workspace) {
+    metadata["workspace_id"] = context.workspace->id.to_string();
+    metadata["workspace_name"] = context.workspace->name;
   }
-  if (version_id)
-    if (auto version = deps.store.get_template_version_by_id(*version_id)) {
-      metadata["template_version_name"] = version->name;
-      if (version->template_id)
-        if (auto tmpl = deps.store.get_template_by_id(*version->template_id)) {
-          metadata["template_id"] = tmpl->id.to_string();
-          metadata["template_name"] = tmpl->name;
-          metadata["template_display_name"] = tmpl->display_name;
-          metadata["template_icon"] = tmpl->icon;
-        }
-    }
+  if (context.version) metadata["template_version_name"] = context.version->name;
+  if (const auto& tmpl = context.version_template) {
+    metadata["template_id"] = tmpl->id.to_string();
+    metadata["template_name"] = tmpl->name;
+    metadata["template_display_name"] = tmpl->display_name;
+    metadata["template_icon"] = tmpl->icon;
+  }
   if (auto* v = input.as_object().if_contains("workspace_build_id"))
     wire_input["workspace_build_id"] = *v;
   out["input"] = std::move(wire_input);

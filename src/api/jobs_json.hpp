@@ -6,8 +6,19 @@
 
 namespace berth::api {
 
+// What a job's JSON names besides the job itself: the workspace its build belongs to, the
+// version it works on, and that version's template.
+struct JobContext {
+  std::optional<store::WorkspaceRow> workspace;
+  std::optional<store::TemplateVersionRow> version;
+  std::optional<store::TemplateRow> version_template;
+};
+
 // codersdk.ProvisionerJob for a job row (queue position computed for pending jobs).
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job);
+// The same with its context already loaded (e.g. for a page of builds).
+json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job,
+                                 const JobContext& context);
 // codersdk.ProvisionerJobLog
 json::value job_log_json(const store::ProvisionerJobLogRow& log);
 // codersdk.MinimalUser for a user id (empty fields when the user is gone).

@@ -164,15 +164,19 @@ Response list_workspace_builds(Deps& deps, Request& request, const Authenticated
                                           "\") does not exist."};
     after_number = after->build_number;
   }
-  json::array out;
+  std::vector<store::WorkspaceBuildRow> builds;
   std::int64_t index = 0;
-  for (const auto& b : deps.store.list_workspace_builds(workspace.id)) {
+  for (auto& b : deps.store.list_workspace_builds(workspace.id)) {
     if (since && !(b.created_at > *since)) continue;
     if (after_number && b.build_number <= *after_number) continue;
     if (index++ < page.offset) continue;
-    if (page.limit > 0 && std::int64_t(out.size()) >= page.limit) break;
-    out.push_back(build_json(deps, b, workspace));
+    if (page.limit > 0 && std::int64_t(builds.size()) >= page.limit) break;
+    builds.push_back(std::move(b));
   }
+  json::array out;
+  auto owner = deps.store.get_user_by_id(workspace.owner_id);
+  for (const auto& view : coderd::load_build_views(deps.store, std::move(builds)))
+    out.push_back(build_json(deps, view, workspace, owner));
   return http::json_response(200, out);
 }
 
@@ -233,8 +237,10 @@ Response get_workspace_build_parameters(Deps& deps, Request& request, const Auth
 Response get_workspace_build_resources(Deps& deps, Request& request, const Authenticated& auth) {
   auto [build, workspace] = resolve_build_param(deps, request, auth);
   json::array out;
-  for (const auto& r : deps.store.list_workspace_resources_by_job_id(build.job_id))
-    out.push_back(resource_json(deps, r));
+  auto now = deps.clock.now();
+  for (const auto& view : coderd::load_resource_views(
+           deps.store, deps.store.list_workspace_resources_by_job_id(build.job_id)))
+    out.push_back(resource_json(view, now));
   return http::json_response(200, out);
 }
 

@@ -346,9 +346,12 @@ Response list_workspaces_in_snapshot(Deps& deps, Request& request, const Authent
   if (!search.needs_scan()) {
     // Filtering, ordering, paging and counting done by the database.
     auto count = deps.store.count_workspaces(search.params);
-    for (const auto& summary : deps.store.list_workspace_summaries_page(search.params, auth.user.id,
-                                                                        page.limit, page.offset))
-      out.push_back(workspace_json(deps, summary.workspace, auth.user.id));
+    std::vector<store::WorkspaceRow> workspaces;
+    for (auto& summary : deps.store.list_workspace_summaries_page(search.params, auth.user.id,
+                                                                  page.limit, page.offset))
+      workspaces.push_back(std::move(summary.workspace));
+    for (const auto& view : coderd::load_workspace_views(deps.store, std::move(workspaces)))
+      out.push_back(workspace_json(deps, view, auth.user.id));
     return http::json_response(200, json::object{{"workspaces", std::move(out)}, {"count", count}});
   }
   std::vector<Snapshot> rows;
@@ -371,12 +374,13 @@ Response list_workspaces_in_snapshot(Deps& deps, Request& request, const Authent
       return lower(a.workspace.name) < lower(b.workspace.name);
     return a.workspace.id.to_string() < b.workspace.id.to_string();
   });
-  std::int64_t index = 0;
-  for (const auto& s : rows) {
-    if (index++ < page.offset) continue;
-    if (page.limit > 0 && std::int64_t(out.size()) >= page.limit) break;
-    out.push_back(workspace_json(deps, s.workspace, auth.user.id));
+  std::vector<store::WorkspaceRow> workspaces;
+  for (std::size_t i = std::size_t(std::max<std::int64_t>(page.offset, 0)); i < rows.size(); ++i) {
+    if (page.limit > 0 && std::int64_t(workspaces.size()) >= page.limit) break;
+    workspaces.push_back(rows[i].workspace);
   }
+  for (const auto& view : coderd::load_workspace_views(deps.store, std::move(workspaces)))
+    out.push_back(workspace_json(deps, view, auth.user.id));
   return http::json_response(
       200, json::object{{"workspaces", std::move(out)}, {"count", std::int64_t(rows.size())}});
 }

@@ -3,6 +3,7 @@
 #include "api/jobs_json.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
+#include "coderd/workspace_views.hpp"
 #include "coderd/workspaces.hpp"
 
 namespace berth::api {
@@ -50,25 +51,22 @@ std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now) {
 namespace {
 
 // Overlays the reported health on the build's apps (initializing/disabled until reported).
-void apply_app_health(Deps& deps, const store::WorkspaceAgentRow& agent, json::object& out) {
+void apply_app_health(const coderd::AgentView& view, json::object& out) {
   auto* apps = out.if_contains("apps");
-  if (!apps || !apps->is_array()) return;
-  auto healths = deps.store.list_workspace_app_health(agent.id);
-  if (healths.empty()) return;
+  if (!apps || !apps->is_array() || view.app_health.empty()) return;
   for (auto& a : apps->get_array()) {
     auto& app = a.as_object();
     auto* id = app.if_contains("id");
-    for (const auto& h : healths)
+    for (const auto& h : view.app_health)
       if (id && id->is_string() && id->get_string() == h.app_id) app["health"] = h.health;
   }
 }
 
 // The agent's log sources as stored (the build's, plus any the agent added).
-json::array log_sources_json(Deps& deps, const store::WorkspaceAgentRow& agent,
-                             const json::object& config) {
+json::array log_sources_json(const coderd::AgentView& view, const json::object& config) {
   json::array out;
-  for (const auto& s : deps.store.list_workspace_agent_log_sources(agent.id))
-    out.push_back(json::object{{"workspace_agent_id", agent.id.to_string()},
+  for (const auto& s : view.log_sources)
+    out.push_back(json::object{{"workspace_agent_id", view.agent.id.to_string()},
                                {"id", s.id.to_string()},
                                {"created_at", format_rfc3339(s.created_at)},
                                {"display_name", s.display_name},
@@ -77,7 +75,7 @@ json::array log_sources_json(Deps& deps, const store::WorkspaceAgentRow& agent,
   // Never connected: the build's sources, dated like the agent.
   if (auto* sources = config.if_contains("log_sources"); sources && sources->is_array())
     for (auto s : sources->get_array()) {
-      s.as_object()["created_at"] = format_rfc3339(agent.created_at);
+      s.as_object()["created_at"] = format_rfc3339(view.agent.created_at);
       out.push_back(std::move(s));
     }
   return out;
@@ -85,7 +83,8 @@ json::array log_sources_json(Deps& deps, const store::WorkspaceAgentRow& agent,
 
 }  // namespace
 
-json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now) {
+json::value agent_json(const coderd::AgentView& view, TimePoint now) {
+  const auto& agent = view.agent;
   auto doc = json::parse(agent.config);
   auto& out = doc.as_object();
   auto status = agent_status(agent, now);
@@ -113,20 +112,23 @@ json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePo
   out["parent_id"] = nullptr;
   // Berth has one relay, the server itself: the agent's heartbeat round trip to it.
   out["latency"] = json::object{};
-  if (auto stats = deps.store.get_workspace_agent_stats(agent.id); stats && stats->latency_us)
-    out["latency"] =
-        json::object{{"berth", json::object{{"preferred", true},
-                                            {"latency_ms", double(*stats->latency_us) / 1000}}}};
-  apply_app_health(deps, agent, out);
-  out["log_sources"] = log_sources_json(deps, agent, out);
+  if (view.stats && view.stats->latency_us)
+    out["latency"] = json::object{
+        {"berth", json::object{{"preferred", true},
+                               {"latency_ms", double(*view.stats->latency_us) / 1000}}}};
+  apply_app_health(view, out);
+  out["log_sources"] = log_sources_json(view, out);
   return doc;
 }
 
-json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& r) {
+json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now) {
+  return agent_json(coderd::load_agent_views(deps.store, {agent}).front(), now);
+}
+
+json::value resource_json(const coderd::ResourceView& view, TimePoint now) {
+  const auto& r = view.resource;
   json::array agents;
-  auto now = deps.clock.now();
-  for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
-    if (!a.deleted) agents.push_back(agent_json(deps, a, now));
+  for (const auto& a : view.agents) agents.push_back(agent_json(a, now));
   return json::object{{"id", r.id.to_string()},
                       {"created_at", format_rfc3339(r.created_at)},
                       {"job_id", r.job_id.to_string()},
@@ -140,16 +142,20 @@ json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& r) {
                       {"daily_cost", r.daily_cost}};
 }
 
-json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
-                       const store::WorkspaceRow& w) {
-  auto job = deps.store.get_provisioner_job_by_id(b.job_id);
-  auto version = deps.store.get_template_version_by_id(b.template_version_id);
-  auto owner = deps.store.get_user_by_id(w.owner_id);
-  auto initiator = deps.store.get_user_by_id(b.initiator_id);
+json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& resource) {
+  return resource_json(coderd::load_resource_views(deps.store, {resource}).front(),
+                       deps.clock.now());
+}
+
+json::value build_json(Deps& deps, const coderd::BuildView& view, const store::WorkspaceRow& w,
+                       const std::optional<store::UserRow>& owner) {
+  const auto& b = view.build;
+  auto now = deps.clock.now();
   json::array resources;
-  for (const auto& r : deps.store.list_workspace_resources_by_job_id(b.job_id))
-    resources.push_back(resource_json(deps, r));
+  for (const auto& r : view.resources) resources.push_back(resource_json(r, now));
+  const auto& job = view.job;
   auto status = job ? coderd::build_status(b.transition, coderd::job_status(*job)) : "failed";
+  JobContext context{w, view.version, view.version_template};
   return json::object{
       {"id", b.id.to_string()},
       {"created_at", format_rfc3339(b.created_at)},
@@ -160,12 +166,12 @@ json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
       {"workspace_owner_name", owner ? owner->username : ""},
       {"workspace_owner_avatar_url", owner ? owner->avatar_url : ""},
       {"template_version_id", b.template_version_id.to_string()},
-      {"template_version_name", version ? version->name : ""},
+      {"template_version_name", view.version ? view.version->name : ""},
       {"build_number", b.build_number},
       {"transition", b.transition},
       {"initiator_id", b.initiator_id.to_string()},
-      {"initiator_name", initiator ? initiator->username : ""},
-      {"job", job ? provisioner_job_json(deps, *job) : json::value(nullptr)},
+      {"initiator_name", view.initiator ? view.initiator->username : ""},
+      {"job", job ? provisioner_job_json(deps, *job, context) : json::value(nullptr)},
       {"reason", b.reason},
       {"resources", std::move(resources)},
       {"deadline", json::time_or_null(b.deadline)},
@@ -173,9 +179,7 @@ json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
       {"status", status},
       {"daily_cost", b.daily_cost},
       {"matched_provisioners",
-       json::object{{"count", 1},
-                    {"available", 1},
-                    {"most_recently_seen", format_rfc3339(deps.clock.now())}}},
+       json::object{{"count", 1}, {"available", 1}, {"most_recently_seen", format_rfc3339(now)}}},
       {"template_version_preset_id", b.template_version_preset_id
                                          ? json::value(b.template_version_preset_id->to_string())
                                          : json::value(nullptr)},
@@ -183,16 +187,23 @@ json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
       {"has_external_agent", b.has_external_agent}};
 }
 
-namespace {
+json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
+                       const store::WorkspaceRow& w) {
+  std::optional<coderd::BuildView> view;
+  std::optional<store::UserRow> owner;
+  deps.store.in_read_tx([&](store::Store& tx) {
+    view = coderd::load_build_views(tx, {b}).front();
+    owner = tx.get_user_by_id(w.owner_id);
+  });
+  return build_json(deps, *view, w, owner);
+}
 
-json::value workspace_json_in_snapshot(Deps& deps, const store::WorkspaceRow& w,
-                                       const Uuid& viewer) {
-  auto tmpl = deps.store.get_template_by_id(w.template_id);
+json::value workspace_json(Deps& deps, const coderd::WorkspaceView& view, const Uuid& viewer) {
+  const auto& w = view.workspace;
+  const auto& tmpl = view.template_;
   auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
-  auto owner = deps.store.get_user_by_id(w.owner_id);
-  auto org = deps.store.get_organization_by_id(w.organization_id);
-  auto latest = deps.store.get_latest_workspace_build(w.id);
-  json::value build = latest ? build_json(deps, *latest, w) : json::value(nullptr);
+  const auto& latest = view.latest_build;
+  json::value build = latest ? build_json(deps, *latest, w, view.owner) : json::value(nullptr);
   json::array failing;
   if (build.is_object())
     for (const auto& r : build.as_object().at("resources").as_array())
@@ -207,6 +218,7 @@ json::value workspace_json_in_snapshot(Deps& deps, const store::WorkspaceRow& w,
   } else if (w.ttl_ms) {
     ttl = *w.ttl_ms;
   }
+  const auto& owner = view.owner;
   return json::object{
       {"id", w.id.to_string()},
       {"created_at", format_rfc3339(w.created_at)},
@@ -215,7 +227,7 @@ json::value workspace_json_in_snapshot(Deps& deps, const store::WorkspaceRow& w,
       {"owner_name", owner ? owner->username : ""},
       {"owner_avatar_url", owner ? owner->avatar_url : ""},
       {"organization_id", w.organization_id.to_string()},
-      {"organization_name", org ? org->name : ""},
+      {"organization_name", view.organization ? view.organization->name : ""},
       {"template_id", w.template_id.to_string()},
       {"template_name", tmpl ? tmpl->name : ""},
       {"template_display_name", tmpl ? tmpl->display_name : ""},
@@ -226,7 +238,7 @@ json::value workspace_json_in_snapshot(Deps& deps, const store::WorkspaceRow& w,
       {"template_use_classic_parameter_flow", policy.use_classic_parameter_flow},
       {"latest_build", std::move(build)},
       {"latest_app_status", nullptr},
-      {"outdated", latest && tmpl && latest->template_version_id != tmpl->active_version_id},
+      {"outdated", latest && tmpl && latest->build.template_version_id != tmpl->active_version_id},
       {"name", w.name},
       {"autostart_schedule",
        w.autostart_schedule ? json::value(*w.autostart_schedule) : json::value(nullptr)},
@@ -244,13 +256,8 @@ json::value workspace_json_in_snapshot(Deps& deps, const store::WorkspaceRow& w,
       {"shared_with", json::array{}}};
 }
 
-}  // namespace
-
 json::value workspace_json(Deps& deps, const store::WorkspaceRow& w, const Uuid& viewer) {
-  // Its many reads from one snapshot, in one read transaction.
-  json::value out;
-  deps.store.in_read_tx([&](store::Store&) { out = workspace_json_in_snapshot(deps, w, viewer); });
-  return out;
+  return workspace_json(deps, coderd::load_workspace_views(deps.store, {w}).front(), viewer);
 }
 
 }  // namespace berth::api

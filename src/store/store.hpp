@@ -34,6 +34,9 @@ class Store {
   virtual std::optional<UserRow> get_user_by_username(const std::string& username) = 0;
   virtual std::optional<UserRow> get_user_by_email(const std::string& email) = 0;
   virtual std::int64_t count_users() = 0;
+  // The users among `ids` (deleted ones too), in no particular order; the same for the other
+  // *_by_ids reads, which let a page of objects be loaded with one query per table.
+  virtual std::vector<UserRow> list_users_by_ids(const std::vector<Uuid>& ids) = 0;
   virtual UserPage list_users(const ListUsersParams& params) = 0;
   virtual void update_user_roles_by_id(const Uuid& id, const std::vector<std::string>& roles,
                                        TimePoint updated_at) = 0;
@@ -81,6 +84,8 @@ class Store {
   // Provisioner jobs
   virtual void insert_provisioner_job(const ProvisionerJobRow& row) = 0;
   virtual std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) = 0;
+  virtual std::vector<ProvisionerJobRow> list_provisioner_jobs_by_ids(
+      const std::vector<Uuid>& ids) = 0;
   // Claims the oldest pending job whose tags are all among `worker_tags` (a JSON object) and
   // whose provisioner is one of `provisioners`; atomically marks it started by the worker.
   virtual std::optional<ProvisionerJobRow> acquire_provisioner_job(
@@ -115,6 +120,7 @@ class Store {
   // Templates
   virtual void insert_template(const TemplateRow& row) = 0;
   virtual std::optional<TemplateRow> get_template_by_id(const Uuid& id) = 0;
+  virtual std::vector<TemplateRow> list_templates_by_ids(const std::vector<Uuid>& ids) = 0;
   virtual std::optional<TemplateRow> get_template_by_organization_and_name(
       const Uuid& organization_id, const std::string& name) = 0;
   // Non-deleted templates, of one organization when given, by name.
@@ -125,6 +131,8 @@ class Store {
   // Template versions
   virtual void insert_template_version(const TemplateVersionRow& row) = 0;
   virtual std::optional<TemplateVersionRow> get_template_version_by_id(const Uuid& id) = 0;
+  virtual std::vector<TemplateVersionRow> list_template_versions_by_ids(
+      const std::vector<Uuid>& ids) = 0;
   virtual std::optional<TemplateVersionRow> get_template_version_by_job_id(const Uuid& job_id) = 0;
   virtual std::optional<TemplateVersionRow> get_template_version_by_template_and_name(
       const Uuid& template_id, const std::string& name) = 0;
@@ -171,6 +179,9 @@ class Store {
   virtual std::optional<WorkspaceBuildRow> get_workspace_build_by_id(const Uuid& id) = 0;
   virtual std::optional<WorkspaceBuildRow> get_workspace_build_by_job_id(const Uuid& job_id) = 0;
   virtual std::optional<WorkspaceBuildRow> get_latest_workspace_build(const Uuid& workspace_id) = 0;
+  // The latest build of each of the workspaces that has one.
+  virtual std::vector<WorkspaceBuildRow> list_latest_workspace_builds(
+      const std::vector<Uuid>& workspace_ids) = 0;
   virtual std::optional<WorkspaceBuildRow> get_workspace_build_by_number(const Uuid& workspace_id,
                                                                          std::int64_t number) = 0;
   // Newest first.
@@ -195,12 +206,18 @@ class Store {
   virtual void insert_workspace_resource(const WorkspaceResourceRow& row) = 0;
   virtual std::vector<WorkspaceResourceRow> list_workspace_resources_by_job_id(
       const Uuid& job_id) = 0;
+  // In each job's order (as list_workspace_resources_by_job_id).
+  virtual std::vector<WorkspaceResourceRow> list_workspace_resources_by_job_ids(
+      const std::vector<Uuid>& job_ids) = 0;
   virtual void insert_workspace_agent(const WorkspaceAgentRow& row) = 0;
   virtual std::optional<WorkspaceAgentRow> get_workspace_agent_by_id(const Uuid& id) = 0;
   virtual std::optional<WorkspaceAgentRow> get_workspace_agent_by_token_hash(
       const std::string& hash) = 0;
   virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
       const Uuid& resource_id) = 0;
+  // In each resource's order (as list_workspace_agents_by_resource_id).
+  virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_ids(
+      const std::vector<Uuid>& resource_ids) = 0;
   virtual std::optional<WorkspaceResourceRow> get_workspace_resource_by_id(const Uuid& id) = 0;
   virtual void update_workspace_agent_connection_by_id(const Uuid& id,
                                                        std::optional<TimePoint> first_connected_at,
@@ -228,8 +245,12 @@ class Store {
   virtual void upsert_workspace_agent_log_source(const WorkspaceAgentLogSourceRow& row) = 0;
   virtual std::vector<WorkspaceAgentLogSourceRow> list_workspace_agent_log_sources(
       const Uuid& agent_id) = 0;
+  virtual std::vector<WorkspaceAgentLogSourceRow> list_workspace_agent_log_sources_by_agent_ids(
+      const std::vector<Uuid>& agent_ids) = 0;
   virtual void upsert_workspace_app_health(const WorkspaceAppHealthRow& row) = 0;
   virtual std::vector<WorkspaceAppHealthRow> list_workspace_app_health(const Uuid& agent_id) = 0;
+  virtual std::vector<WorkspaceAppHealthRow> list_workspace_app_health_by_agent_ids(
+      const std::vector<Uuid>& agent_ids) = 0;
   virtual void upsert_workspace_agent_metadata(const WorkspaceAgentMetadataRow& row) = 0;
   virtual std::vector<WorkspaceAgentMetadataRow> list_workspace_agent_metadata(
       const Uuid& agent_id) = 0;
@@ -238,6 +259,8 @@ class Store {
       const Uuid& agent_id) = 0;
   virtual void upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) = 0;
   virtual std::optional<WorkspaceAgentStatsRow> get_workspace_agent_stats(const Uuid& agent_id) = 0;
+  virtual std::vector<WorkspaceAgentStatsRow> list_workspace_agent_stats_by_agent_ids(
+      const std::vector<Uuid>& agent_ids) = 0;
 
   // Tasks
   virtual void insert_task(const TaskRow& row) = 0;

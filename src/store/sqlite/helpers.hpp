@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/json.hpp"
 #include "store/sqlite/statement.hpp"
 
 namespace berth::store::sqlite {
@@ -42,6 +43,25 @@ inline std::optional<std::string> optional_text(const Statement& q, int column) 
   if (q.is_null(column)) return std::nullopt;
   return q.text(column);
 }
+
+// A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.
+inline std::string uuid_list(const std::vector<Uuid>& ids) {
+  json::array out;
+  for (const auto& id : ids) out.emplace_back(id.to_string());
+  return json::serialize(out);
+}
+
+// The rows `sql` selects with its one placeholder bound to `ids` (as uuid_list); none for none.
+template <typename Row, typename Reader>
+std::vector<Row> collect_by_ids(Database& db, const std::string& sql, const std::vector<Uuid>& ids,
+                                Reader read) {
+  if (ids.empty()) return {};
+  Statement q(db, sql);
+  q.bind(1, uuid_list(ids));
+  return collect<Row>(q, read);
+}
+
+constexpr const char* kInIds = "IN (SELECT value FROM json_each(?))";
 
 template <typename T>
 void bind_optional(Statement& q, int index, const std::optional<T>& value) {

@@ -68,6 +68,14 @@ std::optional<ProvisionerJobRow> SqliteStore::get_provisioner_job_by_id(const Uu
   return first<ProvisionerJobRow>(q, read_job);
 }
 
+std::vector<ProvisionerJobRow> SqliteStore::list_provisioner_jobs_by_ids(
+    const std::vector<Uuid>& ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<ProvisionerJobRow>(
+      *db, select_from(kJobColumns, "provisioner_jobs", std::string("WHERE id ") + kInIds), ids,
+      read_job);
+}
+
 std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
     const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
     const std::vector<std::string>& provisioners, TimePoint now) {

@@ -25,6 +25,7 @@ class SqliteStore final : public Store {
   // Users
   void insert_user(const UserRow& row) override;
   std::optional<UserRow> get_user_by_id(const Uuid& id) override;
+  std::vector<UserRow> list_users_by_ids(const std::vector<Uuid>& ids) override;
   std::optional<UserRow> get_user_by_username(const std::string& username) override;
   std::optional<UserRow> get_user_by_email(const std::string& email) override;
   std::int64_t count_users() override;
@@ -74,6 +75,8 @@ class SqliteStore final : public Store {
   // Provisioner jobs
   void insert_provisioner_job(const ProvisionerJobRow& row) override;
   std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) override;
+  std::vector<ProvisionerJobRow> list_provisioner_jobs_by_ids(
+      const std::vector<Uuid>& ids) override;
   std::optional<ProvisionerJobRow> acquire_provisioner_job(
       const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
       const std::vector<std::string>& provisioners, TimePoint now) override;
@@ -96,6 +99,7 @@ class SqliteStore final : public Store {
   // Templates
   void insert_template(const TemplateRow& row) override;
   std::optional<TemplateRow> get_template_by_id(const Uuid& id) override;
+  std::vector<TemplateRow> list_templates_by_ids(const std::vector<Uuid>& ids) override;
   std::optional<TemplateRow> get_template_by_organization_and_name(
       const Uuid& organization_id, const std::string& name) override;
   std::vector<TemplateRow> list_templates(const std::optional<Uuid>& organization_id) override;
@@ -104,6 +108,8 @@ class SqliteStore final : public Store {
   // Template versions
   void insert_template_version(const TemplateVersionRow& row) override;
   std::optional<TemplateVersionRow> get_template_version_by_id(const Uuid& id) override;
+  std::vector<TemplateVersionRow> list_template_versions_by_ids(
+      const std::vector<Uuid>& ids) override;
   std::optional<TemplateVersionRow> get_template_version_by_job_id(const Uuid& job_id) override;
   std::optional<TemplateVersionRow> get_template_version_by_template_and_name(
       const Uuid& template_id, const std::string& name) override;
@@ -140,6 +146,8 @@ class SqliteStore final : public Store {
   std::optional<WorkspaceBuildRow> get_workspace_build_by_id(const Uuid& id) override;
   std::optional<WorkspaceBuildRow> get_workspace_build_by_job_id(const Uuid& job_id) override;
   std::optional<WorkspaceBuildRow> get_latest_workspace_build(const Uuid& workspace_id) override;
+  std::vector<WorkspaceBuildRow> list_latest_workspace_builds(
+      const std::vector<Uuid>& workspace_ids) override;
   std::optional<WorkspaceBuildRow> get_workspace_build_by_number(const Uuid& workspace_id,
                                                                  std::int64_t number) override;
   std::vector<WorkspaceBuildRow> list_workspace_builds(const Uuid& workspace_id) override;
@@ -161,10 +169,14 @@ class SqliteStore final : public Store {
   // Resources and agents
   void insert_workspace_resource(const WorkspaceResourceRow& row) override;
   std::vector<WorkspaceResourceRow> list_workspace_resources_by_job_id(const Uuid& job_id) override;
+  std::vector<WorkspaceResourceRow> list_workspace_resources_by_job_ids(
+      const std::vector<Uuid>& job_ids) override;
   void insert_workspace_agent(const WorkspaceAgentRow& row) override;
   std::optional<WorkspaceAgentRow> get_workspace_agent_by_id(const Uuid& id) override;
   std::optional<WorkspaceAgentRow> get_workspace_agent_by_token_hash(
       const std::string& hash) override;
+  std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_ids(
+      const std::vector<Uuid>& resource_ids) override;
   std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
       const Uuid& resource_id) override;
   std::optional<WorkspaceResourceRow> get_workspace_resource_by_id(const Uuid& id) override;
@@ -191,10 +203,14 @@ class SqliteStore final : public Store {
                                                                     std::int64_t after_id,
                                                                     std::int64_t limit) override;
   void upsert_workspace_agent_log_source(const WorkspaceAgentLogSourceRow& row) override;
+  std::vector<WorkspaceAgentLogSourceRow> list_workspace_agent_log_sources_by_agent_ids(
+      const std::vector<Uuid>& agent_ids) override;
   std::vector<WorkspaceAgentLogSourceRow> list_workspace_agent_log_sources(
       const Uuid& agent_id) override;
   void upsert_workspace_app_health(const WorkspaceAppHealthRow& row) override;
   std::vector<WorkspaceAppHealthRow> list_workspace_app_health(const Uuid& agent_id) override;
+  std::vector<WorkspaceAppHealthRow> list_workspace_app_health_by_agent_ids(
+      const std::vector<Uuid>& agent_ids) override;
   void upsert_workspace_agent_metadata(const WorkspaceAgentMetadataRow& row) override;
   std::vector<WorkspaceAgentMetadataRow> list_workspace_agent_metadata(
       const Uuid& agent_id) override;
@@ -203,6 +219,8 @@ class SqliteStore final : public Store {
       const Uuid& agent_id) override;
   void upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row) override;
   std::optional<WorkspaceAgentStatsRow> get_workspace_agent_stats(const Uuid& agent_id) override;
+  std::vector<WorkspaceAgentStatsRow> list_workspace_agent_stats_by_agent_ids(
+      const std::vector<Uuid>& agent_ids) override;
 
   // Tasks
   void insert_task(const TaskRow& row) override;

@@ -81,6 +81,13 @@ std::optional<TemplateRow> SqliteStore::get_template_by_id(const Uuid& id) {
   return first<TemplateRow>(q, read_template);
 }
 
+std::vector<TemplateRow> SqliteStore::list_templates_by_ids(const std::vector<Uuid>& ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<TemplateRow>(
+      *db, select_from(kTemplateColumns, "templates", std::string("WHERE id ") + kInIds), ids,
+      read_template);
+}
+
 std::optional<TemplateRow> SqliteStore::get_template_by_organization_and_name(
     const Uuid& organization_id, const std::string& name) {
   auto db = pool_.reader();
@@ -130,6 +137,14 @@ std::optional<TemplateVersionRow> SqliteStore::get_template_version_by_id(const 
   Statement q(*db, select_from(kVersionColumns, "template_versions", "WHERE id = ?"));
   q.bind(1, id);
   return first<TemplateVersionRow>(q, read_version);
+}
+
+std::vector<TemplateVersionRow> SqliteStore::list_template_versions_by_ids(
+    const std::vector<Uuid>& ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<TemplateVersionRow>(
+      *db, select_from(kVersionColumns, "template_versions", std::string("WHERE id ") + kInIds),
+      ids, read_version);
 }
 
 std::optional<TemplateVersionRow> SqliteStore::get_template_version_by_job_id(const Uuid& job_id) {

@@ -111,6 +111,19 @@ void SqliteStore::upsert_workspace_agent_log_source(const WorkspaceAgentLogSourc
   q.bind(5, r.icon).run();
 }
 
+std::vector<WorkspaceAgentLogSourceRow> SqliteStore::list_workspace_agent_log_sources_by_agent_ids(
+    const std::vector<Uuid>& agent_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceAgentLogSourceRow>(
+      *db,
+      select_from(
+          "id, agent_id, created_at, display_name, icon", "workspace_agent_log_sources",
+          std::string("WHERE agent_id ") + kInIds + " ORDER BY agent_id, created_at, rowid"),
+      agent_ids, [](const Statement& s) {
+        return WorkspaceAgentLogSourceRow{s.uuid(0), s.uuid(1), s.time(2), s.text(3), s.text(4)};
+      });
+}
+
 std::vector<WorkspaceAgentLogSourceRow> SqliteStore::list_workspace_agent_log_sources(
     const Uuid& agent_id) {
   auto db = pool_.reader();
@@ -130,6 +143,18 @@ void SqliteStore::upsert_workspace_app_health(const WorkspaceAppHealthRow& r) {
               "(?, ?, ?, ?) ON CONFLICT (agent_id, app_id) DO UPDATE SET health = "
               "excluded.health, updated_at = excluded.updated_at");
   q.bind(1, r.agent_id).bind(2, r.app_id).bind(3, r.health).bind(4, r.updated_at).run();
+}
+
+std::vector<WorkspaceAppHealthRow> SqliteStore::list_workspace_app_health_by_agent_ids(
+    const std::vector<Uuid>& agent_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceAppHealthRow>(
+      *db,
+      select_from("agent_id, app_id, health, updated_at", "workspace_app_health",
+                  std::string("WHERE agent_id ") + kInIds + " ORDER BY agent_id, app_id"),
+      agent_ids, [](const Statement& s) {
+        return WorkspaceAppHealthRow{s.uuid(0), s.text(1), s.text(2), s.time(3)};
+      });
 }
 
 std::vector<WorkspaceAppHealthRow> SqliteStore::list_workspace_app_health(const Uuid& agent_id) {
@@ -196,6 +221,19 @@ void SqliteStore::upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row
   q.bind(1, row.agent_id).bind(2, row.updated_at).bind(3, row.stats);
   bind_optional(q, 4, row.latency_us);
   q.run();
+}
+
+std::vector<WorkspaceAgentStatsRow> SqliteStore::list_workspace_agent_stats_by_agent_ids(
+    const std::vector<Uuid>& agent_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceAgentStatsRow>(
+      *db,
+      select_from("agent_id, updated_at, stats, latency_us", "workspace_agent_stats",
+                  std::string("WHERE agent_id ") + kInIds),
+      agent_ids, [](const Statement& s) {
+        return WorkspaceAgentStatsRow{s.uuid(0), s.time(1), s.text(2),
+                                      s.is_null(3) ? std::nullopt : std::optional(s.integer(3))};
+      });
 }
 
 std::optional<WorkspaceAgentStatsRow> SqliteStore::get_workspace_agent_stats(const Uuid& agent_id) {

@@ -110,12 +110,6 @@ void bind_workspace_mutables(Statement& q, const WorkspaceRow& r, int first) {
   bind_optional(q, first + 10, r.next_start_at);
 }
 
-std::string uuid_list(const std::vector<Uuid>& ids) {
-  json::array out;
-  for (const auto& id : ids) out.emplace_back(id.to_string());
-  return json::serialize(out);
-}
-
 }  // namespace
 
 // Workspaces
@@ -472,6 +466,17 @@ std::optional<WorkspaceBuildRow> SqliteStore::get_latest_workspace_build(const U
   return first<WorkspaceBuildRow>(q, read_build);
 }
 
+std::vector<WorkspaceBuildRow> SqliteStore::list_latest_workspace_builds(
+    const std::vector<Uuid>& workspace_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceBuildRow>(
+      *db,
+      select_from(kBuildColumns, "workspace_builds",
+                  std::string("WHERE id IN (SELECT latest_build_id FROM workspaces WHERE id ") +
+                      kInIds + ")"),
+      workspace_ids, read_build);
+}
+
 std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_number(
     const Uuid& workspace_id, std::int64_t number) {
   auto db = pool_.reader();
@@ -575,6 +580,16 @@ std::vector<WorkspaceResourceRow> SqliteStore::list_workspace_resources_by_job_i
   return collect<WorkspaceResourceRow>(q, read_resource);
 }
 
+std::vector<WorkspaceResourceRow> SqliteStore::list_workspace_resources_by_job_ids(
+    const std::vector<Uuid>& job_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceResourceRow>(
+      *db,
+      select_from(kResourceColumns, "workspace_resources",
+                  std::string("WHERE job_id ") + kInIds + " ORDER BY job_id, created_at, rowid"),
+      job_ids, read_resource);
+}
+
 void SqliteStore::insert_workspace_agent(const WorkspaceAgentRow& r) {
   auto db = pool_.writer();
   Statement q(*db, "INSERT INTO workspace_agents (" + std::string(kAgentColumns) +
@@ -605,6 +620,17 @@ std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_token_hash(
                                "WHERE auth_token_hash = ? AND deleted = 0"));
   q.bind(1, hash);
   return first<WorkspaceAgentRow>(q, read_agent);
+}
+
+std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_resource_ids(
+    const std::vector<Uuid>& resource_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceAgentRow>(
+      *db,
+      select_from(
+          kAgentColumns, "workspace_agents",
+          std::string("WHERE resource_id ") + kInIds + " ORDER BY resource_id, created_at, name"),
+      resource_ids, read_agent);
 }
 
 std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_resource_id(
