@@ -164,15 +164,8 @@ Response list_workspace_builds(Deps& deps, Request& request, const Authenticated
                                           "\") does not exist."};
     after_number = after->build_number;
   }
-  std::vector<store::WorkspaceBuildRow> builds;
-  std::int64_t index = 0;
-  for (auto& b : deps.store.list_workspace_builds(workspace.id)) {
-    if (since && !(b.created_at > *since)) continue;
-    if (after_number && b.build_number <= *after_number) continue;
-    if (index++ < page.offset) continue;
-    if (page.limit > 0 && std::int64_t(builds.size()) >= page.limit) break;
-    builds.push_back(std::move(b));
-  }
+  auto builds = deps.store.list_workspace_builds_page(workspace.id, since, after_number, page.limit,
+                                                      page.offset);
   json::array out;
   auto owner = deps.store.get_user_by_id(workspace.owner_id);
   for (const auto& view : coderd::load_build_views(deps.store, std::move(builds)))

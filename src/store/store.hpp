@@ -186,6 +186,11 @@ class Store {
                                                                          std::int64_t number) = 0;
   // Newest first.
   virtual std::vector<WorkspaceBuildRow> list_workspace_builds(const Uuid& workspace_id) = 0;
+  // One page of them, newest first: those created after `created_after` and numbered above
+  // `number_after` when given, `offset` skipped, at most `limit` (all when limit <= 0).
+  virtual std::vector<WorkspaceBuildRow> list_workspace_builds_page(
+      const Uuid& workspace_id, std::optional<TimePoint> created_after,
+      std::optional<std::int64_t> number_after, std::int64_t limit, std::int64_t offset) = 0;
   virtual void update_workspace_build_completion(const Uuid& id, const std::string& state,
                                                  std::optional<TimePoint> deadline,
                                                  std::optional<TimePoint> max_deadline,

@@ -151,6 +151,9 @@ class SqliteStore final : public Store {
   std::optional<WorkspaceBuildRow> get_workspace_build_by_number(const Uuid& workspace_id,
                                                                  std::int64_t number) override;
   std::vector<WorkspaceBuildRow> list_workspace_builds(const Uuid& workspace_id) override;
+  std::vector<WorkspaceBuildRow> list_workspace_builds_page(
+      const Uuid& workspace_id, std::optional<TimePoint> created_after,
+      std::optional<std::int64_t> number_after, std::int64_t limit, std::int64_t offset) override;
   void update_workspace_build_completion(const Uuid& id, const std::string& state,
                                          std::optional<TimePoint> deadline,
                                          std::optional<TimePoint> max_deadline, bool has_ai_task,

@@ -1,4 +1,5 @@
 // SqliteStore: workspaces, builds, build parameters, resources and agents.
+#include <algorithm>
 #include <type_traits>
 #include <variant>
 
@@ -491,6 +492,21 @@ std::vector<WorkspaceBuildRow> SqliteStore::list_workspace_builds(const Uuid& wo
   Statement q(*db, select_from(kBuildColumns, "workspace_builds",
                                "WHERE workspace_id = ? ORDER BY build_number DESC"));
   q.bind(1, workspace_id);
+  return collect<WorkspaceBuildRow>(q, read_build);
+}
+
+std::vector<WorkspaceBuildRow> SqliteStore::list_workspace_builds_page(
+    const Uuid& workspace_id, std::optional<TimePoint> created_after,
+    std::optional<std::int64_t> number_after, std::int64_t limit, std::int64_t offset) {
+  auto db = pool_.reader();
+  Statement q(*db, select_from(kBuildColumns, "workspace_builds",
+                               "WHERE workspace_id = ?1 AND (?2 IS NULL OR created_at > ?2) AND "
+                               "(?3 IS NULL OR build_number > ?3) ORDER BY build_number DESC "
+                               "LIMIT ?4 OFFSET ?5"));
+  q.bind(1, workspace_id);
+  bind_optional(q, 2, created_after);
+  bind_optional(q, 3, number_after);
+  q.bind(4, limit > 0 ? limit : std::int64_t(-1)).bind(5, std::max<std::int64_t>(offset, 0));
   return collect<WorkspaceBuildRow>(q, read_build);
 }
 
