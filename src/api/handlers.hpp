@@ -29,6 +29,7 @@ Response get_user_roles(Deps& deps, Request& request, const Authenticated& auth)
 // PUT /users/{user}/status/suspend and /status/activate.
 Response suspend_user(Deps& deps, Request& request, const Authenticated& auth);
 Response activate_user(Deps& deps, Request& request, const Authenticated& auth);
+Response delete_user(Deps& deps, Request& request, const Authenticated& auth);
 
 // quiet_hours.cpp
 Response get_user_quiet_hours(Deps& deps, Request& request, const Authenticated& auth);

@@ -94,6 +94,7 @@ void add_routes(Add&& add) {
   priv("GET", "/api/v2/users", list_users);
   priv("POST", "/api/v2/users", create_user);
   priv("GET", "/api/v2/users/{user}", get_user);
+  priv("DELETE", "/api/v2/users/{user}", delete_user);
   priv("GET", "/api/v2/users/{user}/roles", get_user_roles);
   priv("PUT", "/api/v2/users/{user}/roles", update_user_roles);
   priv("PUT", "/api/v2/users/{user}/status/suspend", suspend_user);

@@ -181,6 +181,12 @@ Response suspend_user(Deps& deps, Request& request, const Authenticated& auth) {
       200, user_json(deps, deps.users.update_status(auth.subject, user, "suspended")));
 }
 
+Response delete_user(Deps& deps, Request& request, const Authenticated& auth) {
+  auto user = resolve_user_param(deps, request, auth);
+  deps.users.delete_user(auth.subject, user);
+  return http::json_response(200, json::object{{"message", "User has been deleted!"}});
+}
+
 Response activate_user(Deps& deps, Request& request, const Authenticated& auth) {
   auto user = resolve_user_param(deps, request, auth);
   return http::json_response(

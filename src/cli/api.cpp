@@ -20,6 +20,8 @@ ErrorCode code_for_status(int status) {
       return ErrorCode::conflict;
     case 413:
       return ErrorCode::too_large;
+    case 417:
+      return ErrorCode::precondition_unmet;
     case 429:
       return ErrorCode::rate_limited;
     case 503:

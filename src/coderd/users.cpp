@@ -203,6 +203,20 @@ store::UserRow Users::update_status(const Subject& actor, const store::UserRow& 
   return updated;
 }
 
+void Users::delete_user(const Subject& actor, const store::UserRow& user) {
+  if (actor.user_id == user.id) throw Error{ErrorCode::forbidden, "You cannot delete yourself!"};
+  // Permission before the workspace check, so that nobody learns whether others own any.
+  if (!authorize(actor, Action::delete_, user_object(user))) forbidden();
+  store::ListWorkspacesParams owned;
+  owned.owner_id = user.id;
+  if (store_.count_workspaces(owned) > 0)
+    throw Error{ErrorCode::precondition_unmet,
+                "You cannot delete a user that has workspaces. Delete their workspaces and try "
+                "again!"};
+  store_.update_user_deleted_by_id(user.id, clock_.now());
+  api_keys_.user_changed(user.id);
+}
+
 NewApiKey Users::create_token(const Subject& actor, const store::UserRow& user,
                               std::chrono::seconds lifetime, std::string token_name,
                               const std::string& ip_address) {

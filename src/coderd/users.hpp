@@ -60,6 +60,10 @@ class Users {
   store::UserRow update_status(const Subject& actor, const store::UserRow& user,
                                const std::string& status);
 
+  // Deletes an account that owns no workspaces (Coder's rules and messages); its sessions and
+  // tokens stop at once, and its username and email may be used again.
+  void delete_user(const Subject& actor, const store::UserRow& user);
+
   // A long-lived token; lifetime zero means the default.
   NewApiKey create_token(const Subject& actor, const store::UserRow& user,
                          std::chrono::seconds lifetime, std::string token_name,

@@ -24,6 +24,8 @@ const char* to_string(ErrorCode code) {
       return "conflict";
     case ErrorCode::not_ready:
       return "not_ready";
+    case ErrorCode::precondition_unmet:
+      return "precondition_unmet";
     case ErrorCode::too_large:
       return "too_large";
     case ErrorCode::rate_limited:

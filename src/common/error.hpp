@@ -14,6 +14,7 @@ enum class ErrorCode {
   not_found,
   conflict,
   not_ready,  // the thing exists but is not usable yet (Coder's 406 for importing versions)
+  precondition_unmet,  // first undo what depends on it (Coder's 417, e.g. a user's workspaces)
   too_large,
   rate_limited,
   unavailable,

@@ -16,6 +16,8 @@ int status_for(ErrorCode code) {
       return 409;
     case ErrorCode::not_ready:
       return 406;
+    case ErrorCode::precondition_unmet:
+      return 417;
     case ErrorCode::too_large:
       return 413;
     case ErrorCode::rate_limited:

@@ -43,6 +43,9 @@ class Store {
   virtual void update_user_last_seen_at_by_id(const Uuid& id, TimePoint last_seen_at) = 0;
   virtual void update_user_status_by_id(const Uuid& id, const std::string& status,
                                         TimePoint updated_at) = 0;
+  // Marks the user deleted (its username and email free again) and removes its API keys and
+  // organization memberships, atomically.
+  virtual void update_user_deleted_by_id(const Uuid& id, TimePoint updated_at) = 0;
   // The user's own quiet hours schedule; empty when they use the deployment default.
   virtual std::string get_user_quiet_hours_schedule(const Uuid& id) = 0;
   virtual void update_user_quiet_hours_schedule(const Uuid& id, const std::string& schedule,

@@ -91,6 +91,9 @@ const std::map<std::string, Row>& expectations() {
     {"GET /api/v2/users", {401, 401, 200, 200, 200, 200, 200, 200}},
     {"POST /api/v2/users", {401, 401, 403, 403, 403, 400, 403, 400}},
     {"GET /api/v2/users/{user}", {401, 401, 404, 200, 200, 200, 200, 200}},
+    // The member owns workspaces: Coder's 417 for those allowed to delete, and nobody deletes
+    // themselves.
+    {"DELETE /api/v2/users/{user}", {401, 401, 404, 403, 403, 417, 403, 417}},
     {"GET /api/v2/users/{user}/roles", {401, 401, 404, 200, 200, 200, 200, 200}},
     {"PUT /api/v2/users/{user}/roles", {401, 401, 404, 403, 403, 200, 400, 200}},
     {"PUT /api/v2/users/{user}/status/suspend", {401, 401, 404, 403, 403, 200, 400, 200}},

@@ -207,7 +207,7 @@ TEST_F(UsersApi, BadInputGetsClearErrors) {
   auto route = owner.request("GET", "/api/v2/nothing-here");
   EXPECT_EQ(route.status, 404);
   EXPECT_EQ(message_of(route), "Route not found.");
-  auto method = owner.request("DELETE", "/api/v2/users/first");
+  auto method = owner.request("PATCH", "/api/v2/users/first");
   EXPECT_EQ(method.status, 405);
   EXPECT_TRUE(method.header("allow"));
 }
@@ -313,6 +313,52 @@ TEST_F(UsersApi, OnlyUserAdminsSuspendAndNobodySuspendsThemselvesOrAnOwner) {
   EXPECT_EQ(admin.request("PUT", "/api/v2/users/bob/status/activate").status, 200);
   EXPECT_EQ(member.request("GET", "/api/v2/users/me").status, 200);
   EXPECT_EQ(owner.request("PUT", "/api/v2/users/ghost/status/suspend").status, 400);
+}
+
+TEST_F(UsersApi, DeletingAUserEndsItsSessionsAtOnceAndFreesItsName) {
+  auto owner = sign_in_owner(server_.url());
+  auto bob = sign_in_member(server_.url(), owner, "bob");
+  auto templates = sign_in_member(server_.url(), owner, "tadmin");
+  auto grant = owner.request_json("PUT", "/api/v2/users/tadmin/roles",
+                                  json::object{{"roles", json::array{"template-admin"}}});
+  ASSERT_EQ(grant.status, 200) << grant.body;
+  auto token =
+      bob.request_json("POST", "/api/v2/users/me/keys/tokens", json::object{{"token_name", "ci"}});
+  ASSERT_EQ(token.status, 201) << token.body;
+  sdk::Client bob_token(server_.url());
+  bob_token.set_session_token(std::string(token.json().as_object().at("key").as_string()));
+  ASSERT_EQ(bob_token.request("GET", "/api/v2/users/me").status, 200);
+  auto old_id = sdk::user_from_json(owner.request("GET", "/api/v2/users/bob").json()).id;
+
+  auto self = owner.request("DELETE", "/api/v2/users/me");
+  EXPECT_EQ(self.status, 403);
+  EXPECT_EQ(message_of(self), "You cannot delete yourself!");
+  EXPECT_EQ(message_of(bob.request("DELETE", "/api/v2/users/me")), "You cannot delete yourself!");
+  // A member cannot see other users; a template admin sees them but may not delete them.
+  EXPECT_EQ(bob.request("DELETE", "/api/v2/users/tadmin").status, 404);
+  auto forbidden = templates.request("DELETE", "/api/v2/users/bob");
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(message_of(forbidden), "Forbidden.");
+  EXPECT_EQ(bob.request("GET", "/api/v2/users/me").status, 200);
+
+  auto deleted = owner.request("DELETE", "/api/v2/users/bob");
+  ASSERT_EQ(deleted.status, 200) << deleted.body;
+  EXPECT_EQ(message_of(deleted), "User has been deleted!");
+  // Sessions and tokens stop with the very next request (they were cached a moment ago).
+  EXPECT_EQ(bob.request("GET", "/api/v2/users/me").status, 401);
+  EXPECT_EQ(bob_token.request("GET", "/api/v2/users/me").status, 401);
+  EXPECT_EQ(log_in(server_.url(), "bob").status, 401);
+  EXPECT_EQ(owner.request("GET", "/api/v2/users/bob").status, 400);
+  EXPECT_EQ(owner.request("GET", "/api/v2/users/" + old_id.to_string()).status, 400);
+  EXPECT_EQ(owner.request("DELETE", "/api/v2/users/bob").status, 400);
+  auto users = owner.request("GET", "/api/v2/users").json().as_object().at("users").as_array();
+  for (const auto& u : users) EXPECT_NE(sdk::user_from_json(u).username, "bob");
+
+  // The name is free again, for a new account.
+  auto again = sign_in_member(server_.url(), owner, "bob");
+  auto fresh = sdk::user_from_json(again.request("GET", "/api/v2/users/me").json());
+  EXPECT_EQ(fresh.username, "bob");
+  EXPECT_NE(fresh.id, old_id);
 }
 
 TEST(ServerLifecycle, RestartKeepsUsersSessionsAndIds) {

@@ -226,6 +226,18 @@ void SqliteStore::update_user_status_by_id(const Uuid& id, const std::string& st
   q.bind(1, status).bind(2, updated_at).bind(3, id).run();
 }
 
+void SqliteStore::update_user_deleted_by_id(const Uuid& id, TimePoint updated_at) {
+  pool_.transaction([&] {
+    auto db = pool_.writer();
+    Statement user(*db, "UPDATE users SET deleted = 1, updated_at = ? WHERE id = ?");
+    user.bind(1, updated_at).bind(2, id).run();
+    Statement keys(*db, "DELETE FROM api_keys WHERE user_id = ?");
+    keys.bind(1, id).run();
+    Statement members(*db, "DELETE FROM organization_members WHERE user_id = ?");
+    members.bind(1, id).run();
+  });
+}
+
 std::string SqliteStore::get_user_quiet_hours_schedule(const Uuid& id) {
   auto db = pool_.reader();
   Statement q(*db, "SELECT quiet_hours_schedule FROM users WHERE id = ?");

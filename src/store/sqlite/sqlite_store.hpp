@@ -35,6 +35,7 @@ class SqliteStore final : public Store {
   void update_user_last_seen_at_by_id(const Uuid& id, TimePoint last_seen_at) override;
   void update_user_status_by_id(const Uuid& id, const std::string& status,
                                 TimePoint updated_at) override;
+  void update_user_deleted_by_id(const Uuid& id, TimePoint updated_at) override;
   std::string get_user_quiet_hours_schedule(const Uuid& id) override;
   void update_user_quiet_hours_schedule(const Uuid& id, const std::string& schedule,
                                         TimePoint updated_at) override;
