@@ -146,7 +146,7 @@ LifecycleTicker::~LifecycleTicker() {
 void LifecycleTicker::start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
-    while (!cv_.wait_for(lock, interval_, [this] { return stopping_; })) {
+    while (!clock_.wait_for(lock, cv_, interval_, [this] { return stopping_; })) {
       lock.unlock();
       try {
         auto stats = executor_.tick(clock_.now());

@@ -44,7 +44,7 @@ class LifecycleExecutor {
   std::string holder_;
 };
 
-// Runs an executor's tick every `interval` of real time on its own thread.
+// Runs an executor's tick every `interval` of the clock's time on its own thread.
 class LifecycleTicker {
  public:
   LifecycleTicker(LifecycleExecutor& executor, const Clock& clock,

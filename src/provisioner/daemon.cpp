@@ -13,17 +13,12 @@ namespace berth::provisioner {
 
 namespace {
 
-// A daemon that saw no announcement still looks for work this often, in case a notification
-// was lost (another replica's job, a restart).
-constexpr auto kIdleRecheck = std::chrono::seconds(5);
-constexpr auto kHeartbeatInterval = std::chrono::seconds(10);
-
 // Heartbeats a running job on its own thread and records whether cancellation was requested.
 class Heartbeat {
  public:
   // A cancel request is published on the job's channel: it pokes the loop to check at once.
-  Heartbeat(coderd::JobQueue& jobs, store::Pubsub& pubsub, Uuid job_id)
-      : jobs_(jobs), job_id_(job_id) {
+  Heartbeat(coderd::JobQueue& jobs, store::Pubsub& pubsub, const Clock& clock, Uuid job_id)
+      : jobs_(jobs), clock_(clock), job_id_(job_id) {
     subscription_ = pubsub.subscribe(coderd::job_channel(job_id), [this](const std::string& m) {
       if (m != "state") return;
       {
@@ -50,7 +45,8 @@ class Heartbeat {
   void loop() {
     std::unique_lock lock(mutex_);
     for (;;) {
-      cv_.wait_for(lock, kHeartbeatInterval, [this] { return done_ || poked_; });
+      clock_.wait_for(lock, cv_, DaemonPool::kHeartbeatInterval,
+                      [this] { return done_ || poked_; });
       if (done_) return;
       poked_ = false;
       lock.unlock();
@@ -64,6 +60,7 @@ class Heartbeat {
   }
 
   coderd::JobQueue& jobs_;
+  const Clock& clock_;
   Uuid job_id_;
   std::atomic<bool> canceled_{false};
   std::mutex mutex_;
@@ -92,10 +89,12 @@ std::map<std::string, std::string> variable_values(const json::value& input) {
 }  // namespace
 
 DaemonPool::DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
-                       Provisioner& provisioner, int count, std::string workspaces_dir)
+                       const Clock& clock, Provisioner& provisioner, int count,
+                       std::string workspaces_dir)
     : jobs_(jobs),
       store_(store),
       pubsub_(pubsub),
+      clock_(clock),
       provisioner_(provisioner),
       count_(count),
       workspaces_dir_(std::move(workspaces_dir)) {}
@@ -170,14 +169,14 @@ void DaemonPool::run_daemon(coderd::DaemonIdentity identity) {
       continue;
     }
     std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, kIdleRecheck, [&] { return stopping_ || posted_ != seen; });
+    clock_.wait_for(lock, wake_, kIdleRecheck, [&] { return stopping_ || posted_ != seen; });
   }
 }
 
 void DaemonPool::run_job(const coderd::DaemonIdentity& identity,
                          const store::ProvisionerJobRow& job) {
   spdlog::info("{}: running {} job {}", identity.name, job.type, job.id.to_string());
-  Heartbeat heartbeat(jobs_, pubsub_, job.id);
+  Heartbeat heartbeat(jobs_, pubsub_, clock_, job.id);
   JobContext context{[&](coderd::JobLogLine line) { jobs_.append_logs(job.id, {std::move(line)}); },
                      [&] {
                        {
@@ -311,10 +310,7 @@ void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& cont
   }
   auto response = provisioner_.build_workspace(request, context);
   if (context.canceled()) throw JobFailure("canceled", "");
-  jobs_.complete_build(
-      job.id,
-      to_outcome(response, build,
-                 std::chrono::floor<std::chrono::microseconds>(std::chrono::system_clock::now())));
+  jobs_.complete_build(job.id, to_outcome(response, build, clock_.now()));
 }
 
 }  // namespace berth::provisioner

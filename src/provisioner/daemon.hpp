@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "coderd/provisioner_jobs.hpp"
+#include "common/clock.hpp"
 #include "provisioner/provisioner.hpp"
 #include "store/pubsub.hpp"
 #include "store/store.hpp"
@@ -19,8 +20,14 @@ namespace berth::provisioner {
 // runs them with the provisioner, heartbeats, and completes or fails them.
 class DaemonPool {
  public:
+  // A running job's heartbeat, in the clock's time.
+  static constexpr std::chrono::seconds kHeartbeatInterval{10};
+  // An idle daemon that saw no announcement still looks for work this often, in case a
+  // notification was lost (another replica's job, a restart).
+  static constexpr std::chrono::seconds kIdleRecheck{5};
+
   // Workspaces' local files live under `workspaces_dir/<workspace id>`.
-  DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
+  DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub, const Clock& clock,
              Provisioner& provisioner, int count, std::string workspaces_dir);
   ~DaemonPool();
   DaemonPool(const DaemonPool&) = delete;
@@ -42,6 +49,7 @@ class DaemonPool {
   coderd::JobQueue& jobs_;
   store::Store& store_;
   store::Pubsub& pubsub_;
+  const Clock& clock_;
   Provisioner& provisioner_;
   int count_;
   std::string workspaces_dir_;

@@ -4,8 +4,8 @@
 
 namespace berth::provisioner {
 
-JobReaper::JobReaper(coderd::JobQueue& jobs, Settings settings)
-    : jobs_(jobs), settings_(settings) {}
+JobReaper::JobReaper(coderd::JobQueue& jobs, const Clock& clock, Settings settings)
+    : jobs_(jobs), clock_(clock), settings_(settings) {}
 
 JobReaper::~JobReaper() {
   stop();
@@ -14,7 +14,7 @@ JobReaper::~JobReaper() {
 void JobReaper::start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mutex_);
-    while (!cv_.wait_for(lock, settings_.interval, [this] { return stopping_; })) {
+    while (!clock_.wait_for(lock, cv_, settings_.interval, [this] { return stopping_; })) {
       lock.unlock();
       try {
         if (auto n = jobs_.reap(settings_.hung_after, settings_.pending_after))

@@ -6,11 +6,12 @@
 #include <thread>
 
 #include "coderd/provisioner_jobs.hpp"
+#include "common/clock.hpp"
 
 namespace berth::provisioner {
 
-// Periodically fails jobs whose daemon stopped heartbeating (hung) or that no daemon picked
-// up (pending too long), so that no job stays running forever.
+// Every `interval` of the clock's time, fails jobs whose daemon stopped heartbeating (hung) or
+// that no daemon picked up (pending too long), so that no job stays running forever.
 class JobReaper {
  public:
   struct Settings {
@@ -19,7 +20,7 @@ class JobReaper {
     std::chrono::seconds pending_after{30 * 60};
   };
 
-  JobReaper(coderd::JobQueue& jobs, Settings settings);
+  JobReaper(coderd::JobQueue& jobs, const Clock& clock, Settings settings);
   ~JobReaper();
   JobReaper(const JobReaper&) = delete;
   JobReaper& operator=(const JobReaper&) = delete;
@@ -29,6 +30,7 @@ class JobReaper {
 
  private:
   coderd::JobQueue& jobs_;
+  const Clock& clock_;
   Settings settings_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -190,11 +190,11 @@ int run_server(const ServerOptions& options) {
       }
     });
   local.set_module_dir(options.terraform_module_dir);
-  provisioner::DaemonPool daemons(jobs, store, pubsub, local, options.provisioner_daemons,
+  provisioner::DaemonPool daemons(jobs, store, pubsub, clock, local, options.provisioner_daemons,
                                   data_dir + "/workspaces");
   daemons.reconcile_workspaces();
   daemons.start();
-  provisioner::JobReaper reaper(jobs, {});
+  provisioner::JobReaper reaper(jobs, clock, {});
   reaper.start();
   coderd::LifecycleExecutor executor(store, workspaces, clock, Uuid::random_v4().to_string());
   coderd::LifecycleTicker ticker(executor, clock, poll_interval);

@@ -75,7 +75,7 @@ class Lifecycle : public ::testing::Test {
         templates_(store_, jobs_, clock_),
         workspaces_(store_, pubsub_, jobs_, clock_),
         local_("http://127.0.0.1:1", "/bin/false", make_dir("jobs")),
-        daemons_(jobs_, store_, pubsub_, local_, 2, make_dir("workspaces")),
+        daemons_(jobs_, store_, pubsub_, clock_, local_, 2, make_dir("workspaces")),
         executor_(store_, workspaces_, clock_, "test-executor") {
     initialize_deployment(store_, clock_);
     daemons_.start();

@@ -98,7 +98,7 @@ class DaemonPoolTest : public ::testing::Test {
   }
 
   void start(int daemons) {
-    pool = std::make_unique<DaemonPool>(jobs, s.store, pubsub, provisioner, daemons,
+    pool = std::make_unique<DaemonPool>(jobs, s.store, pubsub, s.clock, provisioner, daemons,
                                         s.dir.file("workspaces"));
     pool->start();
   }
