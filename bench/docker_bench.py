@@ -155,7 +155,7 @@ def main():
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
         probe.close()
-        server = subprocess.Popen([binary, "server", "--http-address", f"127.0.0.1:{port}",
+        server = subprocess.Popen([binary, "server", "--dangerous-disable-rate-limits", "--http-address", f"127.0.0.1:{port}",
                                    "--data-dir", f"{work}/data", "--log-level", "warn"],
                                   stdout=subprocess.DEVNULL, stderr=open(f"{work}/server.log", "w"))
         for _ in range(200):

@@ -65,7 +65,7 @@ for cores in $CORE_SETS; do
 
   rm -rf "$workdir/data" && cp -r "$workdir/seed" "$workdir/data"
   : >"$workdir/stdout"
-  taskset -c "$cores" "$bin/src/berth" server --http-address 127.0.0.1:0 \
+  taskset -c "$cores" "$bin/src/berth" server --dangerous-disable-rate-limits --http-address 127.0.0.1:0 \
     --data-dir "$workdir/data" --log-level warn >"$workdir/stdout" 2>"$workdir/stderr" &
   pids+=($!)
   base=""

@@ -29,7 +29,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"./$BUILD_DIR/src/berth" server --http-address 127.0.0.1:0 --data-dir "$workdir/data" \
+"./$BUILD_DIR/src/berth" server --dangerous-disable-rate-limits --http-address 127.0.0.1:0 --data-dir "$workdir/data" \
   --log-level warn >"$workdir/stdout" 2>"$workdir/stderr" &
 server_pid=$!
 

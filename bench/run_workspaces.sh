@@ -53,7 +53,7 @@ for n in $COUNTS; do
   "./$BUILD_DIR/bench/berth_bench_seed" --data-dir "$data" --workspaces "$n"
 
   : >"$workdir/stdout"
-  "./$BUILD_DIR/src/berth" server --http-address 127.0.0.1:0 --data-dir "$data" \
+  "./$BUILD_DIR/src/berth" server --dangerous-disable-rate-limits --http-address 127.0.0.1:0 --data-dir "$data" \
     --log-level warn >"$workdir/stdout" 2>"$workdir/stderr" &
   server_pid=$!
   base=""

@@ -64,6 +64,18 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
                   "The statically linked agent served to workspaces at /bin/berth-linux-amd64 "
                   "(default: berth-agent next to this binary)")
       ->envname("BERTH_AGENT_BINARY_PATH");
+  cmd->add_option("--api-rate-limit", options.api_rate_limit,
+                  "Requests per minute each user (or address, when signed out) may send to one "
+                  "API path; 0 or less: no limit")
+      ->envname("BERTH_API_RATE_LIMIT")
+      ->capture_default_str();
+  cmd->add_option("--login-rate-limit", options.login_rate_limit,
+                  "Password logins per minute from one address; 0 or less: no limit")
+      ->envname("BERTH_LOGIN_RATE_LIMIT")
+      ->capture_default_str();
+  cmd->add_flag("--dangerous-disable-rate-limits", options.disable_rate_limits,
+                "Turns every rate limit off (load tests)")
+      ->envname("BERTH_DANGEROUS_DISABLE_RATE_LIMITS");
   cmd->add_option("--terraform-module-dir", options.terraform_module_dir,
                   "Where templates' registry modules are found: "
                   "<dir>/registry.coder.com/coder/code-server/coder/*.tf")

@@ -4,6 +4,7 @@
 #include <string>
 
 #include "api/agent_binary.hpp"
+#include "api/rate_limits.hpp"
 
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
@@ -41,6 +42,7 @@ struct Deps {
   coderd::Agents& agents;
   coderd::AgentRegistry& agent_registry;
   std::shared_ptr<const AgentBinary> agent_binary;  // null when the server has none
+  std::shared_ptr<RateLimits> rate_limits;          // null: no limits
 };
 
 }  // namespace berth::api

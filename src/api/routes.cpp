@@ -2,12 +2,14 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "api/app_proxy.hpp"
 #include "api/auth.hpp"
 #include "api/deployment.hpp"
 #include "api/handlers.hpp"
+#include "api/rate_limits.hpp"
 #include "common/error.hpp"
 #include "http/error_response.hpp"
 
@@ -23,27 +25,52 @@ using AgentOnly = Response (*)(Deps&, Request&, const coderd::AgentIdentity&);
 // 1. build-version header: clients (Coder's CLI) read it from every response, errors too;
 // 2. error mapping: every berth::Error becomes Coder's JSON body (one place, one table);
 // 3. authentication (private routes only): token -> Subject, before any handler code runs;
-// 4. parameter resolution ({user}, {organization}) inside handlers via resolve_*_param,
+// 4. rate limits, per caller (user, agent, or address when anonymous) and path;
+// 5. parameter resolution ({user}, {organization}) inside handlers via resolve_*_param,
 //    which answers 404 for what the subject may not read.
+template <typename Handle>
+Response within_rate_limits(Deps& deps, Request& r, const RateLimitCaller& caller,
+                            Handle&& handle) {
+  if (!deps.rate_limits) return handle();
+  auto verdict = deps.rate_limits->check(r, caller);
+  if (verdict.refusal) return std::move(*verdict.refusal);
+  auto response = handle();
+  for (auto& [name, value] : verdict.headers) response.set_header(name, value);
+  return response;
+}
+
+RateLimitCaller address_of(const Request& r) {
+  return {"ip:" + client_ip(r), false};
+}
+
 http::Handler route_handler(Deps& deps, Public fn) {
-  return [&deps, fn](Request& r) { return fn(deps, r); };
+  return [&deps, fn](Request& r) {
+    return within_rate_limits(deps, r, address_of(r), [&] { return fn(deps, r); });
+  };
 }
 
 http::Handler route_handler(Deps& deps, Private fn) {
   return [&deps, fn](Request& r) {
     // An anonymous request gets its 401 without an exception: unwinding costs more than the
     // rest of the request and takes a process-wide lock.
-    if (session_token_from(r).empty()) return http::error_response(coderd::missing_token_error());
+    if (session_token_from(r).empty())
+      return within_rate_limits(deps, r, address_of(r),
+                                [] { return http::error_response(coderd::missing_token_error()); });
     auto auth = authenticate(deps, r);
-    return fn(deps, r, *auth);
+    const auto& roles = auth->user.rbac_roles;
+    RateLimitCaller caller{"user:" + auth->user.id.to_string(),
+                           std::find(roles.begin(), roles.end(), "owner") != roles.end()};
+    return within_rate_limits(deps, r, caller, [&] { return fn(deps, r, *auth); });
   };
 }
 
-// Routes workspace agents call: the token is an agent token, never a user's session.
+// Routes workspace agents call: the token is an agent token, never a user's session. Agents
+// are counted each on their own: many share an address (one host, one NAT).
 http::Handler route_handler(Deps& deps, AgentOnly fn) {
   return [&deps, fn](Request& r) {
     auto agent = deps.agents.authenticate(session_token_from(r));
-    return fn(deps, r, agent);
+    RateLimitCaller caller{"agent:" + agent.agent.id.to_string(), false};
+    return within_rate_limits(deps, r, caller, [&] { return fn(deps, r, agent); });
   };
 }
 

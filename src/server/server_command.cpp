@@ -171,7 +171,11 @@ int run_server(const ServerOptions& options) {
       api::AgentBinary::load(
           options.agent_binary_path.empty()
               ? std::filesystem::path(self_path()).parent_path().append("berth-agent").string()
-              : options.agent_binary_path)};
+              : options.agent_binary_path),
+      options.disable_rate_limits
+          ? nullptr
+          : std::make_shared<api::RateLimits>(
+                clock, api::RateLimitSettings{options.api_rate_limit, options.login_rate_limit})};
   http::Server server(api::make_api_handler(deps), limits, log_request,
                       worker_threads(options.http_threads));
   std::string bound = server.listen(options.http_address);

@@ -18,8 +18,11 @@ struct ServerOptions {
   std::string autobuild_poll_interval = "1m";  // how often the lifecycle executor ticks
   std::string agent_stats_interval = "30s";    // how often agents report stats
   std::string default_quiet_hours_schedule = "CRON_TZ=UTC 0 0 * * *";
-  std::string agent_binary_path;     // default: berth-agent next to this binary
-  std::string terraform_module_dir;  // registry modules for templates; empty: none
+  std::string agent_binary_path;       // default: berth-agent next to this binary
+  std::string terraform_module_dir;    // registry modules for templates; empty: none
+  std::int64_t api_rate_limit = 512;   // requests per minute per caller and path; <= 0: none
+  std::int64_t login_rate_limit = 60;  // password logins per minute per address; <= 0: none
+  bool disable_rate_limits = false;    // --dangerous-disable-rate-limits
 };
 
 // Parses a Go-style duration ("90s", "1m", "500ms", "2h"); throws Error{invalid} naming `flag`.

@@ -105,7 +105,7 @@ class SessionCacheApi : public ::testing::Test {
              users_,          pubsub_,     jobs_,
              templates_,      workspaces_, {"v0.0.0-test", "", ""},
              tasks_,          app_http_,   agents_,
-             agent_registry_, nullptr};
+             agent_registry_, nullptr,     nullptr};
   http::Server server_{make_api_handler(deps_), http::ServerLimits{}, nullptr, 4};
   std::string url_ = "http://" + server_.listen("127.0.0.1:0");
   std::thread thread_{[this] { server_.run(false); }};

@@ -21,6 +21,55 @@ TEST(ServerLimits, RefusesBodiesOverTheConfiguredLimitWith413) {
   EXPECT_EQ(again.request("GET", "/api/v2/users/first").status, 404);  // nothing half-written
 }
 
+// Coder's limits, per caller and path: a user's own count, an address's when signed out, and
+// owners may skip them with X-Coder-Bypass-Ratelimit.
+TEST(ServerLimits, RateLimitsEachCallerPerPathWith429AndRetryAfter) {
+  TempDir dir;
+  ServerProcess server(dir.path().string(), {"--api-rate-limit", "5", "--login-rate-limit", "3"});
+  auto owner = sign_in_owner(server.url());                   // one login from this address
+  auto alice = sign_in_member(server.url(), owner, "alice");  // a second
+  for (int i = 0; i < 5; ++i) {
+    auto ok = alice.request("GET", "/api/v2/users/me");
+    ASSERT_EQ(ok.status, 200) << i;
+    EXPECT_EQ(ok.header("x-ratelimit-limit").value_or(""), "5");
+    EXPECT_EQ(ok.header("x-ratelimit-remaining").value_or(""), std::to_string(4 - i));
+  }
+  auto limited = alice.request("GET", "/api/v2/users/me");
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(message_of(limited),
+            "You've been rate limited for sending more than 5 requests in 1m0s.");
+  auto retry = std::stoi(limited.header("retry-after").value_or("0"));
+  EXPECT_GE(retry, 1);
+  EXPECT_LE(retry, 60);
+  // Another path, and another user, count on their own.
+  EXPECT_EQ(alice.request("GET", "/api/v2/users/me/organizations").status, 200);
+  auto bob = sign_in_member(server.url(), owner, "bob");  // the third login
+  EXPECT_EQ(bob.request("GET", "/api/v2/users/me").status, 200);
+
+  // Only owners bypass.
+  for (int i = 0; i < 10; ++i)
+    ASSERT_EQ(
+        owner.request("GET", "/api/v2/users/me", "", {{"X-Coder-Bypass-Ratelimit", "true"}}).status,
+        200)
+        << i;
+  auto not_owner =
+      alice.request("GET", "/api/v2/buildinfo", "", {{"X-Coder-Bypass-Ratelimit", "true"}});
+  EXPECT_EQ(not_owner.status, 428);
+
+  // Signed out, the address is counted.
+  sdk::Client anonymous(server.url());
+  for (int i = 0; i < 5; ++i)
+    ASSERT_EQ(anonymous.request("GET", "/api/v2/workspaces").status, 401) << i;
+  EXPECT_EQ(anonymous.request("GET", "/api/v2/workspaces").status, 429);
+  // Password logins have their own, tighter limit: three from this address were used.
+  auto login = anonymous.request_json(
+      "POST", "/api/v2/users/login",
+      json::object{{"email", "alice@example.com"}, {"password", "wrong-password"}});
+  EXPECT_EQ(login.status, 429);
+  EXPECT_EQ(message_of(login),
+            "You've been rate limited for sending more than 3 requests in 1m0s.");
+}
+
 TEST(ServerLimits, ShutsDownCleanlyOnSigterm) {
   TempDir dir;
   ServerProcess server(dir.path().string());
