@@ -290,8 +290,52 @@ TEST_F(DaemonPoolTest, APendingJobCanceledBeforeADaemonStartsIsNeverRun) {
   jobs.cancel(version.job_id);
   auto after = create_version();
   start(1);
-  EXPECT_EQ(coderd::job_status(wait_completed(after.job_id)), "succeeded");
-  EXPECT_EQ(coderd::job_status(*s.store.get_provisioner_job_by_id(version.job_id)), "canceled");
+  EXPECT_EQ(coderd::job_status(wait_completed(after.job_id)), sdk::ProvisionerJobStatus::succeeded);
+  EXPECT_EQ(coderd::job_status(*s.store.get_provisioner_job_by_id(version.job_id)),
+            sdk::ProvisionerJobStatus::canceled);
+  EXPECT_EQ(provisioner.calls(), 1);
+}
+
+// Time below is the ManualClock's: a heartbeat or a recheck happens when the test advances it.
+TEST_F(DaemonPoolTest, HeartbeatsARunningJobOncePerInterval) {
+  provisioner.set(wait_for_cancel);
+  start(1);
+  auto version = create_version();
+  ASSERT_TRUE(provisioner.wait_entered());
+  auto acquired = s.clock.now();
+  auto since = s.clock.steady_now();
+  ASSERT_TRUE(s.clock.await_waiter(since + DaemonPool::kHeartbeatInterval));
+  auto heartbeat = [&] { return s.store.get_provisioner_job_by_id(version.job_id)->updated_at; };
+  EXPECT_EQ(heartbeat(), acquired);
+  for (int i = 1; i <= 3; ++i) {
+    s.clock.advance(DaemonPool::kHeartbeatInterval - 1us);
+    EXPECT_EQ(heartbeat(), acquired + (i - 1) * DaemonPool::kHeartbeatInterval);
+    s.clock.advance(1us);
+    ASSERT_TRUE(s.clock.await_waiter(since + (i + 1) * DaemonPool::kHeartbeatInterval));
+    EXPECT_EQ(heartbeat(), acquired + i * DaemonPool::kHeartbeatInterval);
+  }
+  jobs.cancel(version.job_id);
+  EXPECT_EQ(wait_completed(version.job_id).error, "canceled");
+}
+
+TEST_F(DaemonPoolTest, AJobNobodyAnnouncedIsFoundAtTheNextIdleRecheck) {
+  start(1);
+  auto idle_since = s.clock.steady_now();
+  ASSERT_TRUE(s.clock.await_waiter(idle_since + DaemonPool::kIdleRecheck));
+  // Queued through another replica's queue: its announcement never reaches this pool.
+  store::MemoryPubsub elsewhere;
+  coderd::JobQueue other_jobs{s.store, elsewhere, s.clock};
+  coderd::Templates other_templates{s.store, other_jobs, s.clock};
+  coderd::CreateVersionParams p;
+  p.file_id = file.id;
+  auto version = other_templates.create_version(s.api_keys.subject_for(owner), org, p);
+
+  s.clock.advance(DaemonPool::kIdleRecheck - 1us);
+  EXPECT_FALSE(s.store.get_provisioner_job_by_id(version.job_id)->started_at);
+  s.clock.advance(1us);
+  auto job = wait_completed(version.job_id);
+  EXPECT_EQ(job.started_at, s.clock.now());
+  EXPECT_FALSE(job.error);
   EXPECT_EQ(provisioner.calls(), 1);
 }
 
