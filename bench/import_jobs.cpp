@@ -176,7 +176,7 @@ Result run(const std::string& phase, int daemons, std::size_t n, Steady::duratio
   for (const auto& id : ids) {
     auto job = store.get_provisioner_job_by_id(id);
     if (!job) continue;
-    if (coderd::job_status(*job) == "succeeded") ++r.succeeded;
+    if (coderd::job_status(*job) == sdk::ProvisionerJobStatus::succeeded) ++r.succeeded;
     if (job->started_at)
       r.latency_ms.push_back(double((*job->started_at - job->created_at).count()) / 1000.0);
   }

@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
   for (const auto& w : store.list_workspaces({})) {
     if (made_due == due) break;
     auto build = store.get_latest_workspace_build(w.id);
-    if (!build || build->transition != "start") continue;
+    if (!build || build->transition != sdk::WorkspaceTransition::start) continue;
     store.update_workspace_build_deadline(build->id, now - std::chrono::hours(1), now);
     ++made_due;
   }

@@ -243,7 +243,8 @@ int seed_data_dir(const Options& o) {
         tx.insert_workspace(w);
         auto at = created;
         for (int b = 1; b <= builds; ++b) {
-          std::string transition = b % 2 == 1 ? "start" : "stop";
+          auto transition =
+              b % 2 == 1 ? sdk::WorkspaceTransition::start : sdk::WorkspaceTransition::stop;
           auto build_id = Uuid::random_v4();
           auto job = finished_job(
               org.id, person.id, file.id, "workspace_build",
@@ -272,7 +273,7 @@ int seed_data_dir(const Options& o) {
                                            0,
                                            "[]"};
           tx.insert_workspace_resource(home);
-          if (transition == "start" && agents) {
+          if (transition == sdk::WorkspaceTransition::start && agents) {
             store::WorkspaceResourceRow dev = home;
             dev.id = Uuid::random_v4();
             dev.name = "dev";

@@ -45,11 +45,11 @@ json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job
                                  const JobContext& context) {
   auto status = coderd::job_status(job);
   std::int64_t position = 0, size = 0;
-  if (status == "pending")
+  if (status == sdk::ProvisionerJobStatus::pending)
     std::tie(position, size) = deps.store.get_provisioner_job_queue_position(job.id);
   json::object out{{"id", job.id.to_string()},
                    {"created_at", format_rfc3339(job.created_at)},
-                   {"status", status},
+                   {"status", sdk::to_string(status)},
                    {"file_id", job.file_id.to_string()},
                    {"tags", json::parse(job.tags)},
                    {"queue_position", position},
@@ -135,8 +135,8 @@ json::value template_json(Deps& deps, const store::TemplateRow& t) {
   auto org = deps.store.get_organization_by_id(t.organization_id);
   auto creator = deps.store.get_user_by_id(t.created_by);
   json::object stats;
-  for (const char* transition : {"start", "stop", "delete"})
-    stats[transition] = json::object{{"p50", nullptr}, {"p95", nullptr}};
+  for (auto transition : sdk::all_values<sdk::WorkspaceTransition>())
+    stats[sdk::to_string(transition)] = json::object{{"p50", nullptr}, {"p95", nullptr}};
   return json::object{{"id", t.id.to_string()},
                       {"created_at", format_rfc3339(t.created_at)},
                       {"updated_at", format_rfc3339(t.updated_at)},

@@ -47,7 +47,7 @@ json::value task_json(Deps& deps, const coderd::TaskView& v) {
       {"workspace_agent_id", v.agent ? json::value(v.agent->id.to_string()) : json::value(nullptr)},
       {"workspace_app_id", nullptr},
       {"workspace_agent_lifecycle",
-       v.agent ? json::value(v.agent->lifecycle_state) : json::value(nullptr)},
+       v.agent ? json::value(sdk::to_string(v.agent->lifecycle_state)) : json::value(nullptr)},
       {"workspace_agent_health", nullptr},
       {"current_state", deps.tasks.current_state(v)}};
   if (owner && !owner->avatar_url.empty()) out["owner_avatar_url"] = owner->avatar_url;
@@ -55,7 +55,8 @@ json::value task_json(Deps& deps, const coderd::TaskView& v) {
     out["workspace_build_number"] = v.build->build_number;
     auto job = deps.store.get_provisioner_job_by_id(v.build->job_id);
     if (job)
-      out["workspace_status"] = coderd::build_status(v.build->transition, coderd::job_status(*job));
+      out["workspace_status"] =
+          sdk::to_string(coderd::build_status(v.build->transition, coderd::job_status(*job)));
   }
   if (v.agent) {
     auto agent = agent_json(deps, *v.agent, deps.clock.now());

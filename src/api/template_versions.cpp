@@ -19,13 +19,17 @@ json::value stored(const std::string& document) {
 // The template version's import job must have succeeded before its results mean anything.
 void require_imported(Deps& deps, const store::TemplateVersionRow& version) {
   auto job = deps.store.get_provisioner_job_by_id(version.job_id);
-  auto status = job ? coderd::job_status(*job) : "unknown";
-  if (status == "pending" || status == "running")
-    throw Error{ErrorCode::invalid, "Template version job hasn't completed!",
-                "The template version import job is " + status + "."};
-  if (status != "succeeded")
+  using Status = sdk::ProvisionerJobStatus;
+  auto status = job ? std::optional(coderd::job_status(*job)) : std::nullopt;
+  std::string status_text(status ? sdk::to_string(*status) : "unknown");
+  if (status == Status::pending || status == Status::running) {
+    std::string detail = "The template version import job is ";
+    detail.append(status_text).append(".");
+    throw Error{ErrorCode::invalid, "Template version job hasn't completed!", detail};
+  }
+  if (status != Status::succeeded)
     throw Error{ErrorCode::invalid, "Template version job failed.",
-                job && job->error ? *job->error : status};
+                job && job->error ? *job->error : status_text};
 }
 
 bool null_or_absent(const json::object& o, std::string_view key) {

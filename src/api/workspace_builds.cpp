@@ -56,10 +56,12 @@ std::string base64_decode(const std::string& in) {
 
 coderd::BuildParams read_build_request(json::ObjectReader& body) {
   coderd::BuildParams p;
-  p.transition = body.string("transition").value_or("");
-  if (p.transition != "start" && p.transition != "stop" && p.transition != "delete")
+  auto transition = body.string("transition").value_or("");
+  if (auto parsed = sdk::parse<sdk::WorkspaceTransition>(transition))
+    p.transition = *parsed;
+  else
     body.invalid("transition",
-                 "Validation failed for tag \"oneof\" with value: \"" + p.transition + "\"");
+                 "Validation failed for tag \"oneof\" with value: \"" + transition + "\"");
   p.template_version_id = body.uuid("template_version_id");
   p.orphan = body.boolean("orphan").value_or(false);
   if (const auto* state = body.array_field("state")) {
@@ -88,7 +90,7 @@ coderd::BuildParams read_build_request(json::ObjectReader& body) {
                                                     "task_resume"};
   if (!reason.empty() && std::find(kReasons.begin(), kReasons.end(), reason) == kReasons.end())
     body.invalid("reason", "Validation failed for tag \"oneof\" with value: \"" + reason + "\"");
-  if (!reason.empty() && p.transition != "delete") p.reason = reason;
+  if (!reason.empty() && p.transition != sdk::WorkspaceTransition::delete_) p.reason = reason;
   p.preset_id = body.uuid("template_version_preset_id");
   if (const auto* items = body.array_field("rich_parameter_values"))
     for (const auto& item : *items) {
@@ -117,7 +119,7 @@ json::value build_timings_json(Deps& deps, const store::WorkspaceBuildRow& build
         json::array{json::object{{"job_id", job->id.to_string()},
                                  {"stage", "apply"},
                                  {"source", "berth"},
-                                 {"action", build.transition},
+                                 {"action", sdk::to_string(build.transition)},
                                  {"resource", "workspace"},
                                  {"started_at", format_rfc3339(*job->started_at)},
                                  {"ended_at", format_rfc3339(*job->completed_at)}}};

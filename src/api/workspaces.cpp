@@ -76,19 +76,19 @@ std::optional<bool> bool_query(const Request& request, const char* name, const c
 // The latest build's status, for ordering the rows that are filtered here.
 struct Snapshot {
   store::WorkspaceRow workspace;
-  std::string status;
+  sdk::WorkspaceStatus status = sdk::WorkspaceStatus::pending;
   std::string owner_name;
 };
 
 Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
-  Snapshot s{summary.workspace, "pending", summary.owner_username};
-  if (!summary.latest_transition.empty()) {
+  Snapshot s{summary.workspace, sdk::WorkspaceStatus::pending, summary.owner_username};
+  if (summary.latest_transition) {
     store::ProvisionerJobRow job;
     job.started_at = summary.job_started_at;
     job.completed_at = summary.job_completed_at;
     job.canceled_at = summary.job_canceled_at;
     job.error = summary.job_error;
-    s.status = coderd::build_status(summary.latest_transition, coderd::job_status(job));
+    s.status = coderd::build_status(*summary.latest_transition, coderd::job_status(job));
   }
   return s;
 }
@@ -101,15 +101,12 @@ Snapshot snapshot_of(const store::WorkspaceSummary& summary) {
 }
 
 struct WorkspaceSearch {
-  store::ListWorkspacesParams params;  // everything the store filters on
-  std::vector<std::string> has_agent;  // any of these agent statuses on a started build
-  bool empty_result = false;           // e.g. an owner that does not exist
+  store::ListWorkspacesParams params;                // everything the store filters on
+  std::vector<sdk::WorkspaceAgentStatus> has_agent;  // any of these on a started build
+  bool empty_result = false;                         // e.g. an owner that does not exist
   // Agent status depends on the clock and each agent's timeout, so those rows are scanned here.
   bool needs_scan() const { return !has_agent.empty(); }
 };
-
-const std::vector<std::string> kAgentStatuses = {"connecting", "connected", "disconnected",
-                                                 "timeout"};
 
 std::vector<std::string> split_commas(const std::string& value) {
   std::vector<std::string> out;
@@ -128,7 +125,7 @@ bool has_agent_matches(Deps& deps, const WorkspaceSearch& search,
   if (search.has_agent.empty()) return true;
   auto build = deps.store.get_latest_workspace_build(workspace.id);
   // Coder counts agents only on a started build: stopped workspaces have none.
-  if (!build || build->transition != "start") return false;
+  if (!build || build->transition != sdk::WorkspaceTransition::start) return false;
   auto now = deps.clock.now();
   for (const auto& r : deps.store.list_workspace_resources_by_job_id(build->job_id))
     for (const auto& a : deps.store.list_workspace_agents_by_resource_id(r.id))
@@ -137,10 +134,6 @@ bool has_agent_matches(Deps& deps, const WorkspaceSearch& search,
         return true;
   return false;
 }
-
-const std::vector<std::string> kStatuses = {"pending",  "starting", "running",   "stopping",
-                                            "stopped",  "failed",   "canceling", "canceled",
-                                            "deleting", "deleted"};
 
 WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
                                        const std::string& raw) {
@@ -208,10 +201,10 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
                            "\" either does not exist, or you are unauthorized to view it");
       s.params.organization_id = org->id;
     } else if (key == "status") {
-      if (std::find(kStatuses.begin(), kStatuses.end(), value) == kStatuses.end())
+      s.params.status = sdk::parse<sdk::WorkspaceStatus>(value);
+      if (!s.params.status)
         invalid_search("status", "Query param \"status\" has invalid value: \"" + value +
                                      "\" is not a valid value");
-      s.params.status = value;
     } else if (key == "dormant") {
       s.params.dormant = as_bool(key);
     } else if (key == "outdated") {
@@ -222,19 +215,20 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
       s.params.has_external_agent = as_bool(key);
     } else if (key == "has-agent") {
       for (const auto& v : split_commas(value)) {
-        if (std::find(kAgentStatuses.begin(), kAgentStatuses.end(), v) == kAgentStatuses.end())
+        auto status = sdk::parse<sdk::WorkspaceAgentStatus>(v);
+        if (!status)
           invalid_search(key, "Query param \"has-agent\" has invalid value: \"" + v +
                                   "\" is not a valid value (connecting, connected, "
                                   "disconnected, timeout)");
-        s.has_agent.push_back(v);
+        s.has_agent.push_back(*status);
       }
     } else if (key == "healthy") {
       // Coder's shorthand: healthy:true is a connected agent, false a lost or late one.
       if (as_bool(key)) {
-        s.has_agent.push_back("connected");
+        s.has_agent.push_back(sdk::WorkspaceAgentStatus::connected);
       } else {
-        s.has_agent.push_back("disconnected");
-        s.has_agent.push_back("timeout");
+        s.has_agent.push_back(sdk::WorkspaceAgentStatus::disconnected);
+        s.has_agent.push_back(sdk::WorkspaceAgentStatus::timeout);
       }
     } else if (key == "param") {
       for (const auto& v : split_commas(value)) {
@@ -366,7 +360,8 @@ Response list_workspaces_in_snapshot(Deps& deps, Request& request, const Authent
     bool fa = a.workspace.favorite && a.workspace.owner_id == auth.user.id;
     bool fb = b.workspace.favorite && b.workspace.owner_id == auth.user.id;
     if (fa != fb) return fa;
-    bool ra = a.status == "running", rb = b.status == "running";
+    bool ra = a.status == sdk::WorkspaceStatus::running;
+    bool rb = b.status == sdk::WorkspaceStatus::running;
     if (ra != rb) return ra;
     if (lower(a.owner_name) != lower(b.owner_name))
       return lower(a.owner_name) < lower(b.owner_name);

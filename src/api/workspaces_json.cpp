@@ -20,32 +20,37 @@ std::int64_t connection_timeout_seconds(const json::object& config) {
   return v && v->is_int64() ? v->get_int64() : 120;
 }
 
-std::pair<bool, std::string> agent_health(const std::string& status, const std::string& lifecycle) {
-  if (status != "connected" && lifecycle == "off") return {false, "agent is not running"};
-  if (status == "connecting") return {false, "agent has not yet connected"};
-  if (status == "timeout") return {false, "agent is taking too long to connect"};
-  if (status == "disconnected") return {false, "agent has lost connection"};
-  if (lifecycle == "start_error") return {false, "agent startup script exited with an error"};
-  if (lifecycle == "shutting_down" || lifecycle == "shutdown_timeout" ||
-      lifecycle == "shutdown_error" || lifecycle == "off")
+using Status = sdk::WorkspaceAgentStatus;
+using Lifecycle = sdk::WorkspaceAgentLifecycle;
+
+std::pair<bool, std::string> agent_health(Status status, Lifecycle lifecycle) {
+  if (status != Status::connected && lifecycle == Lifecycle::off)
+    return {false, "agent is not running"};
+  if (status == Status::connecting) return {false, "agent has not yet connected"};
+  if (status == Status::timeout) return {false, "agent is taking too long to connect"};
+  if (status == Status::disconnected) return {false, "agent has lost connection"};
+  if (lifecycle == Lifecycle::start_error)
+    return {false, "agent startup script exited with an error"};
+  if (lifecycle == Lifecycle::shutting_down || lifecycle == Lifecycle::shutdown_timeout ||
+      lifecycle == Lifecycle::shutdown_error || lifecycle == Lifecycle::off)
     return {false, "agent is shutting down"};
   return {true, ""};
 }
 
 }  // namespace
 
-std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now) {
+sdk::WorkspaceAgentStatus agent_status(const store::WorkspaceAgentRow& agent, TimePoint now) {
   if (!agent.first_connected_at) {
     auto timeout = connection_timeout_seconds(json::parse(agent.config).as_object());
-    if (timeout > 0 && now - agent.created_at > seconds(timeout)) return "timeout";
-    return "connecting";
+    if (timeout > 0 && now - agent.created_at > seconds(timeout)) return Status::timeout;
+    return Status::connecting;
   }
   if (agent.disconnected_at &&
       (!agent.last_connected_at || *agent.disconnected_at > *agent.last_connected_at))
-    return "disconnected";
+    return Status::disconnected;
   if (agent.last_connected_at && now - *agent.last_connected_at > kInactiveDisconnect)
-    return "disconnected";
-  return "connected";
+    return Status::disconnected;
+  return Status::connected;
 }
 
 namespace {
@@ -94,8 +99,8 @@ json::value agent_json(const coderd::AgentView& view, TimePoint now) {
   out["resource_id"] = agent.resource_id.to_string();
   out["created_at"] = format_rfc3339(agent.created_at);
   out["updated_at"] = format_rfc3339(agent.updated_at);
-  out["status"] = status;
-  out["lifecycle_state"] = agent.lifecycle_state;
+  out["status"] = sdk::to_string(status);
+  out["lifecycle_state"] = sdk::to_string(agent.lifecycle_state);
   out["first_connected_at"] = json::time_or_null(agent.first_connected_at);
   out["last_connected_at"] = json::time_or_null(agent.last_connected_at);
   out["disconnected_at"] = json::time_or_null(agent.disconnected_at);
@@ -132,7 +137,7 @@ json::value resource_json(const coderd::ResourceView& view, TimePoint now) {
   return json::object{{"id", r.id.to_string()},
                       {"created_at", format_rfc3339(r.created_at)},
                       {"job_id", r.job_id.to_string()},
-                      {"workspace_transition", r.transition},
+                      {"workspace_transition", sdk::to_string(r.transition)},
                       {"type", r.type},
                       {"name", r.name},
                       {"hide", r.hide},
@@ -154,7 +159,8 @@ json::value build_json(Deps& deps, const coderd::BuildView& view, const store::W
   json::array resources;
   for (const auto& r : view.resources) resources.push_back(resource_json(r, now));
   const auto& job = view.job;
-  auto status = job ? coderd::build_status(b.transition, coderd::job_status(*job)) : "failed";
+  auto status = job ? coderd::build_status(b.transition, coderd::job_status(*job))
+                    : sdk::WorkspaceStatus::failed;
   JobContext context{w, view.version, view.version_template};
   return json::object{
       {"id", b.id.to_string()},
@@ -168,7 +174,7 @@ json::value build_json(Deps& deps, const coderd::BuildView& view, const store::W
       {"template_version_id", b.template_version_id.to_string()},
       {"template_version_name", view.version ? view.version->name : ""},
       {"build_number", b.build_number},
-      {"transition", b.transition},
+      {"transition", sdk::to_string(b.transition)},
       {"initiator_id", b.initiator_id.to_string()},
       {"initiator_name", view.initiator ? view.initiator->username : ""},
       {"job", job ? provisioner_job_json(deps, *job, context) : json::value(nullptr)},
@@ -176,7 +182,7 @@ json::value build_json(Deps& deps, const coderd::BuildView& view, const store::W
       {"resources", std::move(resources)},
       {"deadline", json::time_or_null(b.deadline)},
       {"max_deadline", json::time_or_null(b.max_deadline)},
-      {"status", status},
+      {"status", sdk::to_string(status)},
       {"daily_cost", b.daily_cost},
       {"matched_provisioners",
        json::object{{"count", 1}, {"available", 1}, {"most_recently_seen", format_rfc3339(now)}}},

@@ -8,7 +8,7 @@
 namespace berth::api {
 
 // An agent's connection status now: connecting, connected, disconnected or timeout.
-std::string agent_status(const store::WorkspaceAgentRow& agent, TimePoint now);
+sdk::WorkspaceAgentStatus agent_status(const store::WorkspaceAgentRow& agent, TimePoint now);
 
 // codersdk.WorkspaceAgent: the build's static definition plus the live columns, app health
 // and log sources the agent reported. The row forms load their view first.

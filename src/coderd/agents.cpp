@@ -54,13 +54,6 @@ std::string agent_logs_channel(const Uuid& agent_id) {
   return "workspace_agent_logs:" + agent_id.to_string();
 }
 
-bool is_lifecycle_state(const std::string& state) {
-  static const std::set<std::string> kStates = {
-      "created",       "starting",         "start_timeout",  "start_error", "ready",
-      "shutting_down", "shutdown_timeout", "shutdown_error", "off"};
-  return kStates.contains(state);
-}
-
 // AgentRegistry
 
 void AgentRegistry::add(const Uuid& agent_id, std::shared_ptr<AgentLink> link) {
@@ -191,21 +184,27 @@ void Agents::update_startup(const AgentIdentity& id, const std::string& version,
   publish(id);
 }
 
-void Agents::update_lifecycle(const AgentIdentity& id, const std::string& state,
+void Agents::update_lifecycle(const AgentIdentity& id, const std::string& state_text,
                               std::optional<TimePoint> changed_at) {
-  if (!is_lifecycle_state(state))
-    throw Error{ErrorCode::invalid, "Invalid lifecycle state.",
-                "\"" + state + "\" is not a workspace agent lifecycle state."};
+  using Lifecycle = sdk::WorkspaceAgentLifecycle;
+  auto parsed = sdk::parse<Lifecycle>(state_text);
+  if (!parsed) {
+    std::string detail = "\"";
+    detail.append(state_text).append("\" is not a workspace agent lifecycle state.");
+    throw Error{ErrorCode::invalid, "Invalid lifecycle state.", detail};
+  }
+  auto state = *parsed;
   auto at = changed_at.value_or(clock_.now());
   store_.in_tx([&](store::Store& tx) {
     auto agent = current(id);
     auto started = agent.started_at;
     auto ready = agent.ready_at;
     // Coder: starting (re)sets started_at and clears ready_at; an end of start sets ready_at.
-    if (state == "starting") {
+    if (state == Lifecycle::starting) {
       started = at;
       ready.reset();
-    } else if (state == "ready" || state == "start_timeout" || state == "start_error") {
+    } else if (state == Lifecycle::ready || state == Lifecycle::start_timeout ||
+               state == Lifecycle::start_error) {
       ready = at;
       if (!started) started = at;
     }

@@ -26,9 +26,6 @@ inline constexpr const char* kExternalLogSourceId = "3b579bf4-1ed8-4b99-87a8-e9a
 // Pubsub channel that announces new log lines of one agent (payload: the agent id).
 std::string agent_logs_channel(const Uuid& agent_id);
 
-// True for one of Coder's lifecycle states.
-bool is_lifecycle_state(const std::string& state);
-
 // A live agent connection as the rest of the server sees it (api/ implements it over the
 // WebSocket). Thread-safe.
 class AgentLink {

@@ -17,11 +17,13 @@ constexpr auto kFailedDeleteRetry = hours(24);
 // A lease outlives any single workspace's evaluation by far.
 constexpr auto kLeaseLength = minutes(5);
 
+using Transition = sdk::WorkspaceTransition;
+
 // What the latest build looks like to the rules.
 struct Latest {
   store::WorkspaceBuildRow build;
   store::ProvisionerJobRow job;
-  std::string job_status;
+  sdk::ProvisionerJobStatus job_status;
 };
 
 std::optional<Latest> latest_of(store::Store& store, const Uuid& workspace_id) {
@@ -66,11 +68,11 @@ void LifecycleExecutor::evaluate(const store::WorkspaceRow& w, TimePoint now,
   if (!latest || !tmpl || !owner) return;
   auto policy = template_policy_from(tmpl->policy);
   const auto& build = latest->build;
-  bool failed = latest->job_status == "failed";
+  bool failed = latest->job_status == sdk::ProvisionerJobStatus::failed;
   bool completed = latest->job.completed_at.has_value();
   bool dormant = w.dormant_at.has_value();
   bool is_task = store_.get_task_by_workspace_id(w.id).has_value();
-  auto run = [&](const std::string& transition, const std::string& reason, bool active_version) {
+  auto run = [&](Transition transition, const std::string& reason, bool active_version) {
     BuildParams params;
     params.transition = transition;
     // An idle task's workspace stopping on its deadline is a pause of the task.
@@ -80,29 +82,29 @@ void LifecycleExecutor::evaluate(const store::WorkspaceRow& w, TimePoint now,
   };
 
   // 1. Autostop at the deadline, or at once when the owner was suspended.
-  if (!failed && !dormant && build.transition == "start" && completed &&
+  if (!failed && !dormant && build.transition == Transition::start && completed &&
       (owner->status == "suspended" || (build.deadline && now >= *build.deadline))) {
-    run("stop", "autostop", false);
+    run(Transition::stop, "autostop", false);
     ++stats.stopped;
     return;
   }
   // 2. Autostart on the schedule (from the latest build's creation, on allowed days).
-  if (owner->status == "active" && !failed && !dormant && build.transition == "stop" && completed &&
-      policy.allow_user_autostart && w.autostart_schedule) {
+  if (owner->status == "active" && !failed && !dormant && build.transition == Transition::stop &&
+      completed && policy.allow_user_autostart && w.autostart_schedule) {
     auto next =
         next_autostart(*w.autostart_schedule, policy.autostart_days_of_week, build.created_at);
     if (next && now >= *next) {
       bool active = policy.require_active_version || w.automatic_updates == "always";
-      run("start", "autostart", active);
+      run(Transition::start, "autostart", active);
       ++stats.started;
       return;
     }
   }
   // 3. A failed start or stop is stopped once the template's failure TTL passed.
   if (policy.failure_ttl_ms > 0 && failed && completed &&
-      (build.transition == "start" || build.transition == "stop") &&
+      (build.transition == Transition::start || build.transition == Transition::stop) &&
       now - *latest->job.completed_at > milliseconds(policy.failure_ttl_ms)) {
-    run("stop", "autostop", false);
+    run(Transition::stop, "autostop", false);
     ++stats.stopped;
     return;
   }
@@ -115,9 +117,9 @@ void LifecycleExecutor::evaluate(const store::WorkspaceRow& w, TimePoint now,
       updated.deleting_at = now + milliseconds(policy.time_til_dormant_autodelete_ms);
     workspaces_.save(updated);
     ++stats.marked_dormant;
-    if (build.transition == "start" && completed && !failed) {
+    if (build.transition == Transition::start && completed && !failed) {
       BuildParams params;
-      params.transition = "stop";
+      params.transition = Transition::stop;
       params.reason = "dormancy";
       workspaces_.build(nullptr, w.owner_id, updated, params);
       ++stats.stopped;
@@ -127,10 +129,10 @@ void LifecycleExecutor::evaluate(const store::WorkspaceRow& w, TimePoint now,
   // 5. Auto-delete of a dormant workspace once deleting_at passed.
   if (dormant && w.deleting_at && now >= *w.deleting_at &&
       policy.time_til_dormant_autodelete_ms > 0) {
-    bool failed_delete = build.transition == "delete" && failed;
+    bool failed_delete = build.transition == Transition::delete_ && failed;
     if (failed_delete && now - *latest->job.completed_at < kFailedDeleteRetry) return;
     if (!completed) return;
-    run("delete", "autodelete", false);
+    run(Transition::delete_, "autodelete", false);
     ++stats.deleted;
   }
 }

@@ -30,22 +30,24 @@ std::string job_channel(const Uuid& job_id) {
   return "provisioner_job:" + job_id.to_string();
 }
 
-std::string job_status(const store::ProvisionerJobRow& job) {
+sdk::ProvisionerJobStatus job_status(const store::ProvisionerJobRow& job) {
+  using Status = sdk::ProvisionerJobStatus;
   bool has_error = job.error && !job.error->empty();
   if (job.completed_at) {
-    if (has_error) return "failed";
-    if (job.canceled_at) return "canceled";
-    return "succeeded";
+    if (has_error) return Status::failed;
+    if (job.canceled_at) return Status::canceled;
+    return Status::succeeded;
   }
-  if (has_error) return "failed";
-  if (job.canceled_at) return "canceling";
-  if (!job.started_at) return "pending";
-  return "running";
+  if (has_error) return Status::failed;
+  if (job.canceled_at) return Status::canceling;
+  if (!job.started_at) return Status::pending;
+  return Status::running;
 }
 
 bool job_is_active(const store::ProvisionerJobRow& job) {
   auto s = job_status(job);
-  return s == "pending" || s == "running" || s == "canceling";
+  using Status = sdk::ProvisionerJobStatus;
+  return s == Status::pending || s == Status::running || s == Status::canceling;
 }
 
 JobQueue::JobQueue(store::Store& store, store::Pubsub& pubsub, const Clock& clock)

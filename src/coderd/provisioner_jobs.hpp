@@ -19,7 +19,7 @@ inline constexpr const char* kJobPostedChannel = "provisioner_job_posted";
 std::string job_channel(const Uuid& job_id);
 
 // A job's status derived from its timestamps, as Coder's generated column computes it.
-std::string job_status(const store::ProvisionerJobRow& job);
+sdk::ProvisionerJobStatus job_status(const store::ProvisionerJobRow& job);
 bool job_is_active(const store::ProvisionerJobRow& job);  // pending, running or canceling
 
 // Who is asking for work: a daemon's id, name, tags and the provisioners it runs.

@@ -64,21 +64,25 @@ std::string slug_of(const std::string& text) {
 }
 
 std::string build_part(const TaskView& v) {
-  if (!v.build || v.job_status.empty()) return "pending";
-  const auto& job = v.job_status;
-  if (job == "failed" || job == "canceling" || job == "canceled") return "error";
-  const auto& t = v.build->transition;
-  if ((t == "stop" || t == "delete") && job == "succeeded") return "paused";
-  if (t == "start" && job == "pending") return "pending";
-  if (t == "start" && (job == "running" || job == "succeeded")) return "active";
+  using Job = sdk::ProvisionerJobStatus;
+  using Transition = sdk::WorkspaceTransition;
+  if (!v.build || !v.job_status) return "pending";
+  auto job = *v.job_status;
+  if (job == Job::failed || job == Job::canceling || job == Job::canceled) return "error";
+  auto t = v.build->transition;
+  if (t != Transition::start && job == Job::succeeded) return "paused";
+  if (t == Transition::start && job == Job::pending) return "pending";
+  if (t == Transition::start && (job == Job::running || job == Job::succeeded)) return "active";
   return "unknown";
 }
 
 std::string agent_part(const TaskView& v) {
+  using Lifecycle = sdk::WorkspaceAgentLifecycle;
   if (!v.agent) return "initializing";
-  const auto& s = v.agent->lifecycle_state;
-  if (s == "created" || s == "starting") return "initializing";
-  if (s == "ready" || s == "start_timeout" || s == "start_error") return "active";
+  auto s = v.agent->lifecycle_state;
+  if (s == Lifecycle::created || s == Lifecycle::starting) return "initializing";
+  if (s == Lifecycle::ready || s == Lifecycle::start_timeout || s == Lifecycle::start_error)
+    return "active";
   return "unknown";
 }
 
@@ -171,7 +175,7 @@ store::TaskRow Tasks::create(const Subject& actor, const store::UserRow& owner,
 }
 
 TaskView Tasks::view(const store::TaskRow& task) {
-  TaskView v{task, std::nullopt, std::nullopt, "", std::nullopt, "", "pending"};
+  TaskView v{task, std::nullopt, std::nullopt, std::nullopt, std::nullopt, "", "pending"};
   if (!task.workspace_id) return v;
   v.workspace = store_.get_workspace_by_id(*task.workspace_id);
   auto app = store_.get_latest_task_workspace_app(task.id);
@@ -207,26 +211,29 @@ json::value Tasks::current_state(const TaskView& v) {
   auto latest = store_.get_latest_workspace_build(v.workspace->id);
   auto status = store_.get_latest_workspace_app_status(v.workspace->id);
   if (status && latest &&
-      (latest->transition != "start" || status->created_at > latest->created_at))
+      (latest->transition != sdk::WorkspaceTransition::start ||
+       status->created_at > latest->created_at))
     return json::object{{"timestamp", format_rfc3339(status->created_at)},
                         {"state", status->state},
                         {"message", status->message},
                         {"uri", status->uri}};
   if (v.status != "initializing" || !latest) return nullptr;
   auto job = store_.get_provisioner_job_by_id(latest->job_id);
-  auto ws_status = job ? build_status(latest->transition, job_status(*job)) : "";
+  auto ws_status =
+      job ? std::optional(build_status(latest->transition, job_status(*job))) : std::nullopt;
+  using Lifecycle = sdk::WorkspaceAgentLifecycle;
   std::string message;
-  if (ws_status == "pending")
+  if (ws_status == sdk::WorkspaceStatus::pending)
     message = "Workspace is pending";
-  else if (ws_status == "starting")
+  else if (ws_status == sdk::WorkspaceStatus::starting)
     message = "Workspace is starting";
   else if (!v.agent)
     message = "Initializing workspace";
-  else if (v.agent->lifecycle_state == "created")
+  else if (v.agent->lifecycle_state == Lifecycle::created)
     message = "Agent is connecting";
-  else if (v.agent->lifecycle_state == "starting")
+  else if (v.agent->lifecycle_state == Lifecycle::starting)
     message = "Agent is starting";
-  else if (v.agent->lifecycle_state == "ready")
+  else if (v.agent->lifecycle_state == Lifecycle::ready)
     message = v.app_health == "initializing" ? "App is initializing"
                                              : "Initializing workspace applications";
   else
@@ -245,14 +252,14 @@ store::WorkspaceRow Tasks::task_workspace(const store::TaskRow& task) {
 
 store::WorkspaceBuildRow Tasks::pause(const Subject& actor, const store::TaskRow& task) {
   BuildParams p;
-  p.transition = "stop";
+  p.transition = sdk::WorkspaceTransition::stop;
   p.reason = "task_manual_pause";
   return workspaces_.build(&actor, actor.user_id, task_workspace(task), p);
 }
 
 store::WorkspaceBuildRow Tasks::resume(const Subject& actor, const store::TaskRow& task) {
   BuildParams p;
-  p.transition = "start";
+  p.transition = sdk::WorkspaceTransition::start;
   p.reason = "task_resume";
   return workspaces_.build(&actor, actor.user_id, task_workspace(task), p);
 }
@@ -262,7 +269,7 @@ void Tasks::remove(const Subject& actor, const store::TaskRow& task) {
     auto w = store_.get_workspace_by_id(*task.workspace_id);
     if (w && !w->deleted) {
       BuildParams p;
-      p.transition = "delete";
+      p.transition = sdk::WorkspaceTransition::delete_;
       workspaces_.build(&actor, actor.user_id, *w, p);
     }
   }

@@ -61,8 +61,8 @@ struct CreateTaskParams {
 struct TaskView {
   store::TaskRow task;
   std::optional<store::WorkspaceRow> workspace;
-  std::optional<store::WorkspaceBuildRow> build;  // the latest build recorded for the task
-  std::string job_status;                         // of that build's job
+  std::optional<store::WorkspaceBuildRow> build;        // the latest build recorded for the task
+  std::optional<sdk::ProvisionerJobStatus> job_status;  // of that build's job
   std::optional<store::WorkspaceAgentRow> agent;
   std::string app_health;  // of the task's app, empty when unknown
   std::string status;      // pending | initializing | active | paused | error | unknown

@@ -275,10 +275,10 @@ store::TemplateRow Templates::create_template(const Subject& actor,
                   {},
                   {{"template_version_id", "already associated with a template"}}};
     auto job = tx.get_provisioner_job_by_id(version->job_id);
-    if (!job || job_status(*job) != "succeeded")
+    if (!job || job_status(*job) != sdk::ProvisionerJobStatus::succeeded)
       throw Error{ErrorCode::invalid,
                   "The template version has not finished importing successfully.",
-                  job ? "its import job is " + job_status(*job) : "",
+                  job ? fmt::format("its import job is {}", sdk::to_string(job_status(*job))) : "",
                   {{"template_version_id", "template version import has not succeeded"}}};
     if (tx.get_template_by_organization_and_name(org.id, params.name))
       throw Error{ErrorCode::conflict,
@@ -336,9 +336,9 @@ store::TemplateRow Templates::promote(const Subject& actor, store::TemplateRow t
       throw Error{ErrorCode::invalid,
                   "The provided template version doesn't belong to the specified template."};
     auto job = tx.get_provisioner_job_by_id(version->job_id);
-    if (!job || job_status(*job) != "succeeded")
+    if (!job || job_status(*job) != sdk::ProvisionerJobStatus::succeeded)
       throw Error{ErrorCode::invalid, "The provided template version has not finished importing.",
-                  job ? "its import job is " + job_status(*job) : ""};
+                  job ? fmt::format("its import job is {}", sdk::to_string(job_status(*job))) : ""};
     if (version->archived)
       throw Error{ErrorCode::invalid, "The provided template version is archived."};
     tmpl.active_version_id = version_id;

@@ -16,6 +16,8 @@ namespace berth::coderd {
 namespace {
 
 using namespace std::chrono;
+using Transition = sdk::WorkspaceTransition;
+using JobStatus = sdk::ProvisionerJobStatus;
 
 constexpr std::int64_t kMinuteMs = 60'000;
 constexpr std::int64_t kMaxTtlMs = 30LL * 24 * 3600 * 1000;
@@ -27,10 +29,9 @@ std::vector<std::string> weekday_names() {
   return {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
 }
 
-std::string action_verb(const std::string& transition, bool dormant) {
-  if (transition == "delete") return "delete";
-  if (transition == "stop") return "stop";
-  return dormant ? "update" : "start";
+std::string action_verb(Transition transition, bool dormant) {
+  if (transition == Transition::start && dormant) return "update";
+  return std::string(sdk::to_string(transition));
 }
 
 store::TemplateRow load_template(store::Store& tx, const Uuid& id) {
@@ -45,13 +46,27 @@ std::string workspace_channel(const Uuid& workspace_id) {
   return "workspace:" + workspace_id.to_string();
 }
 
-std::string build_status(const std::string& transition, const std::string& job) {
-  if (job == "pending" || job == "canceling" || job == "canceled" || job == "failed") return job;
-  if (job == "running")
-    return transition == "start" ? "starting" : transition == "stop" ? "stopping" : "deleting";
-  if (job == "succeeded")
-    return transition == "start" ? "running" : transition == "stop" ? "stopped" : "deleted";
-  return "failed";
+sdk::WorkspaceStatus build_status(Transition transition, JobStatus job) {
+  using Status = sdk::WorkspaceStatus;
+  switch (job) {
+    case JobStatus::pending:
+      return Status::pending;
+    case JobStatus::canceling:
+      return Status::canceling;
+    case JobStatus::canceled:
+      return Status::canceled;
+    case JobStatus::failed:
+      return Status::failed;
+    case JobStatus::running:
+      return transition == Transition::start  ? Status::starting
+             : transition == Transition::stop ? Status::stopping
+                                              : Status::deleting;
+    case JobStatus::succeeded:
+      return transition == Transition::start  ? Status::running
+             : transition == Transition::stop ? Status::stopped
+                                              : Status::deleted;
+  }
+  return Status::failed;
 }
 
 Object workspace_object(const store::WorkspaceRow& w) {
@@ -212,7 +227,7 @@ std::pair<store::WorkspaceRow, store::WorkspaceBuildRow> Workspaces::create(
         next_start};
     tx.insert_workspace(workspace);
     BuildParams params;
-    params.transition = "start";
+    params.transition = Transition::start;
     params.template_version_id =
         p.template_version_id ? p.template_version_id : tmpl->active_version_id;
     params.parameters = p.parameters;
@@ -225,14 +240,13 @@ std::pair<store::WorkspaceRow, store::WorkspaceBuildRow> Workspaces::create(
 store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& initiator,
                                            const store::WorkspaceRow& workspace_in,
                                            const BuildParams& p) {
-  const auto& t = p.transition;
-  if (t != "start" && t != "stop" && t != "delete")
-    throw Error{ErrorCode::invalid, fmt::format("Transition \"{}\" not supported.", t)};
+  const auto t = p.transition;
   store::WorkspaceRow workspace = workspace_in;
-  if (workspace.deleted && t != "delete")
-    throw Error{ErrorCode::conflict, fmt::format("Cannot {} a deleted workspace!", t),
+  if (workspace.deleted && t != Transition::delete_)
+    throw Error{ErrorCode::conflict,
+                fmt::format("Cannot {} a deleted workspace!", sdk::to_string(t)),
                 "This workspace has been deleted and cannot be modified."};
-  if (p.orphan && t != "delete")
+  if (p.orphan && t != Transition::delete_)
     throw Error{ErrorCode::invalid, "Orphan is only permitted when deleting a workspace."};
   if (p.orphan && p.state && !p.state->empty())
     throw Error{ErrorCode::invalid,
@@ -244,14 +258,14 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
     auto policy = template_policy_from(tmpl.policy);
     if (actor) {
       bool dormant = workspace.dormant_at.has_value();
-      auto action = t == "delete" ? Action::delete_ : Action::update;
+      auto action = t == Transition::delete_ ? Action::delete_ : Action::update;
       require(*actor, action, workspace, action_verb(t, dormant));
       if ((p.orphan || p.state) &&
           !authorize(*actor, Action::update, template_object(tmpl.organization_id)))
         throw Error{ErrorCode::forbidden, "Only template managers may provide custom state"};
     }
     auto now = clock_.now();
-    if (workspace.dormant_at && t == "start") {
+    if (workspace.dormant_at && t == Transition::start) {
       workspace.dormant_at.reset();
       workspace.deleting_at.reset();
       workspace.last_used_at = now;
@@ -268,24 +282,26 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
     if (version->template_id != tmpl.id)
       throw Error{ErrorCode::invalid, "template version doesn't match template"};
     auto import = tx.get_provisioner_job_by_id(version->job_id);
-    auto import_status = import ? job_status(*import) : "failed";
-    if (import_status == "pending" || import_status == "running")
+    auto import_status = import ? job_status(*import) : JobStatus::failed;
+    if (import_status == JobStatus::pending || import_status == JobStatus::running)
       throw Error{
           ErrorCode::not_ready,
           fmt::format("The provided template version is {}. Wait for it to complete importing!",
-                      import_status)};
-    if (import_status != "succeeded")
+                      sdk::to_string(import_status))};
+    if (import_status != JobStatus::succeeded)
       throw Error{
           ErrorCode::invalid,
           fmt::format("The provided template version \"{}\" has failed to import: \"{}\". You "
                       "cannot build workspaces with it!",
-                      version->name, import && import->error ? *import->error : import_status)};
+                      version->name,
+                      import && import->error ? *import->error
+                                              : std::string(sdk::to_string(import_status)))};
     if (previous) {
       auto previous_job = tx.get_provisioner_job_by_id(previous->job_id);
       if (previous_job && job_is_active(*previous_job))
         throw Error{ErrorCode::conflict, "A workspace build is already active."};
     }
-    if (actor && t == "start" && policy.require_active_version &&
+    if (actor && t == Transition::start && policy.require_active_version &&
         version_id != tmpl.active_version_id &&
         !authorize(*actor, Action::update, template_object(tmpl.organization_id)))
       throw Error{ErrorCode::forbidden,
@@ -385,7 +401,7 @@ void Workspaces::cancel_build(const Subject& actor, const store::WorkspaceBuildR
     throw Error{ErrorCode::forbidden,
                 "User is not allowed to cancel workspace builds. Owner role is required."};
   auto job = store_.get_provisioner_job_by_id(build.job_id);
-  if (job && expect_status && job_status(*job) != *expect_status)
+  if (job && expect_status && sdk::to_string(job_status(*job)) != *expect_status)
     throw Error{ErrorCode::conflict, "Job is not in the expected state."};
   jobs_.cancel(build.job_id);
   pubsub_.publish(workspace_channel(build.workspace_id), "state_change");
@@ -460,7 +476,7 @@ void Workspaces::set_ttl(const Subject& actor, store::WorkspaceRow w,
   if (!ttl_ms || *ttl_ms == 0) {
     w.ttl_ms.reset();
     if (auto latest = store_.get_latest_workspace_build(w.id);
-        latest && latest->transition == "start")
+        latest && latest->transition == Transition::start)
       store_.update_workspace_build_deadline(latest->id, latest->max_deadline, clock_.now());
   } else {
     if (auto problem = ttl_problem(*ttl_ms))
@@ -503,9 +519,10 @@ TimePoint Workspaces::extend(const Subject& actor, const store::WorkspaceRow& w,
   require(actor, Action::update, w, "update");
   pubsub_.publish(workspace_channel(w.id), "mtd_update");
   auto build = store_.get_latest_workspace_build(w.id);
-  if (!build || build->transition != "start")
-    throw Error{ErrorCode::conflict, fmt::format("Workspace must be started, current status: {}",
-                                                 build ? build->transition : "none")};
+  if (!build || build->transition != Transition::start)
+    throw Error{ErrorCode::conflict,
+                fmt::format("Workspace must be started, current status: {}",
+                            build ? sdk::to_string(build->transition) : "none")};
   auto job = store_.get_provisioner_job_by_id(build->job_id);
   if (!job || !job->completed_at) throw Error{ErrorCode::conflict, "Workspace is still building!"};
   if (!build->deadline) throw Error{ErrorCode::conflict, "Workspace shutdown is manual."};
@@ -549,8 +566,8 @@ void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& w, 
   auto policy = template_policy_from(load_template(store, w.template_id).policy);
   auto build = store.get_latest_workspace_build(w.id);
   auto job = build ? store.get_provisioner_job_by_id(build->job_id) : std::nullopt;
-  if (!build || !job || build->transition != "start" || !job->completed_at || !build->deadline ||
-      policy.activity_bump_ms <= 0)
+  if (!build || !job || build->transition != Transition::start || !job->completed_at ||
+      !build->deadline || policy.activity_bump_ms <= 0)
     return;
   microseconds bump_by = milliseconds(policy.activity_bump_ms);
   // Use that runs into the next autostart keeps the workspace a full TTL past that start,
@@ -574,10 +591,10 @@ void refresh_max_deadlines(store::Store& tx, const store::TemplateRow& tmpl, Tim
   params.filter_templates = true;
   for (const auto& w : tx.list_workspaces(params)) {
     auto build = tx.get_latest_workspace_build(w.id);
-    if (w.deleted || !build || build->transition != "start") continue;
+    if (w.deleted || !build || build->transition != Transition::start) continue;
     if (build->max_deadline && *build->max_deadline < now + hours(2)) continue;
     auto job = tx.get_provisioner_job_by_id(build->job_id);
-    if (!job || !job->completed_at || job_status(*job) != "succeeded") continue;
+    if (!job || !job->completed_at || job_status(*job) != JobStatus::succeeded) continue;
     std::optional<TimePoint> max_deadline;
     if (!policy.autostop_days_of_week.empty())
       max_deadline = autostop_requirement_deadline(quiet_hours_of(tx, w.owner_id).schedule,
@@ -599,7 +616,7 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
   if (!workspace) throw Error{ErrorCode::internal, "No workspace exists for this build."};
   std::optional<TimePoint> deadline;
   std::optional<TimePoint> max_deadline;
-  if (build.transition == "start") {
+  if (build.transition == Transition::start) {
     auto tmpl = tx.get_template_by_id(workspace->template_id);
     auto policy = tmpl ? template_policy_from(tmpl->policy) : TemplatePolicy{};
     std::int64_t ttl =
@@ -625,7 +642,7 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
   }
   tx.update_workspace_build_completion(build.id, outcome.state, deadline, max_deadline,
                                        outcome.has_ai_task, outcome.daily_cost, now);
-  if (build.transition == "delete") workspace->deleted = true;
+  if (build.transition == Transition::delete_) workspace->deleted = true;
   workspace->updated_at = now;
   tx.update_workspace(*workspace);
   if (auto task = tx.get_task_by_workspace_id(workspace->id)) {
@@ -638,7 +655,7 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
           row.app_id = outcome.ai_task_app_id;
         }
     tx.upsert_task_workspace_app(row);
-    if (build.transition == "delete") tx.delete_task(task->id, now);
+    if (build.transition == Transition::delete_) tx.delete_task(task->id, now);
   }
 }
 

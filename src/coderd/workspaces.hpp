@@ -16,7 +16,8 @@ namespace berth::coderd {
 std::string workspace_channel(const Uuid& workspace_id);
 
 // A build's (and so a workspace's) status from its transition and its job's status.
-std::string build_status(const std::string& transition, const std::string& job_status);
+sdk::WorkspaceStatus build_status(sdk::WorkspaceTransition transition,
+                                  sdk::ProvisionerJobStatus job_status);
 
 // The object RBAC decides workspace questions about.
 Object workspace_object(const store::WorkspaceRow& workspace);
@@ -35,7 +36,7 @@ struct CreateWorkspaceParams {
 
 // What a new build asks for.
 struct BuildParams {
-  std::string transition;
+  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
   std::optional<Uuid> template_version_id;
   std::vector<store::BuildParameterRow> parameters;
   bool orphan = false;

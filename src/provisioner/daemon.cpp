@@ -293,7 +293,8 @@ void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& cont
   if (build.build_number > 1)
     if (auto previous = store_.get_workspace_build_by_number(workspace.id, build.build_number - 1))
       if (auto previous_job = store_.get_provisioner_job_by_id(previous->job_id))
-        request.previous_build_failed = coderd::job_status(*previous_job) != "succeeded";
+        request.previous_build_failed =
+            coderd::job_status(*previous_job) != sdk::ProvisionerJobStatus::succeeded;
   request.workspace_id = workspace.id.to_string();
   request.workspace_name = workspace.name;
   request.workspace_dir = workspaces_dir_ + "/" + workspace.id.to_string();

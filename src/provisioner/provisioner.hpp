@@ -28,8 +28,8 @@ struct BuildRequest {
   std::map<std::string, std::string> files;  // the template version's archive, unpacked
   std::map<std::string, std::string> variable_values;
   std::map<std::string, std::string> parameter_values;
-  std::string transition;  // start | stop | delete
-  std::string state;       // what the previous build left (empty for the first)
+  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
+  std::string state;  // what the previous build left (empty for the first)
   // The previous build did not succeed (failed, canceled, or interrupted by a crash): what it
   // created may be recorded nowhere, so the provisioner looks for leftovers.
   bool previous_build_failed = false;

@@ -8,6 +8,7 @@
 
 #include <array>
 #include <cstddef>
+#include <iosfwd>
 #include <optional>
 #include <string_view>
 
@@ -110,8 +111,8 @@ constexpr auto all_values() {
 }
 
 // Writes the wire string (test failures and logs read as words, not numbers).
-template <typename Stream, WireEnum E>
-Stream& operator<<(Stream& os, E e) {
+template <WireEnum E>
+std::ostream& operator<<(std::ostream& os, E e) {
   return os << to_string(e);
 }
 

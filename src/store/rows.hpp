@@ -7,6 +7,7 @@
 
 #include "common/time.hpp"
 #include "common/uuid.hpp"
+#include "sdk/workspace_enums.hpp"
 
 namespace berth::store {
 
@@ -218,7 +219,7 @@ struct WorkspaceBuildRow {
   Uuid workspace_id;
   Uuid template_version_id;
   std::int64_t build_number = 0;
-  std::string transition;  // start | stop | delete
+  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
   Uuid initiator_id;
   std::string provisioner_state;  // opaque bytes the provisioner gave back
   Uuid job_id;
@@ -242,7 +243,7 @@ struct WorkspaceResourceRow {
   Uuid id;
   TimePoint created_at;
   Uuid job_id;
-  std::string transition;
+  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
   std::string type;
   std::string name;
   bool hide = false;
@@ -264,7 +265,7 @@ struct WorkspaceAgentRow {
   std::optional<TimePoint> first_connected_at;
   std::optional<TimePoint> last_connected_at;
   std::optional<TimePoint> disconnected_at;
-  std::string lifecycle_state = "created";
+  sdk::WorkspaceAgentLifecycle lifecycle_state = sdk::WorkspaceAgentLifecycle::created;
   std::optional<TimePoint> started_at;
   std::optional<TimePoint> ready_at;
   std::string version;
@@ -358,8 +359,8 @@ struct ListWorkspacesParams {
   std::optional<Uuid> readable_owner_id;
   std::vector<Uuid> readable_organization_ids;
   // Filters on the latest build; those marked "needs a build" exclude workspaces without one.
-  std::optional<std::string> status;  // Coder's workspace status: "running", "stopped", ...
-  std::optional<bool> outdated;       // the latest build is not of the active version
+  std::optional<sdk::WorkspaceStatus> status;
+  std::optional<bool> outdated;  // the latest build is not of the active version
   std::optional<bool> has_ai_task;
   std::optional<bool> has_external_agent;       // needs a build
   std::vector<BuildParameterMatch> parameters;  // all of these; needs a build
@@ -419,7 +420,7 @@ namespace berth::store {
 struct WorkspaceSummary {
   WorkspaceRow workspace;
   std::string owner_username;
-  std::string latest_transition;  // empty when the workspace has no build
+  std::optional<sdk::WorkspaceTransition> latest_transition;  // none without a build
   std::optional<TimePoint> job_started_at;
   std::optional<TimePoint> job_completed_at;
   std::optional<TimePoint> job_canceled_at;

@@ -236,7 +236,8 @@ class Store {
                                                     const std::string& api_version,
                                                     const std::string& expanded_directory,
                                                     TimePoint now) = 0;
-  virtual void update_workspace_agent_lifecycle_by_id(const Uuid& id, const std::string& state,
+  virtual void update_workspace_agent_lifecycle_by_id(const Uuid& id,
+                                                      sdk::WorkspaceAgentLifecycle state,
                                                       std::optional<TimePoint> started_at,
                                                       std::optional<TimePoint> ready_at,
                                                       TimePoint now) = 0;

@@ -39,7 +39,7 @@ TEST_P(JobStatusTable, FollowsCoder) {
   if (c.canceled) job.canceled_at = t;
   if (c.completed) job.completed_at = t;
   if (c.error) job.error = "boom";
-  EXPECT_EQ(job_status(job), c.want);
+  EXPECT_EQ(sdk::to_string(job_status(job)), c.want);
   bool active = std::string(c.want) == "pending" || std::string(c.want) == "running" ||
                 std::string(c.want) == "canceling";
   EXPECT_EQ(job_is_active(job), active);
@@ -78,7 +78,7 @@ TEST(JobStatus, EmptyErrorIsNotAFailure) {
   ProvisionerJobRow job;
   job.started_at = job.completed_at = testing::start_time();
   job.error = "";
-  EXPECT_EQ(job_status(job), "succeeded");
+  EXPECT_EQ(job_status(job), sdk::ProvisionerJobStatus::succeeded);
 }
 
 // ---- JobQueue on a real SQLite file ----
@@ -150,7 +150,7 @@ class JobQueueTest : public ::testing::Test {
   }
 
   ProvisionerJobRow job(const Uuid& id) { return *s.store.get_provisioner_job_by_id(id); }
-  std::string status(const Uuid& id) { return job_status(job(id)); }
+  sdk::ProvisionerJobStatus status(const Uuid& id) { return job_status(job(id)); }
   std::vector<store::ProvisionerJobLogRow> logs(const Uuid& id) {
     return s.store.list_provisioner_job_logs_after(id, 0, 0);
   }
@@ -195,7 +195,7 @@ TEST_F(JobQueueTest, AcquireTakesTheOldestPendingJobFirst) {
   EXPECT_EQ(got->updated_at, s.clock.now());
   EXPECT_EQ(got->worker_id, d.id);
   EXPECT_EQ(got->worker_name, "d1");
-  EXPECT_EQ(status(first.id), "running");
+  EXPECT_EQ(status(first.id), sdk::ProvisionerJobStatus::running);
   EXPECT_EQ(jobs.acquire(d)->id, second.id);
   EXPECT_EQ(jobs.acquire(d)->id, third.id);
   EXPECT_FALSE(jobs.acquire(d));
@@ -282,7 +282,7 @@ TEST_F(JobQueueTest, CreateVersionQueuesAnImportWithDefaultTags) {
   auto version = create_version();
   EXPECT_EQ(posted.take(), std::vector<std::string>{""});
   auto row = job(version.job_id);
-  EXPECT_EQ(status(row.id), "pending");
+  EXPECT_EQ(status(row.id), sdk::ProvisionerJobStatus::pending);
   EXPECT_EQ(row.type, "template_version_import");
   EXPECT_EQ(json::parse(row.tags), json::parse(R"({"scope":"organization","owner":""})"));
   EXPECT_FALSE(jobs.acquire(daemon("untagged", {})));
@@ -362,7 +362,7 @@ TEST_F(JobQueueTest, CompleteImportWritesTheResultAndSucceeds) {
   jobs.complete_import(version.job_id, result);
 
   auto row = job(version.job_id);
-  EXPECT_EQ(job_status(row), "succeeded");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::succeeded);
   EXPECT_EQ(row.completed_at, s.clock.now());
   EXPECT_FALSE(row.error);
   auto v = *s.store.get_template_version_by_id(version.id);
@@ -384,7 +384,7 @@ TEST_F(JobQueueTest, CompleteImportWithoutAVersionFailsAndChangesNothing) {
   } catch (const Error& e) {
     EXPECT_EQ(e.code(), ErrorCode::internal);
   }
-  EXPECT_EQ(status(j.id), "running");  // the transaction rolled back
+  EXPECT_EQ(status(j.id), sdk::ProvisionerJobStatus::running);  // the transaction rolled back
 }
 
 TEST_F(JobQueueTest, FailRecordsErrorAndCode) {
@@ -394,7 +394,7 @@ TEST_F(JobQueueTest, FailRecordsErrorAndCode) {
   s.clock.advance(2s);
   jobs.fail(j.id, "Required variables are missing.", "REQUIRED_TEMPLATE_VARIABLES");
   auto row = job(j.id);
-  EXPECT_EQ(job_status(row), "failed");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(row.error, "Required variables are missing.");
   EXPECT_EQ(row.error_code, "REQUIRED_TEMPLATE_VARIABLES");
   EXPECT_EQ(row.completed_at, s.clock.now());
@@ -405,7 +405,7 @@ TEST_F(JobQueueTest, FailWithAnEmptyErrorStillFails) {
   auto j = insert_job();
   jobs.acquire(daemon());
   jobs.fail(j.id, "");
-  EXPECT_EQ(status(j.id), "failed");
+  EXPECT_EQ(status(j.id), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job(j.id).error, "unknown error");
 }
 
@@ -415,7 +415,7 @@ TEST_F(JobQueueTest, CancelPendingCompletesAtOnce) {
   s.clock.advance(1s);
   jobs.cancel(j.id);
   auto row = job(j.id);
-  EXPECT_EQ(job_status(row), "canceled");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::canceled);
   EXPECT_EQ(row.canceled_at, s.clock.now());
   EXPECT_EQ(row.completed_at, s.clock.now());
   EXPECT_EQ(channel.take(), std::vector<std::string>{"end"});
@@ -430,14 +430,14 @@ TEST_F(JobQueueTest, CancelRunningIsCancelingUntilTheDaemonFails) {
 
   jobs.cancel(j.id);
   auto row = job(j.id);
-  EXPECT_EQ(job_status(row), "canceling");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::canceling);
   EXPECT_FALSE(row.completed_at);
   EXPECT_EQ(channel.take(), std::vector<std::string>{"state"});
   EXPECT_TRUE(jobs.heartbeat(j.id));  // the daemon learns of it
 
   jobs.fail(j.id, "canceled");
   row = job(j.id);
-  EXPECT_EQ(job_status(row), "failed");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(row.error, "canceled");
   EXPECT_EQ(channel.take(), std::vector<std::string>{"end"});
 }
@@ -447,7 +447,7 @@ TEST_F(JobQueueTest, CancelTwiceIsRefused) {
   jobs.acquire(daemon());
   jobs.cancel(j.id);
   expect_invalid([&] { jobs.cancel(j.id); }, "Job has already been marked as canceled!");
-  EXPECT_EQ(status(j.id), "canceling");
+  EXPECT_EQ(status(j.id), sdk::ProvisionerJobStatus::canceling);
 }
 
 TEST_F(JobQueueTest, CancelCompletedIsRefused) {
@@ -498,7 +498,7 @@ TEST_F(JobQueueTest, ReapFailsHungAndLongPendingJobsOnly) {
   ChannelLog channel(pubsub, job_channel(hung.id));
   EXPECT_EQ(jobs.reap(kHung, kPending), 1u);
   auto row = job(hung.id);
-  EXPECT_EQ(job_status(row), "failed");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(row.error,
             "Berth: Build has been detected as hung for 5 minutes and has been terminated by "
             "the reaper.");
@@ -512,22 +512,22 @@ TEST_F(JobQueueTest, ReapFailsHungAndLongPendingJobsOnly) {
   EXPECT_EQ(lines[2].output,
             "Berth: Build has been detected as hung for 5 minutes and will be terminated.");
   EXPECT_EQ(channel.take(), (std::vector<std::string>{"logs", "end"}));
-  EXPECT_EQ(status(alive.id), "running");
-  EXPECT_EQ(status(pending.id), "pending");
-  EXPECT_EQ(status(done.id), "canceled");
+  EXPECT_EQ(status(alive.id), sdk::ProvisionerJobStatus::running);
+  EXPECT_EQ(status(pending.id), sdk::ProvisionerJobStatus::pending);
+  EXPECT_EQ(status(done.id), sdk::ProvisionerJobStatus::canceled);
 
   EXPECT_EQ(jobs.reap(kHung, kPending), 0u);  // nothing left to reap yet
 
   s.clock.advance(25min);  // pending: 31 min old; alive: 27 min silent
   EXPECT_EQ(jobs.reap(kHung, kPending), 2u);
   row = job(pending.id);
-  EXPECT_EQ(job_status(row), "failed");
+  EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(row.error,
             "Berth: Build has been detected as pending for 30 minutes and has been terminated "
             "by the reaper.");
   EXPECT_EQ(logs(pending.id).size(), 5u);
-  EXPECT_EQ(status(alive.id), "failed");
-  EXPECT_EQ(status(done.id), "canceled");
+  EXPECT_EQ(status(alive.id), sdk::ProvisionerJobStatus::failed);
+  EXPECT_EQ(status(done.id), sdk::ProvisionerJobStatus::canceled);
   EXPECT_EQ(logs(done.id).size(), 0u);
   EXPECT_FALSE(jobs.acquire(d));  // the reaped pending job is gone from the queue
 }
@@ -538,7 +538,7 @@ TEST_F(JobQueueTest, ReapTakesACancelingJobWhoseDaemonWentSilent) {
   jobs.cancel(j.id);
   s.clock.advance(6min);
   EXPECT_EQ(jobs.reap(5min, 30min), 1u);
-  EXPECT_EQ(status(j.id), "failed");
+  EXPECT_EQ(status(j.id), sdk::ProvisionerJobStatus::failed);
 }
 
 // Known gap (reported, not fixed): finishing does not check that the job is still open, so a
@@ -556,7 +556,7 @@ TEST_F(JobQueueTest, CompletingAReapedJobKeepsTheReaperVerdict) {
   } catch (const Error&) {
     // refusing is fine too
   }
-  EXPECT_EQ(status(version.job_id), "failed");
+  EXPECT_EQ(status(version.job_id), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(s.store.get_template_version_by_id(version.id)->readme, "");
 }
 
@@ -573,12 +573,12 @@ TEST_F(JobQueueTest, FailInterruptedJobsFailsRunningAndKeepsPending) {
   auto pending = insert_job();
 
   EXPECT_EQ(jobs.fail_interrupted_jobs(), 2u);
-  EXPECT_EQ(status(running.id), "failed");
+  EXPECT_EQ(status(running.id), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job(running.id).error, "The server restarted while this job was running.");
   ASSERT_EQ(logs(running.id).size(), 1u);
   EXPECT_EQ(logs(running.id)[0].level, "error");
-  EXPECT_EQ(status(canceling.id), "failed");
-  EXPECT_EQ(status(pending.id), "pending");
+  EXPECT_EQ(status(canceling.id), sdk::ProvisionerJobStatus::failed);
+  EXPECT_EQ(status(pending.id), sdk::ProvisionerJobStatus::pending);
   EXPECT_EQ(job(finished.id).error, "earlier failure");
   EXPECT_EQ(jobs.acquire(d)->id, pending.id);  // still served after the restart
 }

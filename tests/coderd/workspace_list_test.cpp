@@ -26,7 +26,7 @@ std::string lower(std::string v) {
 struct Model {
   store::WorkspaceRow workspace;
   std::string owner_username;
-  std::string status = "pending";
+  sdk::WorkspaceStatus status = sdk::WorkspaceStatus::pending;
   std::optional<store::WorkspaceBuildRow> latest;
   std::vector<store::BuildParameterRow> parameters;
   Uuid active_version_id;
@@ -160,7 +160,9 @@ class WorkspaceList : public ::testing::Test {
     b.workspace_id = w.id;
     b.template_version_id = pick(versions[w.template_id]);
     b.build_number = number;
-    b.transition = pick(std::vector<std::string>{"start", "start", "stop", "delete"});
+    b.transition = pick(std::vector<sdk::WorkspaceTransition>{
+        sdk::WorkspaceTransition::start, sdk::WorkspaceTransition::start,
+        sdk::WorkspaceTransition::stop, sdk::WorkspaceTransition::delete_});
     b.initiator_id = w.owner_id;
     b.job_id = job_id;
     b.has_ai_task = chance(20);
@@ -273,8 +275,9 @@ class WorkspaceList : public ::testing::Test {
     std::sort(rows.begin(), rows.end(), [&](const Model* a, const Model* b) {
       auto key = [&](const Model* m) {
         bool favorite = m->workspace.favorite && m->workspace.owner_id == viewer;
-        return std::tuple(!favorite, m->status != "running", lower(m->owner_username),
-                          lower(m->workspace.name), m->workspace.id.to_string());
+        return std::tuple(!favorite, m->status != sdk::WorkspaceStatus::running,
+                          lower(m->owner_username), lower(m->workspace.name),
+                          m->workspace.id.to_string());
       };
       return key(a) < key(b);
     });
@@ -319,11 +322,12 @@ class WorkspaceList : public ::testing::Test {
     p = {};
     p.name_contains = "Ws-1";
     out.emplace_back("name", p);
-    for (std::string status : {"pending", "starting", "running", "stopping", "stopped", "failed",
-                               "canceling", "canceled", "deleting", "deleted"}) {
+    for (auto status : sdk::all_values<sdk::WorkspaceStatus>()) {
       p = {};
       p.status = status;
-      out.emplace_back("status:" + status, p);
+      std::string name = "status:";
+      name.append(sdk::to_string(status));
+      out.emplace_back(name, p);
     }
     for (bool flag : {true, false}) {
       p = {};
@@ -351,7 +355,7 @@ class WorkspaceList : public ::testing::Test {
     out.emplace_back("templates", p);
     p = {};
     p.organization_id = other_org;
-    p.status = "running";
+    p.status = sdk::WorkspaceStatus::running;
     out.emplace_back("other org, running", p);
     return out;
   }
@@ -390,12 +394,12 @@ TEST_F(WorkspaceList, FollowsBuildsAndJobsAfterTheyAreWritten) {
     b.workspace_id = w.id;
     b.template_version_id = versions[w.template_id].back();
     b.build_number = number;
-    b.transition = "start";
+    b.transition = sdk::WorkspaceTransition::start;
     b.initiator_id = owner.id;
     b.job_id = job_id;
     s.store.insert_workspace_build(b);
     ListWorkspacesParams running;
-    running.status = "running";
+    running.status = sdk::WorkspaceStatus::running;
     auto before = actual(subject, running, 0, 0).second;
     s.store.update_provisioner_job_completed_by_id(job_id, t, std::nullopt, "");
     ASSERT_EQ(actual(subject, running, 0, 0).second, before + 1) << w.name;

@@ -108,7 +108,8 @@ class Lifecycle : public ::testing::Test {
 
   std::string status(const Uuid& id) {
     auto b = latest(id);
-    return build_status(b.transition, job_status(*store_.get_provisioner_job_by_id(b.job_id)));
+    return std::string(sdk::to_string(
+        build_status(b.transition, job_status(*store_.get_provisioner_job_by_id(b.job_id)))));
   }
 
   void wait_for_build(const Uuid& id) {
@@ -159,7 +160,7 @@ class Lifecycle : public ::testing::Test {
 
   void manual(const store::WorkspaceRow& w, const std::string& transition) {
     BuildParams p;
-    p.transition = transition;
+    p.transition = *sdk::parse<sdk::WorkspaceTransition>(transition);
     workspaces_.build(&subject_, owner_.id, *store_.get_workspace_by_id(w.id), p);
     wait_for_build(w.id);
   }
@@ -333,7 +334,7 @@ TEST_F(Lifecycle, StopsAFailedWorkspaceAfterTheFailureTtl) {
   EXPECT_EQ(executor_.tick(clock_.now() + minutes(5)).stopped, 0);
   EXPECT_EQ(executor_.tick(clock_.now() + minutes(11)).stopped, 1);
   wait_for_build(w.id);
-  EXPECT_EQ(latest(w.id).transition, "stop");
+  EXPECT_EQ(latest(w.id).transition, sdk::WorkspaceTransition::stop);
   EXPECT_EQ(latest(w.id).reason, "autostop");
 }
 
@@ -454,7 +455,7 @@ TEST_F(Lifecycle, OneWorkspacesFailureDoesNotStopTheOthers) {
   auto fine = create(tmpl, p);
   // A pending manual build on `busy` makes its autostop fail with 409; `fine` still stops.
   BuildParams stop;
-  stop.transition = "stop";
+  stop.transition = sdk::WorkspaceTransition::stop;
   daemons_.stop();
   workspaces_.build(&subject_, owner_.id, busy, stop);
   auto stats = executor_.tick(clock_.now() + hours(2));
@@ -634,7 +635,7 @@ TEST_F(Lifecycle, ActivityNeverBumpsPastMaxDeadline) {
   clock_.set(utc(2026, 3, 27, 11, 0));
   executor_.tick(clock_.now());
   wait_for_build(w.id);
-  EXPECT_EQ(latest(w.id).transition, "stop");
+  EXPECT_EQ(latest(w.id).transition, sdk::WorkspaceTransition::stop);
   EXPECT_EQ(latest(w.id).reason, "autostop");
 }
 

@@ -168,7 +168,7 @@ TEST_F(DaemonPoolTest, CompletesAQueuedImport) {
   auto version = create_version(R"([{"name":"region","value":"eu-west"}])");
   auto job = wait_completed(version.job_id);
 
-  EXPECT_EQ(coderd::job_status(job), "succeeded");
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::succeeded);
   EXPECT_EQ(job.worker_name, "built-in-0");
   auto v = *s.store.get_template_version_by_id(version.id);
   EXPECT_EQ(v.readme, "# imported");
@@ -185,15 +185,16 @@ TEST_F(DaemonPoolTest, PicksUpJobsQueuedBeforeItStarted) {
   auto a = create_version();
   auto b = create_version();
   start(2);
-  EXPECT_EQ(coderd::job_status(wait_completed(a.job_id)), "succeeded");
-  EXPECT_EQ(coderd::job_status(wait_completed(b.job_id)), "succeeded");
+  EXPECT_EQ(coderd::job_status(wait_completed(a.job_id)), sdk::ProvisionerJobStatus::succeeded);
+  EXPECT_EQ(coderd::job_status(wait_completed(b.job_id)), sdk::ProvisionerJobStatus::succeeded);
 }
 
 TEST_F(DaemonPoolTest, EveryJobRunsOnceAcrossThreeDaemons) {
   start(3);
   std::vector<Uuid> ids;
   for (int i = 0; i < 30; ++i) ids.push_back(create_version().job_id);
-  for (const auto& id : ids) EXPECT_EQ(coderd::job_status(wait_completed(id)), "succeeded");
+  for (const auto& id : ids)
+    EXPECT_EQ(coderd::job_status(wait_completed(id)), sdk::ProvisionerJobStatus::succeeded);
   EXPECT_EQ(provisioner.calls(), 30);
 }
 
@@ -205,7 +206,7 @@ TEST_F(DaemonPoolTest, JobFailureGivesFailedWithItsCode) {
   start(1);
   auto version = create_version();
   auto job = wait_completed(version.job_id);
-  EXPECT_EQ(coderd::job_status(job), "failed");
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job.error, "Required template variables are missing: region.");
   EXPECT_EQ(job.error_code, "REQUIRED_TEMPLATE_VARIABLES");
 }
@@ -219,11 +220,11 @@ TEST_F(DaemonPoolTest, OtherExceptionsFailTheJobAndTheDaemonCarriesOn) {
   start(1);
   auto bad = create_version();
   auto job = wait_completed(bad.job_id);
-  EXPECT_EQ(coderd::job_status(job), "failed");
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job.error, "internal error: kaboom");
   EXPECT_EQ(job.error_code, "");
   auto good = create_version();
-  EXPECT_EQ(coderd::job_status(wait_completed(good.job_id)), "succeeded");
+  EXPECT_EQ(coderd::job_status(wait_completed(good.job_id)), sdk::ProvisionerJobStatus::succeeded);
 }
 
 TEST_F(DaemonPoolTest, CancelWhileRunningEndsFailedWithCanceled) {
@@ -231,11 +232,12 @@ TEST_F(DaemonPoolTest, CancelWhileRunningEndsFailedWithCanceled) {
   start(1);
   auto version = create_version();
   ASSERT_TRUE(provisioner.wait_entered());
-  EXPECT_EQ(coderd::job_status(*s.store.get_provisioner_job_by_id(version.job_id)), "running");
+  EXPECT_EQ(coderd::job_status(*s.store.get_provisioner_job_by_id(version.job_id)),
+            sdk::ProvisionerJobStatus::running);
 
   jobs.cancel(version.job_id);
   auto job = wait_completed(version.job_id);
-  EXPECT_EQ(coderd::job_status(job), "failed");
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job.error, "canceled");
   EXPECT_TRUE(job.canceled_at);
   // The version keeps what it had: the import result was never written.
@@ -249,7 +251,7 @@ TEST_F(DaemonPoolTest, StopInterruptsARunningJob) {
   ASSERT_TRUE(provisioner.wait_entered());
   pool->stop();
   auto job = *s.store.get_provisioner_job_by_id(version.job_id);
-  EXPECT_EQ(coderd::job_status(job), "failed");
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job.error, "canceled");
 }
 
@@ -279,7 +281,7 @@ TEST_F(DaemonPoolTest, UnsupportedJobTypesFail) {
   s.store.insert_provisioner_job(row);
   jobs.announce_posted();
   auto job = wait_completed(row.id);
-  EXPECT_EQ(coderd::job_status(job), "failed");
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job.error,
             "Job type \"template_version_dry_run\" is not supported by this provisioner.");
   EXPECT_EQ(provisioner.calls(), 0);

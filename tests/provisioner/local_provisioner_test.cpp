@@ -90,7 +90,7 @@ class LocalProvisionerProcesses : public ::testing::Test {
                       const std::string& state, bool previous_failed = false) {
     BuildRequest request;
     request.files = {{"main.tf", main_tf}};
-    request.transition = transition;
+    request.transition = *sdk::parse<sdk::WorkspaceTransition>(transition);
     request.state = state;
     request.previous_build_failed = previous_failed;
     request.workspace_id = "7f0f4f1e-1111-4c8e-9f59-000000000001";

@@ -282,8 +282,8 @@ json::value CoderProvider::plan_data(const std::string& type, json::object confi
   if (type == "coder_workspace") {
     return json::object{{"id", c.workspace_id.empty() ? id : c.workspace_id},
                         {"name", or_default(c.workspace_name, "default")},
-                        {"transition", c.transition},
-                        {"start_count", c.transition == "start" ? 1 : 0},
+                        {"transition", sdk::to_string(c.transition)},
+                        {"start_count", c.transition == sdk::WorkspaceTransition::start ? 1 : 0},
                         {"access_url", c.access_url},
                         {"access_port", 0},
                         {"owner", c.owner_name},

@@ -6,12 +6,13 @@
 #include <string>
 
 #include "hcl/module.hpp"
+#include "sdk/workspace_enums.hpp"
 
 namespace berth::provisioner::local {
 
 // What the template sees of the workspace being built (`data.coder_workspace.me` and friends).
 struct BuildContext {
-  std::string transition = "start";  // start | stop | delete
+  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
   std::string workspace_id;
   std::string workspace_name;
   std::string owner_id;

@@ -212,10 +212,10 @@ class Applier {
 
   std::vector<DockerObject> run(const hcl::ModuleResult& plan) {
     std::vector<const hcl::ResourceInstance*> desired;
-    if (request_.transition != "delete")
+    if (request_.transition != sdk::WorkspaceTransition::delete_)
       for (const auto& r : plan.resources)
         if (r.mode == "managed" && is_docker_resource(r.type)) desired.push_back(&r);
-    bool deleting = request_.transition == "delete";
+    bool deleting = request_.transition == sdk::WorkspaceTransition::delete_;
     if (request_.look_for_leftovers || deleting) remove_leftovers(desired, deleting);
 
     std::vector<DockerObject> kept;

@@ -42,7 +42,7 @@ DockerObject docker_object_from(const json::value& v);
 // What applying needs besides the plan.
 struct DockerApplyRequest {
   std::string workspace_id;
-  std::string transition;              // start | stop | delete
+  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
   std::string default_host;            // provider "docker" host, or DOCKER_HOST, or the socket
   std::string default_cert_path;       // provider cert_path or DOCKER_CERT_PATH
   std::string template_dir;            // image build contexts are read below it

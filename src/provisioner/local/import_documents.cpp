@@ -452,7 +452,7 @@ json::array variables_json(const std::vector<hcl::File>& files, const hcl::Modul
   return out;
 }
 
-json::array resources_json(const hcl::ModuleResult& result, const std::string& transition) {
+json::array resources_json(const hcl::ModuleResult& result, sdk::WorkspaceTransition transition) {
   std::set<std::string> instantiated;
   for (const auto& r : result.resources) instantiated.insert(r.label());
   DependencyGraph graph(result.dependencies);
@@ -484,7 +484,7 @@ json::array resources_json(const hcl::ModuleResult& result, const std::string& t
     out.push_back(json::object{{"id", str(attrs(r), "id", Uuid::random_v4().to_string())},
                                {"created_at", nullptr},
                                {"job_id", ""},
-                               {"workspace_transition", transition},
+                               {"workspace_transition", sdk::to_string(transition)},
                                {"type", r.type},
                                {"name", r.name},
                                {"hide", meta.hide},

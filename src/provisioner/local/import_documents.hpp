@@ -7,6 +7,7 @@
 #include "common/json.hpp"
 #include "hcl/ast.hpp"
 #include "hcl/module.hpp"
+#include "sdk/workspace_enums.hpp"
 
 namespace berth::provisioner::local {
 
@@ -30,7 +31,7 @@ json::array variables_json(const std::vector<hcl::File>& files, const hcl::Modul
 // Agents carry, besides codersdk.WorkspaceAgent's fields, `order`, `metadata` (the
 // WorkspaceAgentMetadataDescription list, with `order`) and `motd_file`; apps carry `order`.
 // Throws Error{invalid} when two coder_metadata describe the same resource.
-json::array resources_json(const hcl::ModuleResult& result, const std::string& transition);
+json::array resources_json(const hcl::ModuleResult& result, sdk::WorkspaceTransition transition);
 // Whether the template declares a coder_ai_task resource.
 bool has_ai_task(const hcl::ModuleResult& result);
 // Whether the template declares a coder_external_agent resource.

@@ -150,7 +150,7 @@ store::TemplateVersionImportResult LocalProvisioner::import_template(const Impor
   auto start = hcl::evaluate_module(files, start_provider, options);
   check_canceled(context);
   context.log({"info", "Detecting ephemeral resources", "Planning the stop transition"});
-  build.transition = "stop";
+  build.transition = sdk::WorkspaceTransition::stop;
   CoderProvider stop_provider(build);
   auto stop = hcl::evaluate_module(files, stop_provider, options);
   check_canceled(context);
@@ -163,8 +163,9 @@ store::TemplateVersionImportResult LocalProvisioner::import_template(const Impor
   out.variables = json::serialize(variables_json(files, start, request.variable_values));
   out.presets = json::serialize(presets_json(start));
   out.external_auth = json::serialize(external_auth_json(start));
-  auto resources = resources_json(start, "start");
-  for (auto& r : resources_json(stop, "stop")) resources.push_back(std::move(r));
+  auto resources = resources_json(start, sdk::WorkspaceTransition::start);
+  for (auto& r : resources_json(stop, sdk::WorkspaceTransition::stop))
+    resources.push_back(std::move(r));
   out.resources = json::serialize(resources);
   context.log({"info", "Cleaning Up",
                fmt::format("Found {} parameter(s) and {} resource(s)",
@@ -320,7 +321,8 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   build.parameter_values = request.parameter_values;
   build.task_id = request.task_id;
   build.task_prompt = request.task_prompt;
-  context.log({"info", "Planning", "Planning the " + request.transition + " transition"});
+  context.log({"info", "Planning",
+               fmt::format("Planning the {} transition", sdk::to_string(request.transition))});
   CoderProvider provider(build);
   auto result = hcl::evaluate_module(files, provider, options);
   check_canceled(context);
@@ -338,7 +340,8 @@ BuildResponse LocalProvisioner::build_workspace(const BuildRequest& request, Job
   // Only the default per-workspace directory is ours to remove; a dir the template named
   // belongs to the user.
   for (const auto& [address, process] : previous)
-    if (request.transition == "delete" && process.dir == request.workspace_dir)
+    if (request.transition == sdk::WorkspaceTransition::delete_ &&
+        process.dir == request.workspace_dir)
       remove_process_dir(process);
 
   std::vector<ProcessMarker> started;

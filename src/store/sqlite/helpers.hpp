@@ -7,7 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.hpp"
 #include "common/json.hpp"
+#include "sdk/workspace_enums.hpp"
 #include "store/sqlite/statement.hpp"
 
 namespace berth::store::sqlite {
@@ -42,6 +44,17 @@ inline std::optional<Uuid> optional_uuid(const Statement& q, int column) {
 inline std::optional<std::string> optional_text(const Statement& q, int column) {
   if (q.is_null(column)) return std::nullopt;
   return q.text(column);
+}
+
+// A TEXT column holding one of codersdk's enum strings. A string Berth never writes (a newer
+// version's, or a hand edit) is an internal error naming the column, never a crash.
+template <sdk::WireEnum E>
+E enum_column(const Statement& q, int column, const char* name) {
+  auto text = q.text(column);
+  if (auto value = sdk::parse<E>(text)) return *value;
+  std::string message = "Unknown ";
+  message.append(name).append(" in the database: \"").append(text).append("\"");
+  throw Error{ErrorCode::internal, "An internal server error occurred.", message};
 }
 
 // A JSON array of ids, for `IN (SELECT value FROM json_each(?))`.

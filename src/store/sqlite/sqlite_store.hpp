@@ -193,7 +193,7 @@ class SqliteStore final : public Store {
                                             const std::string& api_version,
                                             const std::string& expanded_directory,
                                             TimePoint now) override;
-  void update_workspace_agent_lifecycle_by_id(const Uuid& id, const std::string& state,
+  void update_workspace_agent_lifecycle_by_id(const Uuid& id, sdk::WorkspaceAgentLifecycle state,
                                               std::optional<TimePoint> started_at,
                                               std::optional<TimePoint> ready_at,
                                               TimePoint now) override;

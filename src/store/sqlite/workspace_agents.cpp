@@ -22,8 +22,12 @@ std::optional<WorkspaceResourceRow> SqliteStore::get_workspace_resource_by_id(co
                                "workspace_resources", "WHERE id = ?"));
   q.bind(1, id);
   return first<WorkspaceResourceRow>(q, [](const Statement& s) {
-    return WorkspaceResourceRow{s.uuid(0), s.time(1),    s.uuid(2), s.text(3),    s.text(4),
-                                s.text(5), s.boolean(6), s.text(7), s.integer(8), s.text(9)};
+    return WorkspaceResourceRow{
+        s.uuid(0),    s.time(1),
+        s.uuid(2),    enum_column<sdk::WorkspaceTransition>(s, 3, "resource transition"),
+        s.text(4),    s.text(5),
+        s.boolean(6), s.text(7),
+        s.integer(8), s.text(9)};
   });
 }
 
@@ -53,7 +57,8 @@ void SqliteStore::update_workspace_agent_startup_by_id(const Uuid& id, const std
   q.run();
 }
 
-void SqliteStore::update_workspace_agent_lifecycle_by_id(const Uuid& id, const std::string& state,
+void SqliteStore::update_workspace_agent_lifecycle_by_id(const Uuid& id,
+                                                         sdk::WorkspaceAgentLifecycle state,
                                                          std::optional<TimePoint> started_at,
                                                          std::optional<TimePoint> ready_at,
                                                          TimePoint now) {
@@ -61,7 +66,7 @@ void SqliteStore::update_workspace_agent_lifecycle_by_id(const Uuid& id, const s
   Statement q(*db,
               "UPDATE workspace_agents SET lifecycle_state = ?, started_at = ?, ready_at = ?, "
               "updated_at = ? WHERE id = ?");
-  q.bind(1, state);
+  q.bind(1, sdk::to_string(state));
   bind_optional(q, 2, started_at);
   bind_optional(q, 3, ready_at);
   q.bind(4, now).bind(5, id).run();

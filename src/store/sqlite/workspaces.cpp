@@ -52,7 +52,7 @@ WorkspaceBuildRow read_build(const Statement& q) {
                            q.uuid(3),
                            q.uuid(4),
                            q.integer(5),
-                           q.text(6),
+                           enum_column<sdk::WorkspaceTransition>(q, 6, "build transition"),
                            q.uuid(7),
                            q.text(8),
                            q.uuid(9),
@@ -69,8 +69,12 @@ constexpr const char* kResourceColumns =
     "id, created_at, job_id, transition, type, name, hide, icon, daily_cost, metadata";
 
 WorkspaceResourceRow read_resource(const Statement& q) {
-  return WorkspaceResourceRow{q.uuid(0), q.time(1),    q.uuid(2), q.text(3),    q.text(4),
-                              q.text(5), q.boolean(6), q.text(7), q.integer(8), q.text(9)};
+  return WorkspaceResourceRow{
+      q.uuid(0),    q.time(1),
+      q.uuid(2),    enum_column<sdk::WorkspaceTransition>(q, 3, "resource transition"),
+      q.text(4),    q.text(5),
+      q.boolean(6), q.text(7),
+      q.integer(8), q.text(9)};
 }
 
 constexpr const char* kAgentColumns =
@@ -79,25 +83,26 @@ constexpr const char* kAgentColumns =
     "api_version, expanded_directory, logs_length, logs_overflowed, deleted";
 
 WorkspaceAgentRow read_agent(const Statement& q) {
-  return WorkspaceAgentRow{q.uuid(0),
-                           q.time(1),
-                           q.time(2),
-                           q.uuid(3),
-                           q.text(4),
-                           q.text(5),
-                           q.text(6),
-                           optional_time(q, 7),
-                           optional_time(q, 8),
-                           optional_time(q, 9),
-                           q.text(10),
-                           optional_time(q, 11),
-                           optional_time(q, 12),
-                           q.text(13),
-                           q.text(14),
-                           q.text(15),
-                           q.integer(16),
-                           q.boolean(17),
-                           q.boolean(18)};
+  return WorkspaceAgentRow{
+      q.uuid(0),
+      q.time(1),
+      q.time(2),
+      q.uuid(3),
+      q.text(4),
+      q.text(5),
+      q.text(6),
+      optional_time(q, 7),
+      optional_time(q, 8),
+      optional_time(q, 9),
+      enum_column<sdk::WorkspaceAgentLifecycle>(q, 10, "agent lifecycle state"),
+      optional_time(q, 11),
+      optional_time(q, 12),
+      q.text(13),
+      q.text(14),
+      q.text(15),
+      q.integer(16),
+      q.boolean(17),
+      q.boolean(18)};
 }
 
 void bind_workspace_mutables(Statement& q, const WorkspaceRow& r, int first) {
@@ -246,7 +251,7 @@ class WorkspaceFilter {
  private:
   void add_latest_build_filters(const ListWorkspacesParams& p) {
     if (p.status) {
-      add(std::string(kLatestStatus) + " = ?", {*p.status});
+      add(std::string(kLatestStatus) + " = ?", {std::string(sdk::to_string(*p.status))});
       joins_latest_build_ = true;
     }
     if (p.outdated) {
@@ -345,7 +350,8 @@ WorkspaceSummary read_summary(const Statement& s) {
   WorkspaceSummary out;
   out.workspace = read_workspace(s);
   out.owner_username = s.text(16);
-  out.latest_transition = s.is_null(17) ? "" : s.text(17);
+  if (!s.is_null(17))
+    out.latest_transition = enum_column<sdk::WorkspaceTransition>(s, 17, "build transition");
   out.job_started_at = optional_time(s, 18);
   out.job_completed_at = optional_time(s, 19);
   out.job_canceled_at = optional_time(s, 20);
@@ -436,7 +442,7 @@ void SqliteStore::insert_workspace_build(const WorkspaceBuildRow& r) {
   Statement q(*db, "INSERT INTO workspace_builds (" + std::string(kBuildColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   q.bind(1, r.id).bind(2, r.created_at).bind(3, r.updated_at).bind(4, r.workspace_id);
-  q.bind(5, r.template_version_id).bind(6, r.build_number).bind(7, r.transition);
+  q.bind(5, r.template_version_id).bind(6, r.build_number).bind(7, sdk::to_string(r.transition));
   q.bind(8, r.initiator_id).bind_blob(9, r.provisioner_state).bind(10, r.job_id);
   bind_optional(q, 11, r.deadline);
   bind_optional(q, 12, r.max_deadline);
@@ -582,7 +588,11 @@ void SqliteStore::insert_workspace_resource(const WorkspaceResourceRow& r) {
   auto db = pool_.writer();
   Statement q(*db, "INSERT INTO workspace_resources (" + std::string(kResourceColumns) +
                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  q.bind(1, r.id).bind(2, r.created_at).bind(3, r.job_id).bind(4, r.transition).bind(5, r.type);
+  q.bind(1, r.id)
+      .bind(2, r.created_at)
+      .bind(3, r.job_id)
+      .bind(4, sdk::to_string(r.transition))
+      .bind(5, r.type);
   q.bind(6, r.name).bind(7, r.hide).bind(8, r.icon).bind(9, r.daily_cost).bind(10, r.metadata);
   q.run();
 }
@@ -615,7 +625,7 @@ void SqliteStore::insert_workspace_agent(const WorkspaceAgentRow& r) {
   bind_optional(q, 8, r.first_connected_at);
   bind_optional(q, 9, r.last_connected_at);
   bind_optional(q, 10, r.disconnected_at);
-  q.bind(11, r.lifecycle_state);
+  q.bind(11, sdk::to_string(r.lifecycle_state));
   bind_optional(q, 12, r.started_at);
   bind_optional(q, 13, r.ready_at);
   q.bind(14, r.version).bind(15, r.api_version).bind(16, r.expanded_directory);
