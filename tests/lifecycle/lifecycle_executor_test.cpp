@@ -89,19 +89,36 @@ class Lifecycle : public ::testing::Test {
     return path.string();
   }
 
-  // Waits (bounded) until `done` holds, re-checking on every workspace or job notification.
+  // Waits until `done` holds, re-checking after every message on `channel`: a message that
+  // comes while `done` runs is counted, not lost, so no polling is needed. The real-time bound
+  // is reached only by a test that fails.
   template <typename Pred>
-  void wait_until(const Uuid& workspace_id, Pred done) {
+  void wait_on(const std::string& channel, Pred done) {
     std::mutex m;
     std::condition_variable cv;
-    auto sub = pubsub_.subscribe(workspace_channel(workspace_id),
-                                 [&](const std::string&) { cv.notify_all(); });
-    std::unique_lock lock(m);
+    std::uint64_t messages = 0;  // guarded by m
+    auto sub = pubsub_.subscribe(channel, [&](const std::string&) {
+      {
+        std::lock_guard lock(m);
+        ++messages;
+      }
+      cv.notify_all();
+    });
     auto deadline = steady_clock::now() + seconds(30);
-    while (!done()) {
-      ASSERT_LT(steady_clock::now(), deadline) << "condition not reached";
-      cv.wait_for(lock, milliseconds(50));
+    std::unique_lock lock(m);
+    for (;;) {
+      auto seen = messages;
+      lock.unlock();
+      if (done()) return;
+      lock.lock();
+      ASSERT_TRUE(cv.wait_until(lock, deadline, [&] { return messages != seen; }))
+          << "condition not reached";
     }
+  }
+
+  template <typename Pred>
+  void wait_until(const Uuid& workspace_id, Pred done) {
+    wait_on(workspace_channel(workspace_id), done);
   }
 
   store::WorkspaceBuildRow latest(const Uuid& id) { return *store_.get_latest_workspace_build(id); }
@@ -127,16 +144,9 @@ class Lifecycle : public ::testing::Test {
     params.file_id = file.id;
     params.template_id = template_id;
     auto version = templates_.create_version(subject_, org, params);
-    std::mutex m;
-    std::condition_variable cv;
-    auto sub = pubsub_.subscribe(job_channel(version.job_id),
-                                 [&](const std::string&) { cv.notify_all(); });
-    std::unique_lock lock(m);
-    auto deadline = steady_clock::now() + seconds(30);
-    while (!store_.get_provisioner_job_by_id(version.job_id)->completed_at) {
-      EXPECT_LT(steady_clock::now(), deadline);
-      cv.wait_for(lock, milliseconds(50));
-    }
+    wait_on(job_channel(version.job_id), [&] {
+      return store_.get_provisioner_job_by_id(version.job_id)->completed_at.has_value();
+    });
     return version;
   }
 
@@ -688,6 +698,35 @@ TEST_F(Lifecycle, AgentSessionsMarkUseAndBumpTheDeadline) {
     EXPECT_EQ(e.validations()[0].field, "stats.session_count_ssh");
   }
   EXPECT_THROW(read_agent_stats(json::parse(R"({"stats": "lots"})").as_object()), Error);
+}
+
+// The ticker on the fixture's ManualClock: it ticks once per advanced interval, so the tick
+// that acts on a deadline is known to the minute.
+TEST_F(Lifecycle, TheTickerAutostopsOnTheFirstTickAtTheDeadline) {
+  auto tmpl = push_template(kQuietTemplate);
+  CreateWorkspaceParams p;
+  p.ttl_ms = 3'600'000;
+  auto w = create(tmpl, p);
+  ASSERT_EQ(*latest(w.id).deadline, clock_.now() + hours(1));
+  LifecycleTicker ticker(executor_, clock_, minutes(1));
+  auto since = clock_.steady_now();
+  ticker.start();
+  ASSERT_TRUE(clock_.await_waiter(since + minutes(1)));
+  for (int i = 1; i < 60; ++i) {
+    clock_.advance(minutes(1));
+    // Waiting for its next tick means this one is done.
+    ASSERT_TRUE(clock_.await_waiter(since + minutes(i + 1)));
+    ASSERT_EQ(latest(w.id).build_number, 1) << "acted " << 60 - i << " min early";
+  }
+  clock_.advance(minutes(1));
+  ASSERT_TRUE(clock_.await_waiter(since + minutes(61)));
+  auto stop = latest(w.id);
+  EXPECT_EQ(stop.build_number, 2);
+  EXPECT_EQ(stop.reason, "autostop");
+  EXPECT_EQ(stop.created_at, clock_.now());
+  ticker.stop();  // at once: no interval to wait out
+  wait_for_build(w.id);
+  EXPECT_FALSE(store_.get_provisioner_job_by_id(stop.job_id)->error);
 }
 
 }  // namespace
