@@ -30,6 +30,7 @@ Response get_user_roles(Deps& deps, Request& request, const Authenticated& auth)
 Response suspend_user(Deps& deps, Request& request, const Authenticated& auth);
 Response activate_user(Deps& deps, Request& request, const Authenticated& auth);
 Response delete_user(Deps& deps, Request& request, const Authenticated& auth);
+Response list_audit_logs(Deps& deps, Request& request, const Authenticated& auth);
 
 // quiet_hours.cpp
 Response get_user_quiet_hours(Deps& deps, Request& request, const Authenticated& auth);

@@ -21,6 +21,8 @@ json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job
                                  const JobContext& context);
 // codersdk.ProvisionerJobLog
 json::value job_log_json(const store::ProvisionerJobLogRow& log);
+// codersdk.User, with the user's organizations.
+json::value user_json(Deps& deps, const store::UserRow& user);
 // codersdk.MinimalUser for a user id (empty fields when the user is gone).
 json::value minimal_user_json(Deps& deps, const Uuid& user_id);
 // codersdk.TemplateVersion

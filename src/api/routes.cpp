@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "api/app_proxy.hpp"
+#include "api/audit.hpp"
 #include "api/auth.hpp"
 #include "api/deployment.hpp"
 #include "api/handlers.hpp"
@@ -43,14 +44,31 @@ RateLimitCaller address_of(const Request& r) {
   return {"ip:" + client_ip(r), false};
 }
 
-http::Handler route_handler(Deps& deps, Public fn) {
-  return [&deps, fn](Request& r) {
-    return within_rate_limits(deps, r, address_of(r), [&] { return fn(deps, r); });
+// Runs `handle`, and records it in the audit log when the route is audited, however it ends.
+template <typename Handle>
+Response audited(Deps& deps, Request& r, const std::optional<AuditSpec>& audit,
+                 const coderd::Authenticated* auth, Handle&& handle) {
+  if (!audit) return handle();
+  try {
+    auto response = handle();
+    record_audit(deps, r, *audit, auth, &response, response.status);
+    return response;
+  } catch (const Error& e) {
+    record_audit(deps, r, *audit, auth, nullptr, http::status_for(e.code()));
+    throw;
+  }
+}
+
+http::Handler route_handler(Deps& deps, Public fn, std::optional<AuditSpec> audit) {
+  return [&deps, fn, audit](Request& r) {
+    return within_rate_limits(deps, r, address_of(r), [&] {
+      return audited(deps, r, audit, nullptr, [&] { return fn(deps, r); });
+    });
   };
 }
 
-http::Handler route_handler(Deps& deps, Private fn) {
-  return [&deps, fn](Request& r) {
+http::Handler route_handler(Deps& deps, Private fn, std::optional<AuditSpec> audit) {
+  return [&deps, fn, audit](Request& r) {
     // An anonymous request gets its 401 without an exception: unwinding costs more than the
     // rest of the request and takes a process-wide lock.
     if (session_token_from(r).empty())
@@ -60,13 +78,15 @@ http::Handler route_handler(Deps& deps, Private fn) {
     const auto& roles = auth->user.rbac_roles;
     RateLimitCaller caller{"user:" + auth->user.id.to_string(),
                            std::find(roles.begin(), roles.end(), "owner") != roles.end()};
-    return within_rate_limits(deps, r, caller, [&] { return fn(deps, r, *auth); });
+    return within_rate_limits(deps, r, caller, [&] {
+      return audited(deps, r, audit, auth.get(), [&] { return fn(deps, r, *auth); });
+    });
   };
 }
 
 // Routes workspace agents call: the token is an agent token, never a user's session. Agents
 // are counted each on their own: many share an address (one host, one NAT).
-http::Handler route_handler(Deps& deps, AgentOnly fn) {
+http::Handler route_handler(Deps& deps, AgentOnly fn, const std::optional<AuditSpec>&) {
   return [&deps, fn](Request& r) {
     auto agent = deps.agents.authenticate(session_token_from(r));
     RateLimitCaller caller{"agent:" + agent.agent.id.to_string(), false};
@@ -118,6 +138,7 @@ void add_routes(Add&& add) {
   pub("POST", "/api/v2/users/first", create_first_user);
   pub("POST", "/api/v2/users/login", login_with_password);
   priv("POST", "/api/v2/users/logout", logout);
+  priv("GET", "/api/v2/audit", list_audit_logs);
   priv("GET", "/api/v2/users", list_users);
   priv("POST", "/api/v2/users", create_user);
   priv("GET", "/api/v2/users/{user}", get_user);
@@ -247,7 +268,7 @@ void add_routes(Add&& add) {
 http::Handler make_api_handler(Deps& deps) {
   auto router = std::make_shared<http::Router>();
   add_routes([&](const char* method, const char* path, auto fn) {
-    router->add(method, path, route_handler(deps, fn));
+    router->add(method, path, route_handler(deps, fn, audit_spec(method, path)));
   });
   return [router, &deps, version = deps.build.version](Request& request) {
     Response response;

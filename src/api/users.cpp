@@ -3,6 +3,7 @@
 #include "api/auth.hpp"
 #include "api/convert.hpp"
 #include "api/handlers.hpp"
+#include "api/jobs_json.hpp"
 #include "api/query.hpp"
 #include "coderd/names.hpp"
 #include "common/error.hpp"
@@ -38,9 +39,13 @@ std::vector<Uuid> organization_ids_of(Deps& deps, const Uuid& user_id) {
   return ids;
 }
 
+}  // namespace
+
 json::value user_json(Deps& deps, const store::UserRow& user) {
   return sdk::to_json(to_sdk(user, organization_ids_of(deps, user.id)));
 }
+
+namespace {
 
 std::string session_cookie(const std::string& token, int max_age) {
   return "coder_session_token=" + token + "; Path=/; Max-Age=" + std::to_string(max_age) +

@@ -430,4 +430,35 @@ struct WorkspaceSummary {
   Uuid active_version_id;
 };
 
+// One audited action: who did what to which resource, from where, and how it ended.
+struct AuditLogRow {
+  Uuid id;
+  TimePoint time;
+  std::optional<Uuid> user_id;  // none when the caller was not signed in (a failed login)
+  std::optional<Uuid> organization_id;
+  std::string ip;
+  std::string user_agent;
+  std::string resource_type;  // Coder's ResourceType: user, workspace, template, ...
+  std::optional<Uuid> resource_id;
+  std::string resource_target;  // the resource's name
+  std::string action;           // Coder's AuditAction: create, write, delete, start, ...
+  std::int64_t status_code = 0;
+  std::string additional_fields = "{}";  // JSON object
+  Uuid request_id;
+};
+
+// Filters of GET /audit (its `q=`, resolved to ids); empty ones match everything.
+struct ListAuditLogsParams {
+  std::optional<std::string> resource_type;
+  std::optional<Uuid> resource_id;
+  std::optional<std::string> action;
+  std::optional<Uuid> user_id;
+  std::optional<Uuid> organization_id;
+  std::optional<TimePoint> time_from;  // inclusive
+  std::optional<TimePoint> time_to;    // exclusive
+  // The caller's read authorization: everything, or the listed organizations only.
+  bool readable_all = true;
+  std::vector<Uuid> readable_organization_ids;
+};
+
 }  // namespace berth::store

@@ -292,6 +292,13 @@ class Store {
   virtual std::optional<WorkspaceAppStatusRow> get_latest_app_status_by_app(
       const Uuid& agent_id, const std::string& app_id) = 0;
 
+  // Audit log
+  virtual void insert_audit_log(const AuditLogRow& row) = 0;
+  // Newest first, one page (all with limit <= 0).
+  virtual std::vector<AuditLogRow> list_audit_logs(const ListAuditLogsParams& params,
+                                                   std::int64_t limit, std::int64_t offset) = 0;
+  virtual std::int64_t count_audit_logs(const ListAuditLogsParams& params) = 0;
+
   // Leases: true if `holder` now holds `name` until `expires_at` (free, expired, or its own).
   virtual bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,
                                  TimePoint expires_at) = 0;

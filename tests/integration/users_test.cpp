@@ -229,11 +229,12 @@ TEST_F(UsersApi, ExpiredTokensAreRefused) {
 }
 
 // Signs in as `username` again (its earlier sessions stay valid).
-sdk::HttpResponse log_in(const std::string& url, const std::string& username) {
+sdk::HttpResponse log_in(const std::string& url, const std::string& username,
+                         const std::string& password = kPassword) {
   sdk::Client client(url);
   return client.request_json(
       "POST", "/api/v2/users/login",
-      json::object{{"email", username + "@example.com"}, {"password", kPassword}});
+      json::object{{"email", username + "@example.com"}, {"password", password}});
 }
 
 std::string status_of(const sdk::HttpResponse& r) {
@@ -359,6 +360,79 @@ TEST_F(UsersApi, DeletingAUserEndsItsSessionsAtOnceAndFreesItsName) {
   auto fresh = sdk::user_from_json(again.request("GET", "/api/v2/users/me").json());
   EXPECT_EQ(fresh.username, "bob");
   EXPECT_NE(fresh.id, old_id);
+}
+
+TEST_F(UsersApi, AuditLogRecordsWhoChangedWhatAndNeverASecret) {
+  auto owner = sign_in_owner(server_.url());
+  auto alice = sign_in_member(server_.url(), owner, "alice");
+  auto bob = sign_in_member(server_.url(), owner, "bob");
+  EXPECT_EQ(log_in(server_.url(), "alice", "Wrong-Passw0rd!").status, 401);
+  auto token = owner.request_json("POST", "/api/v2/users/alice/keys/tokens",
+                                  json::object{{"token_name", "ci"}});
+  ASSERT_EQ(token.status, 201) << token.body;
+  auto secret = std::string(token.json().as_object().at("key").as_string());
+  ASSERT_EQ(owner.request("PUT", "/api/v2/users/alice/status/suspend").status, 200);
+  ASSERT_EQ(owner.request("PUT", "/api/v2/users/alice/status/activate").status, 200);
+  EXPECT_EQ(bob.request("DELETE", "/api/v2/users/alice").status, 404);  // a failure, audited
+
+  auto page = [&](sdk::Client& who, const std::string& query) {
+    auto r = who.request("GET", "/api/v2/audit?limit=50" + query);
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().as_object();
+  };
+  auto all = page(owner, "");
+  auto logs = all.at("audit_logs").as_array();
+  // First user, two members created, three good logins and a bad one, a token, two status
+  // changes and the refused delete.
+  EXPECT_EQ(all.at("count").as_int64(), 11);
+  ASSERT_EQ(logs.size(), 11u);
+  auto entry = [](const json::value& v) { return v.as_object(); };
+  auto newest = entry(logs[0]);
+  EXPECT_EQ(newest.at("action"), "delete");
+  EXPECT_EQ(newest.at("resource_type"), "user");
+  EXPECT_EQ(newest.at("resource_target"), "alice");
+  EXPECT_EQ(newest.at("status_code").as_int64(), 404);
+  EXPECT_EQ(newest.at("user").as_object().at("username"), "bob");
+  EXPECT_EQ(newest.at("description"), "{user} deleted user {target}");
+  auto activated = entry(logs[1]);
+  EXPECT_EQ(activated.at("action"), "write");
+  EXPECT_EQ(activated.at("resource_target"), "alice");
+  EXPECT_EQ(activated.at("status_code").as_int64(), 200);
+  EXPECT_EQ(activated.at("user").as_object().at("username"), "owner");
+  EXPECT_EQ(activated.at("description"), "{user} updated user {target}");
+  auto created_token = entry(logs[3]);
+  EXPECT_EQ(created_token.at("resource_type"), "api_key");
+  EXPECT_EQ(created_token.at("action"), "create");
+  EXPECT_EQ(created_token.at("resource_target"), json::value(secret.substr(0, secret.find('-'))));
+  // Nothing secret anywhere: not the token's secret, not a password.
+  auto text = json::serialize(all);
+  EXPECT_EQ(text.find(secret.substr(secret.find('-') + 1)), std::string::npos);
+  EXPECT_EQ(text.find(kPassword), std::string::npos);
+  EXPECT_EQ(text.find("Wrong-Passw0rd!"), std::string::npos);
+
+  auto logins = page(owner, "&q=action:login").at("audit_logs").as_array();
+  ASSERT_EQ(logins.size(), 4u);
+  auto failed = entry(logins[0]);
+  EXPECT_EQ(failed.at("status_code").as_int64(), 401);
+  EXPECT_EQ(failed.at("user").as_object().at("username"), "alice");
+  EXPECT_EQ(failed.at("description"), "{user} logged in");
+  EXPECT_EQ(page(owner, "&q=username:bob").at("count").as_int64(), 2);  // his login, the delete
+  EXPECT_EQ(page(owner, "&q=resource_type:api_key%20action:create").at("count").as_int64(), 1);
+  auto second = owner.request("GET", "/api/v2/audit?limit=2&offset=1").json().as_object();
+  ASSERT_EQ(second.at("audit_logs").as_array().size(), 2u);
+  EXPECT_EQ(second.at("audit_logs").as_array()[0].as_object().at("id"),
+            logs[1].as_object().at("id"));
+  EXPECT_EQ(second.at("count").as_int64(), 11);
+  auto bad = owner.request("GET", "/api/v2/audit?limit=5&q=action:dance");
+  EXPECT_EQ(bad.status, 400);
+  EXPECT_EQ(message_of(bad), "Invalid audit search query.");
+
+  // Members see none of it; auditors all of it.
+  EXPECT_EQ(page(bob, "").at("count").as_int64(), 0);
+  auto grant = owner.request_json("PUT", "/api/v2/users/bob/roles",
+                                  json::object{{"roles", json::array{"auditor"}}});
+  ASSERT_EQ(grant.status, 200) << grant.body;
+  EXPECT_EQ(page(bob, "").at("count").as_int64(), 12);  // and the role change itself
 }
 
 TEST(ServerLifecycle, RestartKeepsUsersSessionsAndIds) {

@@ -440,8 +440,29 @@ CREATE TRIGGER provisioner_jobs_running AFTER UPDATE OF completed_at, canceled_a
 END;
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                    kMigration5, kMigration6, kMigration7, kMigration8};
+// What was done to what, by whom: state-changing requests, successful or not. No request or
+// response bodies are kept, so no secret can land here.
+constexpr const char* kMigration9 = R"sql(
+CREATE TABLE audit_logs (
+  id TEXT PRIMARY KEY,
+  time INTEGER NOT NULL,
+  user_id TEXT,
+  organization_id TEXT,
+  ip TEXT NOT NULL DEFAULT '',
+  user_agent TEXT NOT NULL DEFAULT '',
+  resource_type TEXT NOT NULL,
+  resource_id TEXT,
+  resource_target TEXT NOT NULL DEFAULT '',
+  action TEXT NOT NULL,
+  status_code INTEGER NOT NULL,
+  additional_fields TEXT NOT NULL DEFAULT '{}',
+  request_id TEXT NOT NULL
+);
+CREATE INDEX audit_logs_time_idx ON audit_logs (time DESC, id);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+                                    kMigration6, kMigration7, kMigration8, kMigration9};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

@@ -248,6 +248,11 @@ class SqliteStore final : public Store {
       const Uuid& agent_id, const std::string& app_id) override;
 
   // Leases
+  void insert_audit_log(const AuditLogRow& row) override;
+  std::vector<AuditLogRow> list_audit_logs(const ListAuditLogsParams& params, std::int64_t limit,
+                                           std::int64_t offset) override;
+  std::int64_t count_audit_logs(const ListAuditLogsParams& params) override;
+
   bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,
                          TimePoint expires_at) override;
   void release_lease(const std::string& name, const std::string& holder) override;
