@@ -155,7 +155,7 @@ Result run(const std::string& phase, int daemons, std::size_t n, Steady::duratio
   coderd::JobQueue jobs(store, pubsub, clock);
   coderd::Templates templates(store, jobs, clock);
   TrivialProvisioner provisioner;
-  provisioner::DaemonPool pool(jobs, store, pubsub, provisioner, daemons,
+  provisioner::DaemonPool pool(jobs, store, pubsub, clock, provisioner, daemons,
                                (dir.path / "workspaces").string());
   pool.start();
 
