@@ -16,6 +16,26 @@ namespace berth::provisioner::local {
 
 namespace {
 
+// Writes to a program that may have exited already: EPIPE instead of a SIGPIPE that would end
+// this process when it does not ignore the signal (the server does; its tests need not). The
+// signal is blocked on this thread for the write, and one the write raised is consumed.
+ssize_t write_without_sigpipe(int fd, const char* data, std::size_t size) {
+  sigset_t pipe_only, old;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old);
+  auto n = ::write(fd, data, size);
+  auto saved = errno;
+  if (n < 0 && errno == EPIPE) {
+    timespec now{0, 0};
+    while (sigtimedwait(&pipe_only, nullptr, &now) > 0) {
+    }
+  }
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  errno = saved;
+  return n;
+}
+
 constexpr auto kExternalTimeout = std::chrono::seconds(60);
 
 // A pipe whose ends close themselves.
@@ -101,7 +121,7 @@ ProgramOutput run_program(const std::vector<std::string>& argv, const std::strin
     for (const auto& p : fds) {
       if (!p.revents) continue;
       if (p.fd == in.fd[1]) {
-        auto n = ::write(p.fd, input.data() + written, input.size() - written);
+        auto n = write_without_sigpipe(p.fd, input.data() + written, input.size() - written);
         if (n > 0) written += static_cast<std::size_t>(n);
         if (n < 0 && errno != EAGAIN) written = input.size();
         if (written == input.size()) in.close_end(1);
