@@ -7,14 +7,6 @@ namespace berth::api {
 
 namespace {
 
-json::value optional_time(const std::optional<TimePoint>& t) {
-  return json::time_or_null(t);
-}
-
-}  // namespace
-
-namespace {
-
 JobContext job_context(Deps& deps, const json::object& input) {
   JobContext context;
   // The version the job works on: an import names it; a build's is its build's.
@@ -43,49 +35,47 @@ json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job
 
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job,
                                  const JobContext& context) {
-  auto status = coderd::job_status(job);
-  std::int64_t position = 0, size = 0;
-  if (status == sdk::ProvisionerJobStatus::pending)
-    std::tie(position, size) = deps.store.get_provisioner_job_queue_position(job.id);
-  json::object out{{"id", job.id.to_string()},
-                   {"created_at", format_rfc3339(job.created_at)},
-                   {"status", sdk::to_string(status)},
-                   {"file_id", job.file_id.to_string()},
-                   {"tags", json::parse(job.tags)},
-                   {"queue_position", position},
-                   {"queue_size", size},
-                   {"organization_id", job.organization_id.to_string()},
-                   {"initiator_id", job.initiator_id.to_string()},
-                   {"type", job.type},
-                   {"available_workers", json::array{}},
-                   {"logs_overflowed", job.logs_overflowed}};
-  if (job.started_at) out["started_at"] = optional_time(job.started_at);
-  if (job.completed_at) out["completed_at"] = optional_time(job.completed_at);
-  if (job.canceled_at) out["canceled_at"] = optional_time(job.canceled_at);
-  if (job.error && !job.error->empty()) out["error"] = *job.error;
-  if (!job.error_code.empty()) out["error_code"] = job.error_code;
-  if (job.worker_id) out["worker_id"] = job.worker_id->to_string();
-  if (!job.worker_name.empty()) out["worker_name"] = job.worker_name;
+  return sdk::to_json(provisioner_job(deps, job, context));
+}
+
+sdk::ProvisionerJob provisioner_job(Deps& deps, const store::ProvisionerJobRow& job,
+                                    const JobContext& context) {
+  sdk::ProvisionerJob out;
+  out.id = job.id;
+  out.created_at = job.created_at;
+  out.started_at = job.started_at;
+  out.completed_at = job.completed_at;
+  out.canceled_at = job.canceled_at;
+  out.error = job.error.value_or("");
+  out.error_code = job.error_code;
+  out.status = coderd::job_status(job);
+  out.worker_id = job.worker_id;
+  out.worker_name = job.worker_name;
+  out.file_id = job.file_id;
+  out.tags = json::parse(job.tags).as_object();
+  if (out.status == sdk::ProvisionerJobStatus::pending)
+    std::tie(out.queue_position, out.queue_size) =
+        deps.store.get_provisioner_job_queue_position(job.id);
+  out.organization_id = job.organization_id;
+  out.initiator_id = job.initiator_id;
+  out.type = job.type;
+  out.logs_overflowed = job.logs_overflowed;
   auto input = json::parse(job.input);
-  json::object wire_input;
-  json::object metadata;
-  if (auto* v = input.as_object().if_contains("template_version_id"))
-    wire_input["template_version_id"] = *v;
+  if (auto* v = input.as_object().if_contains("template_version_id"); v && v->is_string())
+    out.input.template_version_id = std::string(v->get_string());
+  if (auto* v = input.as_object().if_contains("workspace_build_id"); v && v->is_string())
+    out.input.workspace_build_id = std::string(v->get_string());
   if (context.workspace) {
-    metadata["workspace_id"] = context.workspace->id.to_string();
-    metadata["workspace_name"] = context.workspace->name;
+    out.metadata.workspace_id = context.workspace->id;
+    out.metadata.workspace_name = context.workspace->name;
   }
-  if (context.version) metadata["template_version_name"] = context.version->name;
+  if (context.version) out.metadata.template_version_name = context.version->name;
   if (const auto& tmpl = context.version_template) {
-    metadata["template_id"] = tmpl->id.to_string();
-    metadata["template_name"] = tmpl->name;
-    metadata["template_display_name"] = tmpl->display_name;
-    metadata["template_icon"] = tmpl->icon;
+    out.metadata.template_id = tmpl->id;
+    out.metadata.template_name = tmpl->name;
+    out.metadata.template_display_name = tmpl->display_name;
+    out.metadata.template_icon = tmpl->icon;
   }
-  if (auto* v = input.as_object().if_contains("workspace_build_id"))
-    wire_input["workspace_build_id"] = *v;
-  out["input"] = std::move(wire_input);
-  out["metadata"] = std::move(metadata);
   return out;
 }
 

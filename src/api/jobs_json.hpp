@@ -2,6 +2,7 @@
 
 #include "api/deps.hpp"
 #include "common/json.hpp"
+#include "sdk/provisioner_jobs.hpp"
 #include "store/rows.hpp"
 
 namespace berth::api {
@@ -19,6 +20,8 @@ json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job
 // The same with its context already loaded (e.g. for a page of builds).
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job,
                                  const JobContext& context);
+sdk::ProvisionerJob provisioner_job(Deps& deps, const store::ProvisionerJobRow& job,
+                                    const JobContext& context);
 // codersdk.ProvisionerJobLog
 json::value job_log_json(const store::ProvisionerJobLogRow& log);
 // codersdk.User, with the user's organizations.

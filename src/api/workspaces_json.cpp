@@ -56,8 +56,8 @@ sdk::WorkspaceAgentStatus agent_status(const store::WorkspaceAgentRow& agent, Ti
 namespace {
 
 // Overlays the reported health on the build's apps (initializing/disabled until reported).
-void apply_app_health(const coderd::AgentView& view, json::object& out) {
-  auto* apps = out.if_contains("apps");
+void apply_app_health(const coderd::AgentView& view, json::object& definition) {
+  auto* apps = definition.if_contains("apps");
   if (!apps || !apps->is_array() || view.app_health.empty()) return;
   for (auto& a : apps->get_array()) {
     auto& app = a.as_object();
@@ -88,63 +88,62 @@ json::array log_sources_json(const coderd::AgentView& view, const json::object& 
 
 }  // namespace
 
-json::value agent_json(const coderd::AgentView& view, TimePoint now) {
+sdk::WorkspaceAgent workspace_agent(const coderd::AgentView& view, TimePoint now) {
   const auto& agent = view.agent;
-  auto doc = json::parse(agent.config);
-  auto& out = doc.as_object();
-  auto status = agent_status(agent, now);
-  auto [healthy, reason] = agent_health(status, agent.lifecycle_state);
-  out["id"] = agent.id.to_string();
-  out["name"] = agent.name;
-  out["resource_id"] = agent.resource_id.to_string();
-  out["created_at"] = format_rfc3339(agent.created_at);
-  out["updated_at"] = format_rfc3339(agent.updated_at);
-  out["status"] = sdk::to_string(status);
-  out["lifecycle_state"] = sdk::to_string(agent.lifecycle_state);
-  out["first_connected_at"] = json::time_or_null(agent.first_connected_at);
-  out["last_connected_at"] = json::time_or_null(agent.last_connected_at);
-  out["disconnected_at"] = json::time_or_null(agent.disconnected_at);
-  out["started_at"] = json::time_or_null(agent.started_at);
-  out["ready_at"] = json::time_or_null(agent.ready_at);
-  out["version"] = agent.version;
-  out["api_version"] = agent.api_version;
-  out["expanded_directory"] = agent.expanded_directory;
-  out["logs_length"] = agent.logs_length;
-  out["logs_overflowed"] = agent.logs_overflowed;
-  out["health"] = healthy ? json::object{{"healthy", true}}
-                          : json::object{{"healthy", false}, {"reason", reason}};
-  out["instance_id"] = "";
-  out["parent_id"] = nullptr;
-  // Berth has one relay, the server itself: the agent's heartbeat round trip to it.
-  out["latency"] = json::object{};
-  if (view.stats && view.stats->latency_us)
-    out["latency"] = json::object{
-        {"berth", json::object{{"preferred", true},
-                               {"latency_ms", double(*view.stats->latency_us) / 1000}}}};
-  apply_app_health(view, out);
-  out["log_sources"] = log_sources_json(view, out);
-  return doc;
+  sdk::WorkspaceAgent out;
+  out.definition = json::parse(agent.config).as_object();
+  out.id = agent.id;
+  out.name = agent.name;
+  out.resource_id = agent.resource_id;
+  out.created_at = agent.created_at;
+  out.updated_at = agent.updated_at;
+  out.status = agent_status(agent, now);
+  out.lifecycle_state = agent.lifecycle_state;
+  out.first_connected_at = agent.first_connected_at;
+  out.last_connected_at = agent.last_connected_at;
+  out.disconnected_at = agent.disconnected_at;
+  out.started_at = agent.started_at;
+  out.ready_at = agent.ready_at;
+  out.version = agent.version;
+  out.api_version = agent.api_version;
+  out.expanded_directory = agent.expanded_directory;
+  out.logs_length = agent.logs_length;
+  out.logs_overflowed = agent.logs_overflowed;
+  auto [healthy, reason] = agent_health(out.status, agent.lifecycle_state);
+  out.health = {healthy, reason};
+  if (view.stats && view.stats->latency_us) out.latency_ms = double(*view.stats->latency_us) / 1000;
+  apply_app_health(view, out.definition);
+  out.log_sources = log_sources_json(view, out.definition);
+  return out;
+}
+
+json::value agent_json(const coderd::AgentView& view, TimePoint now) {
+  return sdk::to_json(workspace_agent(view, now));
 }
 
 json::value agent_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now) {
   return agent_json(coderd::load_agent_views(deps.store, {agent}).front(), now);
 }
 
-json::value resource_json(const coderd::ResourceView& view, TimePoint now) {
+sdk::WorkspaceResource workspace_resource(const coderd::ResourceView& view, TimePoint now) {
   const auto& r = view.resource;
-  json::array agents;
-  for (const auto& a : view.agents) agents.push_back(agent_json(a, now));
-  return json::object{{"id", r.id.to_string()},
-                      {"created_at", format_rfc3339(r.created_at)},
-                      {"job_id", r.job_id.to_string()},
-                      {"workspace_transition", sdk::to_string(r.transition)},
-                      {"type", r.type},
-                      {"name", r.name},
-                      {"hide", r.hide},
-                      {"icon", r.icon},
-                      {"agents", std::move(agents)},
-                      {"metadata", json::parse(r.metadata)},
-                      {"daily_cost", r.daily_cost}};
+  sdk::WorkspaceResource out;
+  out.id = r.id;
+  out.created_at = r.created_at;
+  out.job_id = r.job_id;
+  out.workspace_transition = r.transition;
+  out.type = r.type;
+  out.name = r.name;
+  out.hide = r.hide;
+  out.icon = r.icon;
+  for (const auto& a : view.agents) out.agents.push_back(workspace_agent(a, now));
+  out.metadata = json::parse(r.metadata);
+  out.daily_cost = r.daily_cost;
+  return out;
+}
+
+json::value resource_json(const coderd::ResourceView& view, TimePoint now) {
+  return sdk::to_json(workspace_resource(view, now));
 }
 
 json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& resource) {
@@ -152,45 +151,45 @@ json::value resource_json(Deps& deps, const store::WorkspaceResourceRow& resourc
                        deps.clock.now());
 }
 
-json::value build_json(Deps& deps, const coderd::BuildView& view, const store::WorkspaceRow& w,
-                       const std::optional<store::UserRow>& owner) {
+sdk::WorkspaceBuild workspace_build(Deps& deps, const coderd::BuildView& view,
+                                    const store::WorkspaceRow& w,
+                                    const std::optional<store::UserRow>& owner) {
   const auto& b = view.build;
   auto now = deps.clock.now();
-  json::array resources;
-  for (const auto& r : view.resources) resources.push_back(resource_json(r, now));
-  const auto& job = view.job;
-  auto status = job ? coderd::build_status(b.transition, coderd::job_status(*job))
-                    : sdk::WorkspaceStatus::failed;
-  JobContext context{w, view.version, view.version_template};
-  return json::object{
-      {"id", b.id.to_string()},
-      {"created_at", format_rfc3339(b.created_at)},
-      {"updated_at", format_rfc3339(b.updated_at)},
-      {"workspace_id", w.id.to_string()},
-      {"workspace_name", w.name},
-      {"workspace_owner_id", w.owner_id.to_string()},
-      {"workspace_owner_name", owner ? owner->username : ""},
-      {"workspace_owner_avatar_url", owner ? owner->avatar_url : ""},
-      {"template_version_id", b.template_version_id.to_string()},
-      {"template_version_name", view.version ? view.version->name : ""},
-      {"build_number", b.build_number},
-      {"transition", sdk::to_string(b.transition)},
-      {"initiator_id", b.initiator_id.to_string()},
-      {"initiator_name", view.initiator ? view.initiator->username : ""},
-      {"job", job ? provisioner_job_json(deps, *job, context) : json::value(nullptr)},
-      {"reason", b.reason},
-      {"resources", std::move(resources)},
-      {"deadline", json::time_or_null(b.deadline)},
-      {"max_deadline", json::time_or_null(b.max_deadline)},
-      {"status", sdk::to_string(status)},
-      {"daily_cost", b.daily_cost},
-      {"matched_provisioners",
-       json::object{{"count", 1}, {"available", 1}, {"most_recently_seen", format_rfc3339(now)}}},
-      {"template_version_preset_id", b.template_version_preset_id
-                                         ? json::value(b.template_version_preset_id->to_string())
-                                         : json::value(nullptr)},
-      {"has_ai_task", b.has_ai_task},
-      {"has_external_agent", b.has_external_agent}};
+  sdk::WorkspaceBuild out;
+  out.id = b.id;
+  out.created_at = b.created_at;
+  out.updated_at = b.updated_at;
+  out.workspace_id = w.id;
+  out.workspace_name = w.name;
+  out.workspace_owner_id = w.owner_id;
+  out.workspace_owner_name = owner ? owner->username : "";
+  out.workspace_owner_avatar_url = owner ? owner->avatar_url : "";
+  out.template_version_id = b.template_version_id;
+  out.template_version_name = view.version ? view.version->name : "";
+  out.build_number = b.build_number;
+  out.transition = b.transition;
+  out.initiator_id = b.initiator_id;
+  out.initiator_name = view.initiator ? view.initiator->username : "";
+  if (view.job)
+    out.job = provisioner_job(deps, *view.job, JobContext{w, view.version, view.version_template});
+  out.reason = b.reason;
+  for (const auto& r : view.resources) out.resources.push_back(workspace_resource(r, now));
+  out.deadline = b.deadline;
+  out.max_deadline = b.max_deadline;
+  out.status = view.job ? coderd::build_status(b.transition, coderd::job_status(*view.job))
+                        : sdk::WorkspaceStatus::failed;
+  out.daily_cost = b.daily_cost;
+  out.matched_provisioners = {1, 1, now};
+  out.template_version_preset_id = b.template_version_preset_id;
+  out.has_ai_task = b.has_ai_task;
+  out.has_external_agent = b.has_external_agent;
+  return out;
+}
+
+json::value build_json(Deps& deps, const coderd::BuildView& view, const store::WorkspaceRow& w,
+                       const std::optional<store::UserRow>& owner) {
+  return sdk::to_json(workspace_build(deps, view, w, owner));
 }
 
 json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
@@ -204,62 +203,56 @@ json::value build_json(Deps& deps, const store::WorkspaceBuildRow& b,
   return build_json(deps, *view, w, owner);
 }
 
-json::value workspace_json(Deps& deps, const coderd::WorkspaceView& view, const Uuid& viewer) {
+sdk::Workspace workspace(Deps& deps, const coderd::WorkspaceView& view, const Uuid& viewer) {
   const auto& w = view.workspace;
   const auto& tmpl = view.template_;
-  auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
-  const auto& latest = view.latest_build;
-  json::value build = latest ? build_json(deps, *latest, w, view.owner) : json::value(nullptr);
-  json::array failing;
-  if (build.is_object())
-    for (const auto& r : build.as_object().at("resources").as_array())
-      for (const auto& a : r.as_object().at("agents").as_array())
-        if (!a.as_object().at("health").as_object().at("healthy").as_bool())
-          failing.push_back(a.as_object().at("id"));
-  bool healthy = failing.empty();
-  // With user autostop forbidden, the template's default TTL is what applies.
-  json::value ttl = nullptr;
-  if (!policy.allow_user_autostop) {
-    if (policy.default_ttl_ms > 0) ttl = policy.default_ttl_ms;
-  } else if (w.ttl_ms) {
-    ttl = *w.ttl_ms;
-  }
   const auto& owner = view.owner;
-  return json::object{
-      {"id", w.id.to_string()},
-      {"created_at", format_rfc3339(w.created_at)},
-      {"updated_at", format_rfc3339(w.updated_at)},
-      {"owner_id", w.owner_id.to_string()},
-      {"owner_name", owner ? owner->username : ""},
-      {"owner_avatar_url", owner ? owner->avatar_url : ""},
-      {"organization_id", w.organization_id.to_string()},
-      {"organization_name", view.organization ? view.organization->name : ""},
-      {"template_id", w.template_id.to_string()},
-      {"template_name", tmpl ? tmpl->name : ""},
-      {"template_display_name", tmpl ? tmpl->display_name : ""},
-      {"template_icon", tmpl ? tmpl->icon : ""},
-      {"template_allow_user_cancel_workspace_jobs", policy.allow_user_cancel_workspace_jobs},
-      {"template_active_version_id", tmpl ? tmpl->active_version_id.to_string() : ""},
-      {"template_require_active_version", policy.require_active_version},
-      {"template_use_classic_parameter_flow", policy.use_classic_parameter_flow},
-      {"latest_build", std::move(build)},
-      {"latest_app_status", nullptr},
-      {"outdated", latest && tmpl && latest->build.template_version_id != tmpl->active_version_id},
-      {"name", w.name},
-      {"autostart_schedule",
-       w.autostart_schedule ? json::value(*w.autostart_schedule) : json::value(nullptr)},
-      {"ttl_ms", std::move(ttl)},
-      {"last_used_at", format_rfc3339(w.last_used_at)},
-      {"deleting_at", json::time_or_null(w.deleting_at)},
-      {"dormant_at", json::time_or_null(w.dormant_at)},
-      {"health", json::object{{"healthy", healthy}, {"failing_agents", std::move(failing)}}},
-      {"automatic_updates", w.automatic_updates},
-      {"allow_renames", true},
-      {"favorite", w.favorite && viewer == w.owner_id},
-      {"next_start_at", json::time_or_null(w.next_start_at)},
-      {"is_prebuild", false},
-      {"task_id", nullptr},
-      {"shared_with", json::array{}}};
+  auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
+  sdk::Workspace out;
+  out.id = w.id;
+  out.created_at = w.created_at;
+  out.updated_at = w.updated_at;
+  out.owner_id = w.owner_id;
+  out.owner_name = owner ? owner->username : "";
+  out.owner_avatar_url = owner ? owner->avatar_url : "";
+  out.organization_id = w.organization_id;
+  out.organization_name = view.organization ? view.organization->name : "";
+  out.template_id = w.template_id;
+  out.template_name = tmpl ? tmpl->name : "";
+  out.template_display_name = tmpl ? tmpl->display_name : "";
+  out.template_icon = tmpl ? tmpl->icon : "";
+  out.template_allow_user_cancel_workspace_jobs = policy.allow_user_cancel_workspace_jobs;
+  if (tmpl) out.template_active_version_id = tmpl->active_version_id;
+  out.template_require_active_version = policy.require_active_version;
+  out.template_use_classic_parameter_flow = policy.use_classic_parameter_flow;
+  if (view.latest_build) {
+    out.latest_build = workspace_build(deps, *view.latest_build, w, owner);
+    for (const auto& r : out.latest_build->resources)
+      for (const auto& a : r.agents)
+        if (!a.health.healthy) out.health.failing_agents.push_back(a.id);
+  }
+  out.health.healthy = out.health.failing_agents.empty();
+  out.outdated = view.latest_build && tmpl &&
+                 view.latest_build->build.template_version_id != tmpl->active_version_id;
+  out.name = w.name;
+  out.autostart_schedule = w.autostart_schedule;
+  // With user autostop forbidden, the template's default TTL is what applies.
+  if (!policy.allow_user_autostop) {
+    if (policy.default_ttl_ms > 0) out.ttl_ms = policy.default_ttl_ms;
+  } else {
+    out.ttl_ms = w.ttl_ms;
+  }
+  out.last_used_at = w.last_used_at;
+  out.deleting_at = w.deleting_at;
+  out.dormant_at = w.dormant_at;
+  out.automatic_updates = w.automatic_updates;
+  out.favorite = w.favorite && viewer == w.owner_id;
+  out.next_start_at = w.next_start_at;
+  return out;
+}
+
+json::value workspace_json(Deps& deps, const coderd::WorkspaceView& view, const Uuid& viewer) {
+  return sdk::to_json(workspace(deps, view, viewer));
 }
 
 json::value workspace_json(Deps& deps, const store::WorkspaceRow& w, const Uuid& viewer) {
