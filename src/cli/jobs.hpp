@@ -4,6 +4,7 @@
 
 #include "common/json.hpp"
 #include "sdk/client.hpp"
+#include "sdk/workspaces.hpp"
 
 // Long waits: follow a provisioner job's logs live, then report how it ended.
 namespace berth::cli {
@@ -13,7 +14,7 @@ namespace berth::cli {
 json::object wait_for_template_version(sdk::Client& client, const std::string& version_id);
 
 // The same for a workspace build; returns the final build.
-json::object wait_for_build(sdk::Client& client, const std::string& build_id);
+sdk::WorkspaceBuild wait_for_build(sdk::Client& client, const std::string& build_id);
 
 // Prints one log message of the API (`{"stage":…, "output":…}`) as `follow` shows it.
 class LogPrinter {

@@ -143,7 +143,7 @@ void run_port_forward(const GlobalOptions& options, const ForwardArgs& args) {
   for (const auto& spec : args.tcp) forwards.push_back(parse_forward(spec));
   auto client = std::make_shared<sdk::Client>(connect(options));
   auto agent = resolve_running_agent(*client, args.workspace);
-  auto agent_id = str(agent, "id");
+  auto agent_id = agent.id.to_string();
   wait_for_agent(*client, agent_id, false, std::chrono::minutes(5));
   sigset_t stop;
   sigemptyset(&stop);

@@ -8,6 +8,7 @@
 #include "cli/schedule_spec.hpp"
 #include "common/error.hpp"
 #include "common/time.hpp"
+#include "sdk/workspaces.hpp"
 
 namespace berth::cli {
 
@@ -44,12 +45,16 @@ void print_schedule(const json::object& ws, OutputFormat format) {
         stdout);
     return;
   }
+  auto w = sdk::workspace_from_json(ws);
+  auto time_text = [](const std::optional<TimePoint>& t) {
+    return t ? format_time(format_rfc3339(*t)) : format_time("");
+  };
+  bool running = w.latest_build && w.latest_build->status == sdk::WorkspaceStatus::running;
   Table table({"workspace", "starts at", "starts next", "stops after", "stops next"});
   table.add_row({str(ws, "owner_name") + "/" + str(ws, "name"),
-                 describe_schedule(str(ws, "autostart_schedule")),
-                 format_time(str(ws, "next_start_at")),
-                 format_duration(std::chrono::milliseconds(int_of(ws, "ttl_ms"))),
-                 str(latest, "status") == "running" ? format_time(str(latest, "deadline")) : "-"});
+                 describe_schedule(w.autostart_schedule.value_or("")), time_text(w.next_start_at),
+                 format_duration(std::chrono::milliseconds(w.ttl_ms.value_or(0))),
+                 running ? time_text(w.latest_build->deadline) : "-"});
   std::fputs(table.render().c_str(), stdout);
 }
 

@@ -133,7 +133,7 @@ int window_change_fd() {
 void run_ssh(const GlobalOptions& options, const SshArgs& args) {
   auto client = connect(options);
   auto agent = resolve_running_agent(client, args.workspace);
-  auto agent_id = str(agent, "id");
+  auto agent_id = agent.id.to_string();
   wait_for_agent(client, agent_id, !args.no_wait, std::chrono::minutes(5));
   std::string command;
   for (const auto& part : args.command) command += (command.empty() ? "" : " ") + part;

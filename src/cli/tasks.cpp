@@ -302,15 +302,17 @@ void run_logs(const GlobalOptions& g, const TaskArgs& a) {
 void finish_running_build(sdk::Client& client, const json::object& task) {
   auto workspace = str(task, "workspace_id");
   if (workspace.empty()) return;
-  auto ws = get_json(client, "/api/v2/workspaces/" + workspace).as_object();
-  const auto& build = obj(ws, "latest_build");
-  auto status = str(obj(build, "job"), "status");
-  if (status != "pending" && status != "running") return;
+  auto ws = sdk::workspace_from_json(get_json(client, "/api/v2/workspaces/" + workspace));
+  if (!ws.latest_build || !ws.latest_build->job) return;
+  const auto& build = *ws.latest_build;
+  auto status = build.job->status;
+  if (status != sdk::ProvisionerJobStatus::pending && status != sdk::ProvisionerJobStatus::running)
+    return;
   std::fprintf(stderr, "==> Waiting for build #%lld (%s) to finish\n",
-               static_cast<long long>(int_of(build, "build_number")),
-               str(build, "transition").c_str());
+               static_cast<long long>(build.build_number),
+               std::string(sdk::to_string(build.transition)).c_str());
   try {
-    wait_for_build(client, str(build, "id"));
+    wait_for_build(client, build.id.to_string());
   } catch (const Error& e) {
     std::fprintf(stderr, "%s %s\n", e.message().c_str(), e.detail().c_str());
   }
@@ -420,8 +422,9 @@ void run_delete(const GlobalOptions& g, const TaskArgs& a) {
     expect_status(client.request("DELETE", target_of(task)), 202);
     // The task is gone at once; its workspace's delete build stops its processes.
     if (auto workspace = str(task, "workspace_id"); !workspace.empty()) {
-      auto ws = get_json(client, "/api/v2/workspaces/" + workspace + "?include_deleted=true");
-      wait_for_build(client, str(obj(ws.as_object(), "latest_build"), "id"));
+      auto ws = sdk::workspace_from_json(
+          get_json(client, "/api/v2/workspaces/" + workspace + "?include_deleted=true"));
+      if (ws.latest_build) wait_for_build(client, ws.latest_build->id.to_string());
     }
     std::printf("The task %s has been deleted.\n", full_name(task).c_str());
   }

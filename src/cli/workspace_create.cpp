@@ -125,10 +125,9 @@ void run_create(const GlobalOptions& g, const CreateOptions& o) {
   if (!o.stop_after.empty()) body["ttl_ms"] = parse_duration(o.stop_after).count();
   // Creating loses nothing, so scripts (no terminal) are not asked; people are, as in Coder.
   if (stdin_is_terminal()) confirm("Create workspace " + name + "?", o.yes);
-  auto ws =
-      send_json(client, "POST", "/api/v2/users/" + url_escape(owner) + "/workspaces", body, 201)
-          .as_object();
-  wait_for_build(client, str(obj(ws, "latest_build"), "id"));
+  auto ws = sdk::workspace_from_json(
+      send_json(client, "POST", "/api/v2/users/" + url_escape(owner) + "/workspaces", body, 201));
+  if (ws.latest_build) wait_for_build(client, ws.latest_build->id.to_string());
   std::printf("The %s workspace has been created.\n", name.c_str());
 }
 

@@ -11,23 +11,43 @@
 #include "cli/prompt.hpp"
 #include "cli/schedule_spec.hpp"
 #include "common/error.hpp"
+#include "sdk/workspaces.hpp"
 
 namespace berth::cli {
 
 namespace {
 
-std::string full_name(const json::object& ws) {
-  return str(ws, "owner_name") + "/" + str(ws, "name");
+using sdk::WorkspaceStatus;
+using sdk::WorkspaceTransition;
+
+std::string full_name(const sdk::Workspace& ws) {
+  std::string out = ws.owner_name;
+  out.append("/").append(ws.name);
+  return out;
 }
 
-std::string status_of(const json::object& ws) {
-  return str(obj(ws, "latest_build"), "status");
+std::optional<WorkspaceStatus> status_of(const sdk::Workspace& ws) {
+  if (!ws.latest_build) return std::nullopt;
+  return ws.latest_build->status;
+}
+
+std::string status_text(const sdk::Workspace& ws) {
+  auto status = status_of(ws);
+  return status ? std::string(sdk::to_string(*status)) : std::string();
+}
+
+std::string time_text(const std::optional<TimePoint>& t) {
+  return t ? format_rfc3339(*t) : std::string();
+}
+
+json::object transition_request(WorkspaceTransition transition) {
+  return json::object{{"transition", sdk::to_string(transition)}};
 }
 
 // Posts a build and follows it to the end; throws with the job's error if it fails.
-json::object build(sdk::Client& client, const json::object& ws, json::object body) {
+sdk::WorkspaceBuild build(sdk::Client& client, const sdk::Workspace& ws, json::object body) {
   auto created =
-      send_json(client, "POST", "/api/v2/workspaces/" + str(ws, "id") + "/builds", body, 201);
+      send_json(client, "POST", "/api/v2/workspaces/" + ws.id.to_string() + "/builds", body, 201);
   return wait_for_build(client, str(created.as_object(), "id"));
 }
 
@@ -50,63 +70,66 @@ void run_list(const GlobalOptions& g, const std::string& search, bool all, Outpu
   Table table(
       {"workspace", "template", "status", "last built", "outdated", "starts at", "stops after"});
   for (const auto& item : workspaces) {
-    const auto& ws = item.as_object();
-    table.add_row({full_name(ws), str(ws, "template_name"), status_of(ws),
-                   format_ago(str(obj(ws, "latest_build"), "created_at")), str(ws, "outdated"),
-                   describe_schedule(str(ws, "autostart_schedule")),
-                   format_duration(std::chrono::milliseconds(int_of(ws, "ttl_ms")))});
+    auto ws = sdk::workspace_from_json(item);
+    auto built = ws.latest_build ? std::optional(ws.latest_build->created_at) : std::nullopt;
+    table.add_row({full_name(ws), ws.template_name, status_text(ws), format_ago(time_text(built)),
+                   ws.outdated ? "true" : "false",
+                   describe_schedule(ws.autostart_schedule.value_or("")),
+                   format_duration(std::chrono::milliseconds(ws.ttl_ms.value_or(0)))});
   }
   std::fputs(table.render().c_str(), stdout);
 }
 
-void print_resources(const json::object& latest) {
-  const auto* resources = latest.if_contains("resources");
-  if (!resources || !resources->is_array() || resources->as_array().empty()) return;
+void print_resources(const sdk::WorkspaceBuild& latest) {
+  if (latest.resources.empty()) return;
   Table table({"resource", "type", "agents"});
-  for (const auto& r : resources->as_array()) {
-    const auto& res = r.as_object();
+  for (const auto& r : latest.resources) {
     std::string agents;
-    if (const auto* list = res.if_contains("agents"); list && list->is_array())
-      for (const auto& a : list->as_array())
-        agents += (agents.empty() ? "" : ", ") + str(a.as_object(), "name") + " (" +
-                  str(a.as_object(), "status") + ")";
-    table.add_row({str(res, "name"), str(res, "type"), agents.empty() ? "-" : agents});
+    for (const auto& a : r.agents) {
+      if (!agents.empty()) agents += ", ";
+      agents.append(a.name).append(" (").append(sdk::to_string(a.status)).append(")");
+    }
+    table.add_row({r.name, r.type, agents.empty() ? "-" : agents});
   }
   std::printf("\n%s", table.render().c_str());
 }
 
 void run_show(const GlobalOptions& g, const std::string& name, OutputFormat format) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
+  auto raw = resolve_workspace(client, name);
   if (format == OutputFormat::json) {
-    std::fputs(pretty_json(ws).c_str(), stdout);
+    std::fputs(pretty_json(raw).c_str(), stdout);
     return;
   }
-  const auto& latest = obj(ws, "latest_build");
+  auto ws = sdk::workspace_from_json(raw);
+  auto latest = ws.latest_build.value_or(sdk::WorkspaceBuild{});
   std::printf("Workspace:  %s\n", full_name(ws).c_str());
-  std::printf("Template:   %s (version %s%s)\n", str(ws, "template_name").c_str(),
-              str(latest, "template_version_name").c_str(),
-              str(ws, "outdated") == "true" ? ", outdated" : "");
-  std::printf("Status:     %s (build #%lld, %s)\n", status_of(ws).c_str(),
-              static_cast<long long>(int_of(latest, "build_number")),
-              str(latest, "transition").c_str());
-  std::printf("Autostart:  %s\n", describe_schedule(str(ws, "autostart_schedule")).c_str());
+  std::printf("Template:   %s (version %s%s)\n", ws.template_name.c_str(),
+              latest.template_version_name.c_str(), ws.outdated ? ", outdated" : "");
+  std::printf("Status:     %s (build #%lld, %s)\n", status_text(ws).c_str(),
+              static_cast<long long>(latest.build_number),
+              ws.latest_build ? std::string(sdk::to_string(latest.transition)).c_str() : "");
+  std::printf("Autostart:  %s\n", describe_schedule(ws.autostart_schedule.value_or("")).c_str());
   std::printf("Autostop:   %s\n",
-              format_duration(std::chrono::milliseconds(int_of(ws, "ttl_ms"))).c_str());
-  std::printf("Deadline:   %s\n", format_time(str(latest, "deadline")).c_str());
-  std::printf("Favorite:   %s\n", str(ws, "favorite") == "true" ? "yes" : "no");
+              format_duration(std::chrono::milliseconds(ws.ttl_ms.value_or(0))).c_str());
+  std::printf("Deadline:   %s\n", format_time(time_text(latest.deadline)).c_str());
+  std::printf("Favorite:   %s\n", ws.favorite ? "yes" : "no");
   print_resources(latest);
 }
 
 // A start build's request: on `version_id` (empty: the last build's version) with the
 // parameter values the flags give or a person is asked for.
-json::object start_request(sdk::Client& client, const json::object& ws,
+json::object start_request(sdk::Client& client, const sdk::Workspace& ws,
                            const std::string& version_id, const ParameterFlags& flags) {
-  const auto& latest = obj(ws, "latest_build");
-  auto version = version_id.empty() ? str(latest, "template_version_id") : version_id;
-  json::object start{{"transition", "start"}};
+  std::string latest_version, latest_id;
+  if (ws.latest_build) {
+    latest_version = ws.latest_build->template_version_id.to_string();
+    latest_id = ws.latest_build->id.to_string();
+  }
+  auto version = version_id.empty() ? latest_version : version_id;
+  auto start = transition_request(WorkspaceTransition::start);
   if (!version_id.empty()) start["template_version_id"] = version_id;
-  auto values = start_parameter_values(client, version, str(latest, "id"), flags);
+  auto values = start_parameter_values(client, version, latest_id, flags);
   if (!values.empty()) start["rich_parameter_values"] = std::move(values);
   return start;
 }
@@ -114,14 +137,14 @@ json::object start_request(sdk::Client& client, const json::object& ws,
 void run_start(const GlobalOptions& g, const std::string& name, const ParameterFlags& flags,
                bool no_wait) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
-  if (status_of(ws) == "running") {
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
+  if (status_of(ws) == WorkspaceStatus::running) {
     std::printf("The %s workspace is already running.\n", full_name(ws).c_str());
     return;
   }
   auto request = start_request(client, ws, {}, flags);
   if (no_wait) {
-    send_json(client, "POST", "/api/v2/workspaces/" + str(ws, "id") + "/builds", request, 201);
+    send_json(client, "POST", "/api/v2/workspaces/" + ws.id.to_string() + "/builds", request, 201);
     std::printf("The %s workspace is starting.\n", full_name(ws).c_str());
     return;
   }
@@ -131,31 +154,32 @@ void run_start(const GlobalOptions& g, const std::string& name, const ParameterF
 
 void run_stop(const GlobalOptions& g, const std::string& name, bool yes) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
-  if (status_of(ws) == "stopped") {
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
+  if (status_of(ws) == WorkspaceStatus::stopped) {
     std::printf("The %s workspace is already stopped.\n", full_name(ws).c_str());
     return;
   }
   // Coder asks people; scripts (no terminal) are not asked.
   if (stdin_is_terminal()) confirm("Confirm stop workspace " + full_name(ws) + "?", yes);
-  build(client, ws, json::object{{"transition", "stop"}});
+  build(client, ws, transition_request(WorkspaceTransition::stop));
   std::printf("The %s workspace has been stopped.\n", full_name(ws).c_str());
 }
 
 // Stop (when running) then start, optionally onto another template version. The values are
 // settled before the stop, so a bad flag leaves the workspace running.
-void restart(sdk::Client& client, const json::object& ws, const std::string& version_id,
+void restart(sdk::Client& client, const sdk::Workspace& ws, const std::string& version_id,
              const ParameterFlags& flags, const std::string& question, bool yes) {
   auto start = start_request(client, ws, version_id, flags);
   if (stdin_is_terminal()) confirm(question, yes);
-  if (status_of(ws) == "running") build(client, ws, json::object{{"transition", "stop"}});
+  if (status_of(ws) == WorkspaceStatus::running)
+    build(client, ws, transition_request(WorkspaceTransition::stop));
   build(client, ws, start);
 }
 
 void run_restart(const GlobalOptions& g, const std::string& name, const ParameterFlags& flags,
                  bool yes) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
   restart(client, ws, {}, flags, "Restart workspace " + full_name(ws) + "?", yes);
   std::printf("The %s workspace has been restarted.\n", full_name(ws).c_str());
 }
@@ -165,22 +189,23 @@ void run_restart(const GlobalOptions& g, const std::string& name, const Paramete
 void run_update(const GlobalOptions& g, const std::string& name, const ParameterFlags& flags,
                 bool yes) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
   // As in Coder, --always-prompt and --build-options rebuild an up-to-date workspace too.
-  if (str(ws, "outdated") != "true" && !flags.always_prompt && !flags.prompt_build_options) {
+  if (!ws.outdated && !flags.always_prompt && !flags.prompt_build_options) {
     std::printf("The %s workspace is up to date.\n", full_name(ws).c_str());
     return;
   }
-  restart(client, ws, str(ws, "template_active_version_id"), flags,
+  auto active = ws.template_active_version_id;
+  restart(client, ws, active ? active->to_string() : std::string(), flags,
           "Update workspace " + full_name(ws) + "?", yes);
   std::printf("The %s workspace has been updated.\n", full_name(ws).c_str());
 }
 
 void run_delete(const GlobalOptions& g, const std::string& name, bool orphan, bool yes) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
   confirm("Delete workspace " + full_name(ws) + "?", yes);
-  json::object body{{"transition", "delete"}};
+  auto body = transition_request(WorkspaceTransition::delete_);
   if (orphan) body["orphan"] = true;
   build(client, ws, body);
   std::printf("The %s workspace has been deleted.\n", full_name(ws).c_str());
@@ -188,8 +213,9 @@ void run_delete(const GlobalOptions& g, const std::string& name, bool orphan, bo
 
 void run_logs(const GlobalOptions& g, const std::string& name, bool follow) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
-  auto target = "/api/v2/workspacebuilds/" + str(obj(ws, "latest_build"), "id") + "/logs";
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
+  auto build_id = ws.latest_build ? ws.latest_build->id.to_string() : std::string();
+  auto target = "/api/v2/workspacebuilds/" + build_id + "/logs";
   LogPrinter printer;
   if (follow) {
     client.follow_websocket(target + "?follow", [&](const std::string& message) {
@@ -205,8 +231,8 @@ void run_logs(const GlobalOptions& g, const std::string& name, bool follow) {
 
 void run_favorite(const GlobalOptions& g, const std::string& name, bool favorite) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
-  auto target = "/api/v2/workspaces/" + str(ws, "id") + "/favorite";
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
+  auto target = "/api/v2/workspaces/" + ws.id.to_string() + "/favorite";
   expect_status(client.request(favorite ? "PUT" : "DELETE", target), 204);
   std::printf("The %s workspace is %s a favorite.\n", full_name(ws).c_str(),
               favorite ? "now" : "no longer");
@@ -214,8 +240,8 @@ void run_favorite(const GlobalOptions& g, const std::string& name, bool favorite
 
 void run_rename(const GlobalOptions& g, const std::string& name, const std::string& new_name) {
   auto client = connect(g);
-  auto ws = resolve_workspace(client, name);
-  send_json(client, "PATCH", "/api/v2/workspaces/" + str(ws, "id"),
+  auto ws = sdk::workspace_from_json(resolve_workspace(client, name));
+  send_json(client, "PATCH", "/api/v2/workspaces/" + ws.id.to_string(),
             json::object{{"name", new_name}}, 204);
   std::printf("The %s workspace is now called %s.\n", full_name(ws).c_str(), new_name.c_str());
 }
