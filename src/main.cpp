@@ -38,7 +38,7 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1}, std::size_t{1} << 20));
   cmd->add_option("--http-threads", options.http_threads,
-                  "Threads serving HTTP requests (0: 8 per core, at least 32)")
+                  "Threads serving HTTP requests (0: 2 per core, at least 4)")
       ->envname("BERTH_HTTP_THREADS")
       ->capture_default_str()
       ->check(CLI::Range(0u, 1024u));

@@ -13,7 +13,7 @@ struct ServerOptions {
   std::string log_level = "info";
   std::size_t max_body_bytes = 10 * 1024 * 1024;
   std::size_t max_connections = 16384;  // agents, streams and requests alike
-  unsigned http_threads = 0;            // threads serving requests; 0: max(32, 8 per core)
+  unsigned http_threads = 0;            // threads serving requests; 0: max(4, 2 per core)
   int provisioner_daemons = 3;
   std::string autobuild_poll_interval = "1m";  // how often the lifecycle executor ticks
   std::string agent_stats_interval = "30s";    // how often agents report stats

@@ -63,7 +63,7 @@ ApiKeyRow read_api_key(const Statement& q) {
 namespace {
 
 // Enough readers that a request never waits for a connection while the machine has cores to
-// run it: the server's handler threads are 8 per core.
+// run it: more than the server's handler threads (2 per core) and its background workers.
 std::size_t max_readers() {
   return std::clamp<std::size_t>(4 * std::thread::hardware_concurrency(), 8, 64);
 }
