@@ -238,5 +238,28 @@ TEST_F(LocalProvisionerProcesses, ReconcileKeepsRecordedProcessesAndStopsTheRest
   EXPECT_NE(lines[0].find(std::to_string(orphan.pid)), std::string::npos) << lines[0];
 }
 
+// A stop interrupted after it ended the recorded group, before what escaped the group: the
+// failed build keeps the old state, so the dead pid is still "recorded", and the escaped child
+// must still go at start-up (found by the crash soak in bench/).
+TEST_F(LocalProvisionerProcesses, ReconcileStopsWhatEscapedARecordedProcessThatDied) {
+  auto started = build(kEscapingTemplate, "start", "");
+  auto main = processes_of(started).at(0);
+  auto pid_file = fs::path(workspace_dir_) / "escaped.pid";
+  ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file); }));
+  int escaped_pid = std::stoi(read_file(pid_file));
+  ASSERT_TRUE(wait_until([&] { return session_of(escaped_pid) == escaped_pid; }));
+  ProcessState escaped;
+  for (const auto& p : find_processes_with_env(workspace_env_entry(workspace_dir_)))
+    if (p.pid == escaped_pid) escaped = p;
+  ASSERT_TRUE(process_alive(escaped));
+
+  stop_process(main, std::chrono::seconds(1));  // the interrupted stop's first step
+  ASSERT_FALSE(process_alive(main));
+  provisioner_.reconcile_workspace(workspace_dir_, started.state, [](const std::string&) {});
+  EXPECT_FALSE(process_alive(escaped)) << "pid " << escaped_pid << " survived start-up";
+  EXPECT_TRUE(find_processes_with_env(workspace_env_entry(workspace_dir_)).empty());
+  EXPECT_TRUE(markers().empty());
+}
+
 }  // namespace
 }  // namespace berth::provisioner::local

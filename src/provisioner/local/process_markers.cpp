@@ -127,7 +127,10 @@ std::size_t stop_leftover_processes(const std::string& workspace_dir,
                                     const std::function<void(const std::string&)>& log) {
   std::size_t stopped = 0;
   for (const auto& marker : list_process_markers(workspace_dir)) {
-    if (marker.state && is_known(*marker.state, known)) continue;
+    // A recorded process that still runs stays. One that died (a stop interrupted between
+    // ending its group and what escaped it) is a leftover like any other: what carries its
+    // mark outside the group must go too.
+    if (marker.state && is_known(*marker.state, known) && process_alive(*marker.state)) continue;
     std::string name = marker.address.empty() ? "an unreadable marker" : marker.address;
     if (marker.state && process_alive(*marker.state)) {
       log(fmt::format("{}: stopping pid {}, left by an interrupted build", name,
