@@ -318,8 +318,19 @@ void close_other_fds(int keep, int max_fd) {
 }
 
 // In the grandchild: only async-signal-safe calls from here to exec.
-[[noreturn]] void exec_child(int report_fd, int null_fd, int log_fd, const char* dir,
-                             const char* exe, char* const* argv, char* const* envp, int max_fd) {
+[[noreturn]] void exec_child(int report_fd, int go_read_fd, int go_write_fd, int null_fd,
+                             int log_fd, const char* dir, const char* exe, char* const* argv,
+                             char* const* envp, int max_fd) {
+  // Until exec this process carries the daemon's environment, not the marker that lets a
+  // restarted daemon find it; so it execs only once the daemon has its pid (one byte), and
+  // gives up if the daemon died first (end of file: no writer is left).
+  ::close(go_write_fd);
+  char go = 0;
+  ssize_t got;
+  while ((got = ::read(go_read_fd, &go, 1)) < 0 && errno == EINTR) {
+  }
+  if (got != 1) ::_exit(127);
+  ::close(go_read_fd);
   if (::setsid() < 0) {
     write_report(report_fd, Stage::setsid, errno);
     ::_exit(127);
@@ -444,6 +455,10 @@ ProcessState start_process(const ProcessSpec& spec) {
   if (::pipe2(pipe_fds, O_CLOEXEC) < 0) internal("pipe", errno);
   Fd read_end(pipe_fds[0]);
   Fd write_end(above_stdio(pipe_fds[1]));
+  int go_fds[2];
+  if (::pipe2(go_fds, O_CLOEXEC) < 0) internal("pipe", errno);
+  Fd go_read(above_stdio(go_fds[0]));
+  Fd go_write(above_stdio(go_fds[1]));
 
   std::vector<char*> c_argv = c_strings(argv);
   std::vector<char*> c_envp = c_strings(env);
@@ -462,17 +477,19 @@ ProcessState start_process(const ProcessSpec& spec) {
       ::_exit(127);
     }
     if (child == 0)
-      exec_child(write_end.get(), null_fd.get(), log_fd.get(), spec.dir.c_str(), exe.c_str(),
-                 c_argv.data(), c_envp.data(), max_fd);
+      exec_child(write_end.get(), go_read.get(), go_write.get(), null_fd.get(), log_fd.get(),
+                 spec.dir.c_str(), exe.c_str(), c_argv.data(), c_envp.data(), max_fd);
     StatFields f;
     write_report(write_end.get(), Stage::pid, child, read_stat(child, f) ? f.start_ticks : 0);
     ::_exit(0);
   }
   write_end.reset();
+  go_read.reset();
   while (::waitpid(middle, nullptr, 0) < 0 && errno == EINTR) {
   }
 
-  // EOF once the grandchild has exec'd (CLOEXEC) or exited.
+  // EOF once the grandchild has exec'd (CLOEXEC) or exited; it execs once told to go, which it
+  // is as soon as its pid is known here.
   std::optional<Report> started;
   std::optional<Report> failed;
   for (;;) {
@@ -481,7 +498,14 @@ ProcessState start_process(const ProcessSpec& spec) {
     if (n < 0 && errno == EINTR) continue;
     if (n != static_cast<ssize_t>(sizeof r)) break;
     (r.stage == Stage::pid ? started : failed) = r;
+    if (r.stage == Stage::pid) {
+      const char go = 1;
+      while (::write(go_write.get(), &go, 1) < 0 && errno == EINTR) {
+      }
+      go_write.reset();
+    }
   }
+  go_write.reset();
   if (failed) {
     int err = failed->value;
     switch (failed->stage) {
