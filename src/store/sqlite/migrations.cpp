@@ -461,8 +461,30 @@ CREATE TABLE audit_logs (
 CREATE INDEX audit_logs_time_idx ON audit_logs (time DESC, id);
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                    kMigration6, kMigration7, kMigration8, kMigration9};
+// The number of live workspaces, kept by triggers: the unfiltered list's count is then one
+// read instead of a scan of every workspace.
+constexpr const char* kMigration10 = R"sql(
+CREATE TABLE workspace_counts (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  live INTEGER NOT NULL
+);
+INSERT INTO workspace_counts (id, live) SELECT 1, COUNT(*) FROM workspaces WHERE deleted = 0;
+CREATE TRIGGER workspace_counts_insert AFTER INSERT ON workspaces WHEN NEW.deleted = 0 BEGIN
+  UPDATE workspace_counts SET live = live + 1 WHERE id = 1;
+END;
+CREATE TRIGGER workspace_counts_deleted AFTER UPDATE OF deleted ON workspaces
+  WHEN OLD.deleted <> NEW.deleted BEGIN
+  UPDATE workspace_counts SET live = live + (CASE WHEN NEW.deleted = 0 THEN 1 ELSE -1 END)
+  WHERE id = 1;
+END;
+CREATE TRIGGER workspace_counts_delete AFTER DELETE ON workspaces WHEN OLD.deleted = 0 BEGIN
+  UPDATE workspace_counts SET live = live - 1 WHERE id = 1;
+END;
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
+                                    kMigration5, kMigration6, kMigration7, kMigration8,
+                                    kMigration9, kMigration10};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

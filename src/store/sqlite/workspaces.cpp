@@ -231,6 +231,8 @@ class WorkspaceFilter {
     return out;
   }
   const std::string& where() const { return where_; }
+  // Whether it selects every live workspace: no filter, and the caller may read them all.
+  bool selects_every_live_workspace() const { return where_ == " WHERE w.deleted = 0"; }
   int size() const { return int(values_.size()); }
 
   void bind(Statement& q) const {
@@ -410,6 +412,11 @@ std::vector<WorkspaceSummary> SqliteStore::list_workspace_summaries_page(
 std::int64_t SqliteStore::count_workspaces(const ListWorkspacesParams& p) {
   auto db = pool_.reader();
   WorkspaceFilter filter(p);
+  if (filter.selects_every_live_workspace()) {
+    Statement q(*db, "SELECT live FROM workspace_counts WHERE id = 1");
+    q.step();
+    return q.integer(0);
+  }
   Statement q(*db, "SELECT COUNT(*)" + filter.from() + filter.where());
   filter.bind(q);
   q.step();
