@@ -2,6 +2,7 @@
 
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
+#include "sdk/templates.hpp"
 
 namespace berth::api {
 
@@ -124,48 +125,43 @@ json::value template_json(Deps& deps, const store::TemplateRow& t) {
   auto p = coderd::template_policy_from(t.policy);
   auto org = deps.store.get_organization_by_id(t.organization_id);
   auto creator = deps.store.get_user_by_id(t.created_by);
-  json::object stats;
-  for (auto transition : sdk::all_values<sdk::WorkspaceTransition>())
-    stats[sdk::to_string(transition)] = json::object{{"p50", nullptr}, {"p95", nullptr}};
-  return json::object{{"id", t.id.to_string()},
-                      {"created_at", format_rfc3339(t.created_at)},
-                      {"updated_at", format_rfc3339(t.updated_at)},
-                      {"organization_id", t.organization_id.to_string()},
-                      {"organization_name", org ? org->name : ""},
-                      {"organization_display_name", org ? org->display_name : ""},
-                      {"organization_icon", org ? org->icon : ""},
-                      {"name", t.name},
-                      {"display_name", t.display_name},
-                      {"provisioner", t.provisioner},
-                      {"active_version_id", t.active_version_id.to_string()},
-                      {"active_user_count", 0},
-                      {"build_time_stats", std::move(stats)},
-                      {"description", t.description},
-                      {"deprecated", !p.deprecation_message.empty()},
-                      {"deprecation_message", p.deprecation_message},
-                      {"icon", t.icon},
-                      {"default_ttl_ms", p.default_ttl_ms},
-                      {"activity_bump_ms", p.activity_bump_ms},
-                      {"autostop_requirement",
-                       json::object{{"days_of_week", json::strings(p.autostop_days_of_week)},
-                                    {"weeks", p.autostop_weeks}}},
-                      {"autostart_requirement",
-                       json::object{{"days_of_week", json::strings(p.autostart_days_of_week)}}},
-                      {"created_by_id", t.created_by.to_string()},
-                      {"created_by_name", creator ? creator->username : ""},
-                      {"allow_user_autostart", p.allow_user_autostart},
-                      {"allow_user_autostop", p.allow_user_autostop},
-                      {"allow_user_cancel_workspace_jobs", p.allow_user_cancel_workspace_jobs},
-                      {"failure_ttl_ms", p.failure_ttl_ms},
-                      {"time_til_dormant_ms", p.time_til_dormant_ms},
-                      {"time_til_dormant_autodelete_ms", p.time_til_dormant_autodelete_ms},
-                      {"require_active_version", p.require_active_version},
-                      {"max_port_share_level", p.max_port_share_level},
-                      {"cors_behavior", "simple"},
-                      {"deleted", t.deleted},
-                      // Berth sends no notification before an autostop: 0 is "disabled".
-                      {"time_til_autostop_notify_ms", 0},
-                      {"use_classic_parameter_flow", p.use_classic_parameter_flow}};
+  sdk::Template out;
+  out.id = t.id;
+  out.created_at = t.created_at;
+  out.updated_at = t.updated_at;
+  out.organization_id = t.organization_id;
+  if (org) {
+    out.organization_name = org->name;
+    out.organization_display_name = org->display_name;
+    out.organization_icon = org->icon;
+  }
+  out.name = t.name;
+  out.display_name = t.display_name;
+  out.provisioner = t.provisioner;
+  out.active_version_id = t.active_version_id;
+  out.description = t.description;
+  out.deprecated = !p.deprecation_message.empty();
+  out.deprecation_message = p.deprecation_message;
+  out.icon = t.icon;
+  out.default_ttl_ms = p.default_ttl_ms;
+  out.activity_bump_ms = p.activity_bump_ms;
+  out.autostop_requirement = {p.autostop_days_of_week, p.autostop_weeks};
+  out.autostart_days_of_week = p.autostart_days_of_week;
+  out.created_by_id = t.created_by;
+  out.created_by_name = creator ? creator->username : "";
+  out.allow_user_autostart = p.allow_user_autostart;
+  out.allow_user_autostop = p.allow_user_autostop;
+  out.allow_user_cancel_workspace_jobs = p.allow_user_cancel_workspace_jobs;
+  out.failure_ttl_ms = p.failure_ttl_ms;
+  out.time_til_dormant_ms = p.time_til_dormant_ms;
+  out.time_til_dormant_autodelete_ms = p.time_til_dormant_autodelete_ms;
+  out.require_active_version = p.require_active_version;
+  out.max_port_share_level = p.max_port_share_level;
+  out.deleted = t.deleted;
+  // Berth sends no notification before an autostop: 0 is "disabled".
+  out.time_til_autostop_notify_ms = 0;
+  out.use_classic_parameter_flow = p.use_classic_parameter_flow;
+  return sdk::to_json(out);
 }
 
 }  // namespace berth::api

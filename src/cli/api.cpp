@@ -116,16 +116,16 @@ std::string default_organization_id(sdk::Client& client) {
   return str(orgs.as_array().front().as_object(), "id");
 }
 
-std::optional<json::object> find_template(sdk::Client& client, const std::string& org_id,
-                                          const std::string& name) {
+std::optional<sdk::Template> find_template(sdk::Client& client, const std::string& org_id,
+                                           const std::string& name) {
   auto r =
       client.request("GET", "/api/v2/organizations/" + org_id + "/templates/" + url_escape(name));
   if (r.status == 404) return std::nullopt;
-  return expect_status(r, 200).as_object();
+  return sdk::template_from_json(expect_status(r, 200));
 }
 
-json::object require_template(sdk::Client& client, const std::string& org_id,
-                              const std::string& name) {
+sdk::Template require_template(sdk::Client& client, const std::string& org_id,
+                               const std::string& name) {
   auto found = find_template(client, org_id, name);
   if (!found)
     throw Error{ErrorCode::not_found, "Template \"" + name + "\" not found.",

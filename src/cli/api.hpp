@@ -6,6 +6,7 @@
 
 #include "common/json.hpp"
 #include "sdk/client.hpp"
+#include "sdk/templates.hpp"
 
 // Small wrappers over sdk::Client for the calls every command group makes.
 namespace berth::cli {
@@ -32,11 +33,11 @@ json::object current_user(sdk::Client& client);
 std::string default_organization_id(sdk::Client& client);
 
 // A template by name in `org_id`, or nullopt when it does not exist.
-std::optional<json::object> find_template(sdk::Client& client, const std::string& org_id,
-                                          const std::string& name);
+std::optional<sdk::Template> find_template(sdk::Client& client, const std::string& org_id,
+                                           const std::string& name);
 // As find_template, but a missing template is an Error{not_found} naming it.
-json::object require_template(sdk::Client& client, const std::string& org_id,
-                              const std::string& name);
+sdk::Template require_template(sdk::Client& client, const std::string& org_id,
+                               const std::string& name);
 
 // `name` (the caller's own) or `owner/name`; an unknown one is an Error{not_found} naming it.
 json::object resolve_workspace(sdk::Client& client, const std::string& argument);

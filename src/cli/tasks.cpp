@@ -121,8 +121,8 @@ std::string template_version_id(sdk::Client& client, const TaskArgs& a) {
     template_name = str(templates.as_array().front().as_object(), "name");
   }
   auto tmpl = require_template(client, default_organization_id(client), template_name);
-  if (a.template_version.empty()) return str(tmpl, "active_version_id");
-  auto r = client.request("GET", "/api/v2/templates/" + str(tmpl, "id") + "/versions/" +
+  if (a.template_version.empty()) return tmpl.active_version_id.to_string();
+  auto r = client.request("GET", "/api/v2/templates/" + tmpl.id.to_string() + "/versions/" +
                                      url_escape(a.template_version));
   if (r.status == 404)
     throw Error{

@@ -2,11 +2,11 @@
 #include <cstdio>
 #include <memory>
 
+#include "archive/tar_writer.hpp"
 #include "cli/api.hpp"
 #include "cli/cli.hpp"
 #include "cli/jobs.hpp"
 #include "cli/output.hpp"
-#include "archive/tar_writer.hpp"
 #include "common/error.hpp"
 
 namespace berth::cli {
@@ -30,10 +30,10 @@ std::string upload(sdk::Client& client, const std::string& tar) {
 }
 
 json::object create_version(sdk::Client& client, const std::string& org,
-                            const std::optional<json::object>& existing, const std::string& file,
+                            const std::optional<sdk::Template>& existing, const std::string& file,
                             const PushOptions& o) {
   json::object body{{"storage_method", "file"}, {"provisioner", "terraform"}, {"file_id", file}};
-  if (existing) body["template_id"] = str(*existing, "id");
+  if (existing) body["template_id"] = existing->id.to_string();
   if (!o.version_name.empty()) body["name"] = o.version_name;
   if (!o.message.empty()) body["message"] = o.message;
   json::array variables;
@@ -65,7 +65,7 @@ void run_push(const GlobalOptions& g, PushOptions o) {
     std::printf("Template %s has been created with version %s.\n", o.name.c_str(),
                 str(version, "name").c_str());
   } else if (o.activate) {
-    send_json(client, "PATCH", "/api/v2/templates/" + str(*existing, "id") + "/versions",
+    send_json(client, "PATCH", "/api/v2/templates/" + existing->id.to_string() + "/versions",
               json::object{{"id", version_id}}, 200);
     std::printf("Template %s has been updated: version %s is active.\n", o.name.c_str(),
                 str(version, "name").c_str());
@@ -95,13 +95,13 @@ void run_list(const GlobalOptions& g, OutputFormat format) {
 void run_versions_list(const GlobalOptions& g, const std::string& name, OutputFormat format) {
   auto client = connect(g);
   auto tmpl = require_template(client, default_organization_id(client), name);
-  auto versions = get_json(client, "/api/v2/templates/" + str(tmpl, "id") + "/versions");
+  auto versions = get_json(client, "/api/v2/templates/" + tmpl.id.to_string() + "/versions");
   if (format == OutputFormat::json) {
     std::fputs(pretty_json(versions).c_str(), stdout);
     return;
   }
   Table table({"name", "created at", "created by", "status", "active"});
-  auto active = str(tmpl, "active_version_id");
+  auto active = tmpl.active_version_id.to_string();
   for (const auto& v : versions.as_array()) {
     const auto& o = v.as_object();
     table.add_row({str(o, "name"), format_time(str(o, "created_at")),

@@ -99,13 +99,13 @@ void run_create(const GlobalOptions& g, const CreateOptions& o) {
     name = o.name.substr(slash + 1);
   }
   auto tmpl = require_template(client, default_organization_id(client), o.template_name);
-  auto version_id = str(tmpl, "active_version_id");
+  auto version_id = tmpl.active_version_id.to_string();
   json::object body{{"name", name}};
   if (o.template_version.empty()) {
-    body["template_id"] = str(tmpl, "id");
+    body["template_id"] = tmpl.id.to_string();
   } else {
     // A named version of the template instead of its active one (Coder's --template-version).
-    auto version = get_json(client, "/api/v2/templates/" + str(tmpl, "id") + "/versions/" +
+    auto version = get_json(client, "/api/v2/templates/" + tmpl.id.to_string() + "/versions/" +
                                         url_escape(o.template_version));
     version_id = str(version.as_object(), "id");
     body["template_version_id"] = version_id;
