@@ -42,7 +42,6 @@ MAX_MINUTES (40, the loop stops early past this and says so).
 
 import collections
 import http.client
-import io
 import json
 import os
 import random
@@ -51,7 +50,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tarfile
 import threading
 import time
 
@@ -195,14 +193,7 @@ class Api(workspaces_api.Api):
 
 def template_tar(run_id):
     body = TEMPLATE.replace("@MARK@", MARK).replace("@RUN@", run_id).encode()
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        info = tarfile.TarInfo("main.tf")
-        info.size = len(body)
-        info.mode = 0o644
-        info.mtime = 1_700_000_000
-        tar.addfile(info, io.BytesIO(body))
-    return buf.getvalue()
+    return workspaces_api.template_tar(body)
 
 
 # ---- the database, read-only ---------------------------------------------------------------

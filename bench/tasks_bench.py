@@ -28,14 +28,15 @@ Environment: TASKS (200), CREATORS (8), WORKERS (16), ROUNDS (3), SETTLE (20), L
 """
 
 import http.client
-import io
 import json
 import os
 import sys
-import tarfile
 import threading
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import workspaces_api  # noqa: E402  (template_tar)
 
 TASKS = int(os.environ.get("TASKS", "200"))
 CREATORS = int(os.environ.get("CREATORS", "8"))
@@ -179,14 +180,7 @@ def percentiles(samples):
 def template_tar(port):
     body = (TEMPLATE.replace("@PORT@", str(port)).replace("@DELAY@", DELAY)
             .replace("@SCRIPT@", SCRIPT).encode())
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        info = tarfile.TarInfo("main.tf")
-        info.size = len(body)
-        info.mode = 0o644
-        info.mtime = 1_700_000_000
-        tar.addfile(info, io.BytesIO(body))
-    return buf.getvalue()
+    return workspaces_api.template_tar(body)
 
 
 def wait_import(api, version):

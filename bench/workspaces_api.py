@@ -67,8 +67,8 @@ def wait_job(api, path, what):
         time.sleep(POLL_S)
 
 
-def template_tar():
-    body = b"locals {}\n"
+def template_tar(body=b"locals {}\n"):
+    """A template archive holding one main.tf with `body`."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
         info = tarfile.TarInfo("main.tf")

@@ -228,6 +228,16 @@ TEST_F(UsersApi, ExpiredTokensAreRefused) {
   EXPECT_EQ(detail.rfind("API key expired at \"1970-01-01 00:00:01 +0000 UTC\"", 0), 0u) << detail;
 }
 
+// A client using a new API token ("ci") of the user `session` is signed in as.
+sdk::Client token_client(const std::string& url, sdk::Client& session) {
+  auto token = session.request_json("POST", "/api/v2/users/me/keys/tokens",
+                                    json::object{{"token_name", "ci"}});
+  EXPECT_EQ(token.status, 201) << token.body;
+  sdk::Client client(url);
+  client.set_session_token(std::string(token.json().as_object().at("key").as_string()));
+  return client;
+}
+
 // Signs in as `username` again (its earlier sessions stay valid).
 sdk::HttpResponse log_in(const std::string& url, const std::string& username,
                          const std::string& password = kPassword) {
@@ -244,11 +254,7 @@ std::string status_of(const sdk::HttpResponse& r) {
 TEST_F(UsersApi, SuspensionLocksSessionsAndTokensOutAtOnceAndActivationLetsThemBack) {
   auto owner = sign_in_owner(server_.url());
   auto alice = sign_in_member(server_.url(), owner, "alice");
-  auto token = alice.request_json("POST", "/api/v2/users/me/keys/tokens",
-                                  json::object{{"token_name", "ci"}});
-  ASSERT_EQ(token.status, 201) << token.body;
-  sdk::Client alice_token(server_.url());
-  alice_token.set_session_token(std::string(token.json().as_object().at("key").as_string()));
+  auto alice_token = token_client(server_.url(), alice);
   ASSERT_EQ(alice_token.request("GET", "/api/v2/users/me").status, 200);
 
   auto suspended = owner.request("PUT", "/api/v2/users/alice/status/suspend");
@@ -323,11 +329,7 @@ TEST_F(UsersApi, DeletingAUserEndsItsSessionsAtOnceAndFreesItsName) {
   auto grant = owner.request_json("PUT", "/api/v2/users/tadmin/roles",
                                   json::object{{"roles", json::array{"template-admin"}}});
   ASSERT_EQ(grant.status, 200) << grant.body;
-  auto token =
-      bob.request_json("POST", "/api/v2/users/me/keys/tokens", json::object{{"token_name", "ci"}});
-  ASSERT_EQ(token.status, 201) << token.body;
-  sdk::Client bob_token(server_.url());
-  bob_token.set_session_token(std::string(token.json().as_object().at("key").as_string()));
+  auto bob_token = token_client(server_.url(), bob);
   ASSERT_EQ(bob_token.request("GET", "/api/v2/users/me").status, 200);
   auto old_id = sdk::user_from_json(owner.request("GET", "/api/v2/users/bob").json()).id;
 

@@ -111,6 +111,19 @@ class LocalProvisionerProcesses : public ::testing::Test {
 
   std::vector<ProcessMarker> markers() const { return list_process_markers(workspace_dir_); }
 
+  // The child kEscapingTemplate's process starts in a session of its own, once it is there;
+  // its pid is 0 when it never showed up with the workspace's mark.
+  ProcessState escaped_child() const {
+    auto pid_file = fs::path(workspace_dir_) / "escaped.pid";
+    EXPECT_TRUE(wait_until([&] { return fs::exists(pid_file); }));
+    int pid = std::stoi(read_file(pid_file));
+    EXPECT_TRUE(wait_until([&] { return session_of(pid) == pid; }))
+        << "the child did not leave the session";
+    for (const auto& p : find_processes_with_env(workspace_env_entry(workspace_dir_)))
+      if (p.pid == pid) return p;
+    return {};
+  }
+
   bool logged(const std::string& needle) const {
     for (const auto& line : logs_)
       if (line.find(needle) != std::string::npos) return true;
@@ -193,19 +206,12 @@ TEST_F(LocalProvisionerProcesses, AStartRetriedAfterAnInterruptionLeavesOneProce
 TEST_F(LocalProvisionerProcesses, StopReachesWhatLeftTheProcessGroup) {
   auto started = build(kEscapingTemplate, "start", "");
   auto main = processes_of(started).at(0);
-  auto pid_file = fs::path(workspace_dir_) / "escaped.pid";
-  ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file); }));
-  int escaped_pid = std::stoi(read_file(pid_file));
-  ASSERT_TRUE(wait_until([&] { return session_of(escaped_pid) == escaped_pid; }))
-      << "the child did not leave the session";
-  ProcessState escaped;
-  for (const auto& p : find_processes_with_env(workspace_env_entry(workspace_dir_)))
-    if (p.pid == escaped_pid) escaped = p;
+  auto escaped = escaped_child();
   ASSERT_TRUE(process_alive(escaped)) << "the child does not carry the workspace's mark";
 
   build(kEscapingTemplate, "stop", started.state);
   EXPECT_FALSE(process_alive(main));
-  EXPECT_FALSE(process_alive(escaped)) << "pid " << escaped_pid << " survived the stop";
+  EXPECT_FALSE(process_alive(escaped)) << "pid " << escaped.pid << " survived the stop";
   EXPECT_TRUE(find_processes_with_env(workspace_env_entry(workspace_dir_)).empty());
 }
 
@@ -244,19 +250,13 @@ TEST_F(LocalProvisionerProcesses, ReconcileKeepsRecordedProcessesAndStopsTheRest
 TEST_F(LocalProvisionerProcesses, ReconcileStopsWhatEscapedARecordedProcessThatDied) {
   auto started = build(kEscapingTemplate, "start", "");
   auto main = processes_of(started).at(0);
-  auto pid_file = fs::path(workspace_dir_) / "escaped.pid";
-  ASSERT_TRUE(wait_until([&] { return fs::exists(pid_file); }));
-  int escaped_pid = std::stoi(read_file(pid_file));
-  ASSERT_TRUE(wait_until([&] { return session_of(escaped_pid) == escaped_pid; }));
-  ProcessState escaped;
-  for (const auto& p : find_processes_with_env(workspace_env_entry(workspace_dir_)))
-    if (p.pid == escaped_pid) escaped = p;
+  auto escaped = escaped_child();
   ASSERT_TRUE(process_alive(escaped));
 
   stop_process(main, std::chrono::seconds(1));  // the interrupted stop's first step
   ASSERT_FALSE(process_alive(main));
   provisioner_.reconcile_workspace(workspace_dir_, started.state, [](const std::string&) {});
-  EXPECT_FALSE(process_alive(escaped)) << "pid " << escaped_pid << " survived start-up";
+  EXPECT_FALSE(process_alive(escaped)) << "pid " << escaped.pid << " survived start-up";
   EXPECT_TRUE(find_processes_with_env(workspace_env_entry(workspace_dir_)).empty());
   EXPECT_TRUE(markers().empty());
 }
