@@ -19,11 +19,7 @@ cd "$here"
 # BERTH_WORKSPACE_DIR below it, so that they can all be stopped when the run ends.
 work="$(mktemp -d -t berth-compat-run.XXXXXX)"
 cleanup() {
-  for proc in /proc/[0-9]*; do
-    if tr '\0' '\n' <"$proc/environ" 2>/dev/null | grep -q "^BERTH_WORKSPACE_DIR=$work/"; then
-      kill -KILL "${proc#/proc/}" 2>/dev/null || true
-    fi
-  done
+  bash "$here/../scripts/stop-workspace-processes.sh" "$work"
   rm -rf "$work"
 }
 trap cleanup EXIT

@@ -11,6 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata bubblewrap python3
   podman runc busybox-static curl
+  chromium
 )
 
 # Node.js and npm for the compatibility suite (compat/) and the dashboard: Debian's, unless

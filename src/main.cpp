@@ -64,6 +64,10 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
                   "The statically linked agent served to workspaces at /bin/berth-linux-amd64 "
                   "(default: berth-agent next to this binary)")
       ->envname("BERTH_AGENT_BINARY_PATH");
+  cmd->add_option("--dashboard-dir", options.dashboard_dir,
+                  "The built web dashboard served at / (default: dashboard/ next to this "
+                  "binary; none there: the API alone)")
+      ->envname("BERTH_DASHBOARD_DIR");
   cmd->add_option("--api-rate-limit", options.api_rate_limit,
                   "Requests per minute each user (or address, when signed out) may send to one "
                   "API path; 0 or less: no limit")

@@ -230,7 +230,11 @@ http::Response unauthenticated(const http::Request& request) {
 }  // namespace
 
 bool is_app_path(std::string_view path) {
-  return path.starts_with("/@");
+  // Only `/@{user}/{workspace}[.{agent}]/apps...`: the dashboard's own pages live at
+  // `/@{user}/{workspace}` and below.
+  auto segments = split_path(path);
+  return segments.size() >= 3 && segments[0].size() >= 2 && segments[0].starts_with('@') &&
+         segments[2] == "apps";
 }
 
 http::Response proxy_app(Deps& deps, http::Request& request) {

@@ -263,17 +263,38 @@ void add_routes(Add&& add) {
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}/stream", workspace_agent_stream);
 }
 
+// Requests the fallback (the dashboard) may answer when no route matches: page loads, not
+// API calls, so that a client's typo under /api/ still gets Coder's JSON 404.
+bool may_fall_back(const Request& r) {
+  bool api = r.path == "/api" || r.path.starts_with("/api/");
+  return !api && (r.method == "GET" || r.method == "HEAD");
+}
+
+// Dispatches to the route table; a request no route matches goes to `fallback` if it may.
+Response dispatch(const http::Router& router, const http::Handler& fallback, Request& request) {
+  if (!fallback || !may_fall_back(request)) return router.dispatch(request);
+  try {
+    return router.dispatch(request);
+  } catch (const Error& e) {
+    // Only the router's own miss: a route's handler may throw not_found for a missing row.
+    if (e.code() != ErrorCode::not_found || e.message() != "Route not found.") throw;
+  }
+  return fallback(request);
+}
+
 }  // namespace
 
-http::Handler make_api_handler(Deps& deps) {
+http::Handler make_api_handler(Deps& deps, http::Handler fallback) {
   auto router = std::make_shared<http::Router>();
   add_routes([&](const char* method, const char* path, auto fn) {
     router->add(method, path, route_handler(deps, fn, audit_spec(method, path)));
   });
-  return [router, &deps, version = deps.build.version](Request& request) {
+  return [router, fallback = std::move(fallback), &deps,
+          version = deps.build.version](Request& request) {
     Response response;
     try {
-      response = is_app_path(request.path) ? proxy_app(deps, request) : router->dispatch(request);
+      response = is_app_path(request.path) ? proxy_app(deps, request)
+                                           : dispatch(*router, fallback, request);
     } catch (const Error& e) {
       if (e.code() == ErrorCode::internal)
         spdlog::error("{} {}: {} ({})", request.method, request.path, e.message(), e.detail());

@@ -10,7 +10,9 @@ namespace berth::api {
 
 // The whole `/api/v2` table, plus `/healthz`, with the middleware each route runs through.
 // The returned handler also stamps every response with Coder's build-version header.
-http::Handler make_api_handler(Deps& deps);
+// `fallback` (the web dashboard), when set, answers the GET and HEAD requests outside /api/
+// that match no route; unknown /api/ paths keep their JSON 404.
+http::Handler make_api_handler(Deps& deps, http::Handler fallback = {});
 
 // Who a route lets in: anyone, a signed-in user (session or API token), or a workspace agent.
 enum class RouteKind { public_, private_, agent };

@@ -429,11 +429,17 @@ struct Server::Impl {
     co_return std::move(*done);
   }
 
+  // A HEAD request gets the headers a GET would get, Content-Length included, and no body.
   asio::awaitable<void> write_response(beast::tcp_stream& stream, Response response,
-                                       unsigned version, bool keep_alive) {
+                                       unsigned version, bool keep_alive, bool head = false) {
     auto out = to_beast(response, version, keep_alive);
     stream.expires_after(limits.read_timeout);
-    co_await bhttp::async_write(stream, out, kTuple);
+    if (!head) {
+      co_await bhttp::async_write(stream, out, kTuple);
+      co_return;
+    }
+    bhttp::response_serializer<bhttp::string_body> serializer{out};
+    co_await bhttp::async_write_header(stream, serializer, kTuple);
   }
 
   // After refusing a request mid-body, reads and drops what the client is still sending (up to
@@ -814,7 +820,8 @@ struct Server::Impl {
     int status = response.status;
     std::size_t bytes = response.body.size();
     bool keep_alive = wants_keep_alive && !stopping;  // decided after the handler ran
-    co_await write_response(stream, std::move(response), version, keep_alive);
+    co_await write_response(stream, std::move(response), version, keep_alive,
+                            request.method == "HEAD");
     if (access_log)
       access_log(request, status, bytes,
                  std::chrono::duration_cast<std::chrono::microseconds>(

@@ -74,6 +74,8 @@ HttpResponse Client::request(const std::string& method, const std::string& targe
       bhttp::write(c.stream, req);
       bhttp::response_parser<bhttp::string_body> parser;
       parser.body_limit(256 * 1024 * 1024);
+      // A HEAD answer's Content-Length is the GET body's; none follows.
+      parser.skip(method == "HEAD");
       bhttp::read(c.stream, c.buffer, parser);
       auto res = parser.release();
       HttpResponse out;

@@ -31,6 +31,7 @@
 #include "provisioner/reaper.hpp"
 #include "store/pubsub.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "web/dashboard.hpp"
 
 namespace berth::server {
 
@@ -55,6 +56,24 @@ std::string self_path() {
   std::error_code ec;
   auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("berth") : path.string();
+}
+
+// The web dashboard, or nullptr when it was not built (no node at build time): the API serves
+// alone then.
+std::shared_ptr<const web::Dashboard> load_dashboard(const std::string& configured) {
+  auto dir = configured.empty() ? std::filesystem::path(self_path()).parent_path() / "dashboard"
+                                : std::filesystem::path(configured);
+  auto dashboard = web::Dashboard::load(dir);
+  if (dashboard)
+    spdlog::info("serving the web dashboard from {}", dir.string());
+  else
+    spdlog::info("no web dashboard served: {} holds no index.html", dir.string());
+  return dashboard;
+}
+
+http::Handler dashboard_handler(std::shared_ptr<const web::Dashboard> dashboard) {
+  if (!dashboard) return {};
+  return [dashboard](http::Request& r) { return dashboard->serve(r); };
 }
 
 // Each connection is a file descriptor: the soft limit (often 1024) goes up to the hard one,
@@ -155,6 +174,7 @@ int run_server(const ServerOptions& options) {
   // the connection limit, not by a smaller one of their own.
   limits.max_streams = options.max_connections;
   raise_open_files_limit(options.max_connections);
+  auto dashboard = load_dashboard(options.dashboard_dir);
   api::Deps deps{
       store,
       clock,
@@ -177,8 +197,8 @@ int run_server(const ServerOptions& options) {
           ? nullptr
           : std::make_shared<api::RateLimits>(
                 clock, api::RateLimitSettings{options.api_rate_limit, options.login_rate_limit})};
-  http::Server server(api::make_api_handler(deps), limits, log_request,
-                      worker_threads(options.http_threads));
+  http::Server server(api::make_api_handler(deps, dashboard_handler(dashboard)), limits,
+                      log_request, worker_threads(options.http_threads));
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
 
@@ -206,7 +226,7 @@ int run_server(const ServerOptions& options) {
   ticker.start();
 
   std::printf("Started HTTP listener at http://%s\n", bound.c_str());
-  std::printf("View the Web UI: %s\n", deps.build.access_url.c_str());
+  if (dashboard) std::printf("View the Web UI: %s\n", deps.build.access_url.c_str());
   std::fflush(stdout);
   spdlog::info("data directory: {}", data_dir);
 

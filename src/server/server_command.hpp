@@ -19,6 +19,7 @@ struct ServerOptions {
   std::string agent_stats_interval = "30s";    // how often agents report stats
   std::string default_quiet_hours_schedule = "CRON_TZ=UTC 0 0 * * *";
   std::string agent_binary_path;       // default: berth-agent next to this binary
+  std::string dashboard_dir;           // the built web dashboard; default: dashboard/ next to it
   std::string terraform_module_dir;    // registry modules for templates; empty: none
   std::int64_t api_rate_limit = 512;   // requests per minute per caller and path; <= 0: none
   std::int64_t login_rate_limit = 60;  // password logins per minute per address; <= 0: none

@@ -1,0 +1,6 @@
+// Placeholder: replaced by the real page.
+import { PageHeader } from "../components";
+
+export function TaskPage(_props: { params: Record<string, string> }) {
+  return <PageHeader title="TaskPage" />;
+}
