@@ -5,6 +5,8 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 out="${1:?usage: build.sh <outdir>}"
+mkdir -p "$(dirname "$out")"
+out="$(realpath "$out")"  # before the cd below
 cd "$here"
 # One build at a time: they share node_modules.
 exec 9>"$here/.build.lock"
