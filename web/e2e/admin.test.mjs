@@ -3,48 +3,26 @@
 // and changing roles, API tokens and quiet hours.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import {
-  apiCall, cliFor, createOwner, launchBrowser, openPage, owner, screenshot, signInThroughForm, sourceDir, startServer,
-} from "./support.mjs";
+import { test } from "node:test";
+import { apiCall, owner, screenshot, setup, sourceDir } from "./support.mjs";
 
 const member = { username: "member1", email: "member1@example.com", password: "An0ther!Str0ng-Passw0rd" };
 const viewer = { username: "viewer", email: "viewer@example.com", password: "Th1rd!Str0ng-Passw0rd" };
 const example = join(sourceDir, "examples/templates/local-minimal");
 
-let server;
-let browser;
-let token;
-let cli;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  token = await createOwner(server.url);
-  cli = await cliFor(server.url, token);
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-// Signs in as `who` in a fresh browser context.
-async function signedIn(who, options) {
-  const opened = await openPage(browser, server.url, options);
-  await signInThroughForm(opened.page, who.email, who.password);
-  return opened;
-}
+const spec = setup({ cli: true });
 
 // Versions named v1 then v2 of local-minimal, pushed with the real CLI; v2 is the active one.
 async function pushTwoVersions() {
   for (const [name, message] of [["v1", "First version"], ["v2", "Second version"]])
-    await cli("templates", "push", "local-minimal", "-d", example, "--name", name, "-m", message, "-y");
+    await spec.cli("templates", "push", "local-minimal", "-d", example, "--name", name, "-m", message, "-y");
 }
 
 test("with no templates, the list tells how to push one with the CLI", async () => {
-  const { page, context, expectNoConsoleErrors } = await signedIn(owner);
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/templates");
   await page.getByRole("heading", { name: "No templates yet" }).waitFor();
-  await page.getByText(`berth login ${server.url}`).waitFor();
+  await page.getByText(`berth login ${spec.url}`).waitFor();
   await page.getByText("berth templates push my-template -d").waitFor();
   expectNoConsoleErrors();
   await context.close();
@@ -52,13 +30,13 @@ test("with no templates, the list tells how to push one with the CLI", async () 
 
 test("templates list, a template's versions with their import logs, and promoting an older version", async () => {
   await pushTwoVersions();
-  const [template] = await apiCall(server.url, token, "GET", "/templates?q=exact_name:local-minimal");
-  const versions = await apiCall(server.url, token, "GET", `/templates/${template.id}/versions`);
+  const [template] = await spec.api("GET", "/templates?q=exact_name:local-minimal");
+  const versions = await spec.api("GET", `/templates/${template.id}/versions`);
   const v1 = versions.find((v) => v.name === "v1");
   const v2 = versions.find((v) => v.name === "v2");
   assert.equal(template.active_version_id, v2.id);
 
-  const { page, context, expectNoConsoleErrors } = await signedIn(owner);
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/templates");
   const row = page.getByRole("row").filter({ hasText: "local-minimal" });
   await row.waitFor();
@@ -87,7 +65,7 @@ test("templates list, a template's versions with their import logs, and promotin
   assert.equal(await v1Row.getByText("Active").count(), 0);
   await page.getByRole("heading", { name: "Version v2" }).waitFor();
   // The import logs the provisioner wrote, as the API has them.
-  const v2Logs = await apiCall(server.url, token, "GET", `/templateversions/${v2.id}/logs`);
+  const v2Logs = await spec.api("GET", `/templateversions/${v2.id}/logs`);
   assert.ok(v2Logs.length > 0, "the import wrote logs");
   const lastLine = v2Logs.map((l) => l.output.trim()).filter(Boolean).at(-1);
   const logs = page.getByRole("log", { name: "Import logs of v2" });
@@ -106,14 +84,14 @@ test("templates list, a template's versions with their import logs, and promotin
   await v1Row.getByRole("button", { name: "Promote version v1" }).click();
   await v1Row.getByText("Active").waitFor();
   await v2Row.getByRole("button", { name: "Promote version v2" }).waitFor();
-  const promoted = await apiCall(server.url, token, "GET", `/templates/${template.id}`);
+  const promoted = await spec.api("GET", `/templates/${template.id}`);
   assert.equal(promoted.active_version_id, v1.id);
   expectNoConsoleErrors();
   await context.close();
 });
 
 test("owners create a user through the form, suspend and activate it, and give it a role", async () => {
-  const { page, context, expectNoConsoleErrors } = await signedIn(owner);
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/templates");
   await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Users" }).click();
   await page.waitForURL("**/users");
@@ -141,7 +119,7 @@ test("owners create a user through the form, suspend and activate it, and give i
   const dialog = page.getByRole("dialog", { name: `Suspend ${member.username}?` });
   await dialog.getByRole("button", { name: "Suspend" }).click();
   await row.getByText("Suspended").waitFor();
-  const other = await openPage(browser, server.url);
+  const other = await spec.open();
   await other.page.goto("/login");
   await other.page.getByLabel("Email").fill(member.email);
   await other.page.getByLabel("Password").fill(member.password);
@@ -163,7 +141,7 @@ test("owners create a user through the form, suspend and activate it, and give i
     roles.getByLabel("Template Admin").check(),
   ]);
   assert.ok(await roles.getByLabel("Template Admin").isChecked());
-  const { users } = await apiCall(server.url, token, "GET", `/users?q=${member.username}`);
+  const { users } = await spec.api("GET", `/users?q=${member.username}`);
   assert.deepEqual(users.find((u) => u.username === member.username).roles.map((r) => r.name), ["template-admin"]);
   await page.reload();
   assert.ok(await page.getByRole("group", { name: `Roles of ${member.username}` }).getByLabel("Template Admin").isChecked());
@@ -177,7 +155,7 @@ test("owners create a user through the form, suspend and activate it, and give i
 });
 
 test("account: create an API token, see it once, use it, delete it; set quiet hours", async () => {
-  const { page, context, expectNoConsoleErrors } = await signedIn(owner);
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/settings/account");
   await page.getByRole("heading", { name: "Profile" }).waitFor();
   await page.getByText(owner.email).first().waitFor();
@@ -189,11 +167,11 @@ test("account: create an API token, see it once, use it, delete it; set quiet ho
   await shown.waitFor();
   const apiToken = (await shown.innerText()).trim();
   assert.ok(apiToken.length > 20);
-  const me = await apiCall(server.url, apiToken, "GET", "/users/me");
+  const me = await apiCall(spec.url, apiToken, "GET", "/users/me");
   assert.equal(me.username, owner.username);
   const tokenRow = page.locator('tr[data-token-name="ci-token"]');
   await tokenRow.waitFor();
-  const [key] = (await apiCall(server.url, token, "GET", "/users/me/keys/tokens")).filter((k) => k.token_name === "ci-token");
+  const [key] = (await spec.api("GET", "/users/me/keys/tokens")).filter((k) => k.token_name === "ci-token");
   assert.ok(Math.abs(new Date(key.expires_at) - Date.now() - 7 * 86400e3) < 3600e3, "expires in 7 days");
   await screenshot(page, "account");
   // Shown once: after a reload, only its name is there.
@@ -204,7 +182,7 @@ test("account: create an API token, see it once, use it, delete it; set quiet ho
   await tokenRow.getByRole("button", { name: "Delete token ci-token" }).click();
   await page.getByRole("dialog", { name: "Delete token ci-token?" }).getByRole("button", { name: "Delete" }).click();
   await tokenRow.waitFor({ state: "detached" });
-  await assert.rejects(apiCall(server.url, apiToken, "GET", "/users/me"), /401/);
+  await assert.rejects(apiCall(spec.url, apiToken, "GET", "/users/me"), /401/);
 
   // Quiet hours: a start time in a time zone, read back from the API.
   await page.getByText("Quiet hours start at").waitFor();
@@ -212,7 +190,7 @@ test("account: create an API token, see it once, use it, delete it; set quiet ho
   await page.getByLabel("Timezone").selectOption("Europe/Berlin");
   await page.getByRole("button", { name: "Update schedule" }).click();
   await page.getByText("Schedule updated.").waitFor();
-  const quiet = await apiCall(server.url, token, "GET", "/users/me/quiet-hours");
+  const quiet = await spec.api("GET", "/users/me/quiet-hours");
   assert.equal(quiet.raw_schedule, "CRON_TZ=Europe/Berlin 30 2 * * *");
   assert.equal(quiet.user_set, true);
   await page.reload();
@@ -224,9 +202,9 @@ test("account: create an API token, see it once, use it, delete it; set quiet ho
 });
 
 test("a member sees no Users link, /users says only owners, and cannot promote versions", async () => {
-  const [org] = (await apiCall(server.url, token, "GET", "/users/me")).organization_ids;
-  await apiCall(server.url, token, "POST", "/users", { ...viewer, login_type: "password", organization_ids: [org] });
-  const { page, context, expectNoConsoleErrors } = await signedIn(viewer);
+  const [org] = (await spec.api("GET", "/users/me")).organization_ids;
+  await spec.api("POST", "/users", { ...viewer, login_type: "password", organization_ids: [org] });
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn({ as: viewer });
   const nav = page.getByRole("navigation", { name: "Main" });
   await nav.getByRole("link", { name: "Templates" }).waitFor();
   assert.equal(await nav.getByRole("link", { name: "Users" }).count(), 0);
@@ -240,7 +218,7 @@ test("a member sees no Users link, /users says only owners, and cannot promote v
 });
 
 test("the pages at 375 px wide in the dark theme", async () => {
-  const { page, context, expectNoConsoleErrors } = await signedIn(owner, {
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn({
     viewport: { width: 375, height: 800 },
     colorScheme: "dark",
   });

@@ -1,21 +1,12 @@
 // First start, sign-in and sign-out in a real browser.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { launchBrowser, openPage, owner, screenshot, signInThroughForm, startServer } from "./support.mjs";
+import { test } from "node:test";
+import { owner, screenshot, setup, signInThroughForm } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const spec = setup();
 
 test("a new server leads to the setup form, which creates the owner and signs in", async () => {
-  const { page, expectNoConsoleErrors } = await openPage(browser, server.url);
+  const { page, expectNoConsoleErrors } = await spec.open();
   await page.goto("/");
   await page.waitForURL("**/setup");
   await page.getByRole("heading", { name: "Create the first user" }).waitFor();
@@ -36,7 +27,7 @@ test("a new server leads to the setup form, which creates the owner and signs in
 });
 
 test("sign out from the user menu, then sign in again with email and password", async () => {
-  const { page, context, expectNoConsoleErrors } = await openPage(browser, server.url);
+  const { page, context, expectNoConsoleErrors } = await spec.open();
   await signInThroughForm(page, owner.email, owner.password);
   assert.ok((await context.cookies()).some((c) => c.name === "coder_session_token" && c.httpOnly));
   await page.getByRole("button", { name: owner.username }).click();

@@ -6,6 +6,7 @@ import { mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { after, before } from "node:test";
 import { chromium } from "playwright-core";
 
 export const berth = process.env.BERTH_BINARY;
@@ -132,4 +133,49 @@ export async function signInThroughForm(page, email, password) {
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
   await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+}
+
+// A spec's server, browser and (with `owner`) first user, with the before/after hooks that
+// start and stop them. `cli: true` also signs the CLI in as the owner; `prepare(spec)` then
+// does the spec's own setup (pushing templates...): node runs top-level `before` hooks without
+// waiting for one another, so a spec's steps that need these go there. What it returns is
+// filled in once the hook has run: `url`, `browser`, `token`, `cli`, and shortcuts.
+export function setup({ owner: withOwner = false, cli: withCli = false, flags = [], prepare } = {}) {
+  const spec = {
+    server: undefined,
+    url: "",
+    browser: undefined,
+    token: "",
+    cli: undefined,
+    // An API call as the owner.
+    api: (method, path, body) => apiCall(spec.url, spec.token, method, path, body),
+    // A page of a new browser context (see openPage).
+    open: (options) => openPage(spec.browser, spec.url, options),
+    // A page whose browser context carries the owner's session cookie.
+    asOwner: async (options) => {
+      const opened = await openPage(spec.browser, spec.url, options);
+      await opened.context.addCookies([{ name: "coder_session_token", value: spec.token, url: spec.url }]);
+      return opened;
+    },
+    // A page signed in through the login form, as `as` (the owner by default); the other
+    // options go to openPage.
+    signedIn: async ({ as: who = owner, ...options } = {}) => {
+      const opened = await openPage(spec.browser, spec.url, options);
+      await signInThroughForm(opened.page, who.email, who.password);
+      return opened;
+    },
+  };
+  before(async () => {
+    spec.server = await startServer(flags);
+    spec.url = spec.server.url;
+    spec.browser = await launchBrowser();
+    if (withOwner || withCli) spec.token = await createOwner(spec.url);
+    if (withCli) spec.cli = await cliFor(spec.url, spec.token);
+    await prepare?.(spec);
+  });
+  after(async () => {
+    await spec.browser?.close();
+    await spec.server?.stop();
+  });
+  return spec;
 }

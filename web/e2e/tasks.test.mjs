@@ -6,29 +6,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import {
-  apiCall, cliFor, createOwner, launchBrowser, openPage, owner, screenshot, signInThroughForm, sourceDir, startServer,
-} from "./support.mjs";
+import { test } from "node:test";
+import { screenshot, setup, sourceDir } from "./support.mjs";
 
 // Starting, answering and stopping a workspace with a real agent takes a while on a busy machine.
 const slow = { timeout: 180000 };
 
-let server;
-let browser;
-let token;
-let cli;
-before(async () => {
-  server = await startServer();
-  token = await createOwner(server.url);
-  cli = await cliFor(server.url, token);
-  await pushTasksTemplate(cli);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const spec = setup({ cli: true, prepare: ({ cli }) => pushTasksTemplate(cli) });
 
 async function freePort() {
   const listener = createServer();
@@ -52,8 +36,7 @@ const statusOf = (page) => page.locator(".task-summary dd:first-of-type");
 const answer = (page, text) => page.locator(".conversation .message.output", { hasText: text });
 
 test("create a task from the prompt box, read its answer, send input, pause, resume and delete it", async () => {
-  const { page, expectNoConsoleErrors } = await openPage(browser, server.url);
-  await signInThroughForm(page, owner.email, owner.password);
+  const { page, expectNoConsoleErrors } = await spec.signedIn();
   await page.getByRole("link", { name: "Tasks" }).click();
   await page.waitForURL("**/tasks");
   await page.getByText("No tasks yet").waitFor();
@@ -76,7 +59,7 @@ test("create a task from the prompt box, read its answer, send input, pause, res
   await statusOf(page).filter({ hasText: "Active" }).waitFor(slow);
   await answer(page, "task-says-42").waitFor(slow);
   await page.locator(".conversation .message.input", { hasText: "echo task-says-$((40+2))" }).waitFor();
-  const task = await apiCall(server.url, token, "GET", `/tasks/admin/${name}`);
+  const task = await spec.api("GET", `/tasks/admin/${name}`);
   assert.equal(task.status, "active");
   assert.equal(
     await page.getByRole("link", { name: `View workspace ${task.workspace_name}` }).getAttribute("href"),
@@ -95,7 +78,7 @@ test("create a task from the prompt box, read its answer, send input, pause, res
   // Pause stops the workspace; the saved conversation is still shown.
   await page.getByRole("button", { name: "Pause" }).click();
   await statusOf(page).filter({ hasText: "Paused" }).waitFor(slow);
-  const paused = await apiCall(server.url, token, "GET", `/workspaces/${task.workspace_id}`);
+  const paused = await spec.api("GET", `/workspaces/${task.workspace_id}`);
   assert.equal(paused.latest_build.status, "stopped");
   assert.equal(paused.latest_build.transition, "stop");
   await page.getByText("Saved conversation").waitFor(slow);
@@ -116,12 +99,11 @@ test("create a task from the prompt box, read its answer, send input, pause, res
   await row.filter({ hasText: "Active" }).waitFor(slow);
   await row.getByText("tasks", { exact: true }).waitFor();
   await screenshot(page, "tasks");
-  await cli("tasks", "pause", name, "-y");
+  await spec.cli("tasks", "pause", name, "-y");
   await row.filter({ hasText: "Paused" }).waitFor(slow);
 
   // Narrow and dark, while it is there.
-  const narrow = await openPage(browser, server.url, { viewport: { width: 375, height: 800 }, colorScheme: "dark" });
-  await signInThroughForm(narrow.page, owner.email, owner.password);
+  const narrow = await spec.signedIn({ viewport: { width: 375, height: 800 }, colorScheme: "dark" });
   await narrow.page.goto(`/tasks/admin/${name}`);
   await answer(narrow.page, "task-says-42").waitFor(slow);
   await screenshot(narrow.page, "task-narrow-dark");
@@ -143,7 +125,7 @@ test("create a task from the prompt box, read its answer, send input, pause, res
   await dialog.getByRole("button", { name: "Delete" }).click();
   await page.waitForURL("**/tasks");
   await page.getByText("No tasks yet").waitFor();
-  const remaining = await apiCall(server.url, token, "GET", "/tasks");
+  const remaining = await spec.api("GET", "/tasks");
   assert.equal(remaining.count, 0);
   expectNoConsoleErrors();
 });

@@ -3,37 +3,24 @@
 // terminal session that survives a reload, stop and start, its schedule, favorite, rename and
 // deletion.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import {
-  apiCall, cliFor, createOwner, launchBrowser, openPage, owner, pushExample, screenshot,
-  signInThroughForm, startServer,
-} from "./support.mjs";
+import { test } from "node:test";
+import { pushExample, screenshot, setup } from "./support.mjs";
 
-let server;
-let browser;
-let token;
-let cli;
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  token = await createOwner(server.url);
-  cli = await cliFor(server.url, token);
-  await pushExample(cli, "local-minimal");
-  await cli("create", "dev", "-t", "local-minimal", "-y");
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+const spec = setup({
+  cli: true,
+  prepare: async ({ cli }) => {
+    await pushExample(cli, "local-minimal");
+    await cli("create", "dev", "-t", "local-minimal", "-y");
+  },
 });
 
-const getWorkspace = (name) => apiCall(server.url, token, "GET", `/users/admin/workspace/${name}`);
+const getWorkspace = (name) => spec.api("GET", `/users/admin/workspace/${name}`);
 
 // The summary's status badge, which the watch stream keeps current.
 const statusBadge = (page, text) => page.locator(".workspace-summary .badge", { hasText: text });
 
 test("the workspace page follows a workspace through its life, and its terminal keeps its session", async () => {
-  const { page, context, expectNoConsoleErrors } = await openPage(browser, server.url);
-  await signInThroughForm(page, owner.email, owner.password);
+  const { page, context, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/@admin/dev");
   await page.getByRole("heading", { name: "dev", exact: true }).waitFor();
   await statusBadge(page, "Running").waitFor();
@@ -49,7 +36,10 @@ test("the workspace page follows a workspace through its life, and its terminal 
   await agent.locator(".badge", { hasText: "Connected" }).waitFor();
   await agent.locator(".badge", { hasText: "Ready" }).waitFor();
   await page.getByLabel("Startup logs of main").getByText("Hello from dev, owned by admin").waitFor();
-  await agent.getByText("Load").waitFor(); // the agent's metadata block
+  // The agent's metadata: the Load block's value (`cat /proc/loadavg`), from its watch stream.
+  const metadata = agent.getByLabel("Metadata of main");
+  await metadata.getByText("Load", { exact: true }).waitFor();
+  await metadata.getByText(/^\d+\.\d+ \d+\.\d+ \d+\.\d+ \d+\/\d+ \d+$/).waitFor();
   await agent.locator(".badge", { hasText: "healthy" }).waitFor();
   await screenshot(page, "workspace");
 
@@ -151,10 +141,10 @@ test("the workspace page follows a workspace through its life, and its terminal 
   await page.getByRole("heading", { name: `Build #${started.latest_build.build_number - 1} logs (stop)` }).waitFor();
 
   // A new template version makes the workspace outdated; Update builds on it.
-  await pushExample(cli, "local-minimal");
+  await pushExample(spec.cli, "local-minimal");
   await page.reload();
   await page.locator(".workspace-summary .badge", { hasText: "Outdated" }).waitFor();
-  const active = (await apiCall(server.url, token, "GET", `/templates/${restarted.template_id}`)).active_version_id;
+  const active = (await spec.api("GET", `/templates/${restarted.template_id}`)).active_version_id;
   await page.getByRole("button", { name: "Update", exact: true }).click();
   await page.getByRole("row").filter({ hasText: `#${restarted.latest_build.build_number + 1}` }).waitFor();
   await statusBadge(page, "Running").waitFor();
@@ -183,17 +173,14 @@ test("the workspace page follows a workspace through its life, and its terminal 
   await dialog.getByLabel("Type dev2 to confirm").fill("dev2");
   await confirm.click();
   await page.getByText("This workspace was deleted.").waitFor();
-  const left = await apiCall(server.url, token, "GET", "/workspaces?q=owner:admin");
+  const left = await spec.api("GET", "/workspaces?q=owner:admin");
   assert.equal(left.count, 0);
   expectNoConsoleErrors();
 });
 
 test("the workspace page at 375 px in the dark theme", async () => {
-  await cli("create", "narrow", "-t", "local-minimal", "-y");
-  const { page, context, expectNoConsoleErrors } = await openPage(browser, server.url, {
-    viewport: { width: 375, height: 800 }, colorScheme: "dark",
-  });
-  await context.addCookies([{ name: "coder_session_token", value: token, url: server.url }]);
+  await spec.cli("create", "narrow", "-t", "local-minimal", "-y");
+  const { page, expectNoConsoleErrors } = await spec.asOwner({ viewport: { width: 375, height: 800 }, colorScheme: "dark" });
   await page.goto("/@admin/narrow");
   await statusBadge(page, "Running").waitFor();
   await page.getByLabel("Startup logs of main").getByText("Hello from narrow").waitFor();
@@ -208,8 +195,7 @@ test("the workspace page at 375 px in the dark theme", async () => {
 });
 
 test("a workspace that does not exist says so", async () => {
-  const { page, context, expectNoConsoleErrors } = await openPage(browser, server.url);
-  await context.addCookies([{ name: "coder_session_token", value: token, url: server.url }]);
+  const { page, expectNoConsoleErrors } = await spec.asOwner();
   await page.goto("/@admin/nope");
   await page.getByRole("alert").waitFor();
   await page.goto("/@admin/nope/terminal");

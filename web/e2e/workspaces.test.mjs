@@ -7,30 +7,19 @@ import assert from "node:assert/strict";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import {
-  apiCall, cliFor, createOwner, launchBrowser, openPage, owner, pushExample, screenshot, signInThroughForm, startServer,
-} from "./support.mjs";
+import { test } from "node:test";
+import { apiCall, pushExample, screenshot, setup } from "./support.mjs";
 
 // A build with a real agent takes a while on a busy machine.
 const slow = { timeout: 120000 };
 
-let server;
-let browser;
-let token;
-let cli;
-before(async () => {
-  server = await startServer();
-  token = await createOwner(server.url);
-  cli = await cliFor(server.url, token);
-  await pushExample(cli, "rich-parameters");
-  await pushExample(cli, "local-minimal");
-  await pushFormControls(cli);
-  browser = await launchBrowser();
-});
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+const spec = setup({
+  cli: true,
+  prepare: async ({ cli }) => {
+    await pushExample(cli, "rich-parameters");
+    await pushExample(cli, "local-minimal");
+    await pushFormControls(cli);
+  },
 });
 
 // The form types the examples do not use: textarea, slider, dropdown, switch, multi-select with
@@ -126,14 +115,8 @@ data "coder_parameter" "project" {
 const row = (page, name) => page.locator(`tr[data-workspace="${name}"]`);
 const fieldOf = (page, id) => page.locator(".field", { has: page.locator(`[id="${id}"]`) });
 
-async function signedInOwner(options) {
-  const opened = await openPage(browser, server.url, options);
-  await signInThroughForm(opened.page, owner.email, owner.password);
-  return opened;
-}
-
 test("no workspaces yet: the empty state, and Create workspace leads through the template picker to the form", async () => {
-  const { page, expectNoConsoleErrors } = await signedInOwner();
+  const { page, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/workspaces");
   await page.getByRole("heading", { name: "Create a workspace" }).waitFor();
   assert.equal(await page.getByLabel("Search workspaces").inputValue(), "owner:me");
@@ -181,7 +164,7 @@ test("no workspaces yet: the empty state, and Create workspace leads through the
 });
 
 test("the form has a control for every form type, and a required parameter says so on its field", async () => {
-  const { page, expectNoConsoleErrors } = await signedInOwner();
+  const { page, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/templates/form-controls/workspace");
   await page.getByRole("heading", { name: "New workspace" }).waitFor();
   const notes = page.getByLabel("Notes");
@@ -216,11 +199,11 @@ test("the form has a control for every form type, and a required parameter says 
 
 test("bad values are refused on their field, the API's validations land on the field they name, then the workspace is created", async () => {
   // A workspace that holds the name the form tries first.
-  const templates = await apiCall(server.url, token, "GET", "/templates");
+  const templates = await spec.api("GET", "/templates");
   const rich = templates.find((t) => t.name === "rich-parameters");
-  await apiCall(server.url, token, "POST", "/users/me/workspaces", { name: "taken", template_id: rich.id });
+  await spec.api("POST", "/users/me/workspaces", { name: "taken", template_id: rich.id });
 
-  const { page, expectNoConsoleErrors } = await signedInOwner();
+  const { page, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/templates/rich-parameters/workspace");
   await page.getByLabel("Workspace name").fill("taken");
   await page.getByLabel("dotfiles_url").fill("http://example.com/dots");
@@ -248,8 +231,8 @@ test("bad values are refused on their field, the API's validations land on the f
   await page.waitForURL("**/@admin/mine");
 
   // What the form sent is what the build got.
-  const workspace = await apiCall(server.url, token, "GET", "/users/me/workspace/mine");
-  const values = await apiCall(server.url, token, "GET", `/workspacebuilds/${workspace.latest_build.id}/parameters`);
+  const workspace = await spec.api("GET", "/users/me/workspace/mine");
+  const values = await spec.api("GET", `/workspacebuilds/${workspace.latest_build.id}/parameters`);
   const byName = Object.fromEntries(values.map((v) => [v.name, v.value]));
   assert.equal(byName.region, "us");
   assert.equal(byName.cpus, "4");
@@ -260,7 +243,7 @@ test("bad values are refused on their field, the API's validations land on the f
 });
 
 test("rows follow their workspace live; Stop and Start from the row; the search box filters", async () => {
-  const { page, expectNoConsoleErrors } = await signedInOwner();
+  const { page, expectNoConsoleErrors } = await spec.signedIn();
   await page.goto("/workspaces");
   const mine = row(page, "mine");
   await mine.getByRole("link", { name: "mine" }).waitFor();
@@ -282,7 +265,7 @@ test("rows follow their workspace live; Stop and Start from the row; the search 
   assert.equal(await page.evaluate(() => window.berthNoReload), true);
 
   // A stop started elsewhere (the API) shows up on the row too.
-  await apiCall(server.url, token, "POST", `/workspaces/${(await apiCall(server.url, token, "GET", "/users/me/workspace/mine")).id}/builds`, {
+  await spec.api("POST", `/workspaces/${(await spec.api("GET", "/users/me/workspace/mine")).id}/builds`, {
     transition: "stop",
   });
   await mine.locator(".badge", { hasText: "Stopped" }).waitFor(slow);
@@ -306,11 +289,11 @@ test("rows follow their workspace live; Stop and Start from the row; the search 
 
 test("favorite and outdated marks, in a narrow dark list", async () => {
   // A favorite, and a new template version that leaves both workspaces behind.
-  const mine = await apiCall(server.url, token, "GET", "/users/me/workspace/mine");
-  await apiCall(server.url, token, "PUT", `/workspaces/${mine.id}/favorite`);
-  await pushExample(cli, "rich-parameters");
+  const mine = await spec.api("GET", "/users/me/workspace/mine");
+  await spec.api("PUT", `/workspaces/${mine.id}/favorite`);
+  await pushExample(spec.cli, "rich-parameters");
 
-  const { page, expectNoConsoleErrors } = await signedInOwner({ viewport: { width: 375, height: 800 }, colorScheme: "dark" });
+  const { page, expectNoConsoleErrors } = await spec.signedIn({ viewport: { width: 375, height: 800 }, colorScheme: "dark" });
   await page.goto("/workspaces");
   await row(page, "mine").getByRole("img", { name: "Favorite" }).waitFor();
   assert.equal(await row(page, "taken").getByRole("img", { name: "Favorite" }).count(), 0);
@@ -322,20 +305,19 @@ test("favorite and outdated marks, in a narrow dark list", async () => {
 });
 
 test("a member sees only their own workspaces", async () => {
-  const me = await apiCall(server.url, token, "GET", "/users/me");
+  const me = await spec.api("GET", "/users/me");
   const member = { email: "member@example.com", username: "member", password: "Member!Passw0rd-42" };
-  await apiCall(server.url, token, "POST", "/users", {
+  await spec.api("POST", "/users", {
     ...member, login_type: "password", organization_ids: me.organization_ids,
   });
-  const { session_token } = await apiCall(server.url, "", "POST", "/users/login", {
+  const { session_token } = await apiCall(spec.url, "", "POST", "/users/login", {
     email: member.email, password: member.password,
   });
-  const templates = await apiCall(server.url, session_token, "GET", "/templates");
+  const templates = await apiCall(spec.url, session_token, "GET", "/templates");
   const rich = templates.find((t) => t.name === "rich-parameters");
-  await apiCall(server.url, session_token, "POST", "/users/me/workspaces", { name: "member-ws", template_id: rich.id });
+  await apiCall(spec.url, session_token, "POST", "/users/me/workspaces", { name: "member-ws", template_id: rich.id });
 
-  const { page, expectNoConsoleErrors } = await openPage(browser, server.url);
-  await signInThroughForm(page, member.email, member.password);
+  const { page, expectNoConsoleErrors } = await spec.signedIn({ as: member });
   await page.goto("/workspaces");
   await row(page, "member-ws").waitFor();
   assert.equal(await page.locator("tr[data-workspace]").count(), 1);
@@ -349,7 +331,7 @@ test("a member sees only their own workspaces", async () => {
   expectNoConsoleErrors();
 
   // The owner, searching everything, sees the member's too, with its owner named.
-  const owned = await signedInOwner();
+  const owned = await spec.signedIn();
   await owned.page.goto("/workspaces?filter=");
   await row(owned.page, "member-ws").getByText("member", { exact: true }).waitFor();
   assert.equal(await owned.page.locator("tr[data-workspace]").count(), 3);

@@ -1,8 +1,8 @@
 // Pieces every page uses: errors as the API gave them, labelled fields, status badges, times.
 import type { ComponentChildren, JSX } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useRef } from "preact/hooks";
 import { ApiError } from "./api";
-import { toApiError } from "./hooks";
+import { toApiError, useAction } from "./hooks";
 import type { WorkspaceStatus } from "./types";
 
 // The API's message, its detail, and any field validations, where the error happened.
@@ -23,6 +23,18 @@ export function ErrorAlert({ error }: { error: ApiError | Error | undefined | nu
         </ul>
       )}
     </div>
+  );
+}
+
+// An error under a table's row, across its `columns`.
+export function ErrorRow({ error, columns }: { error: ApiError | undefined; columns: number }) {
+  if (!error) return null;
+  return (
+    <tr>
+      <td colSpan={columns}>
+        <ErrorAlert error={error} />
+      </td>
+    </tr>
   );
 }
 
@@ -123,19 +135,13 @@ export function ActionButton(
   } & Omit<JSX.ButtonHTMLAttributes<HTMLButtonElement>, "onError" | "action">,
 ) {
   const { action, onError, children, disabled, ...rest } = props;
-  const [busy, setBusy] = useState(false);
-  const run = async () => {
-    setBusy(true);
-    try {
-      await action();
-    } catch (e) {
-      onError?.(toApiError(e));
-    } finally {
-      setBusy(false);
-    }
+  const { run, busy } = useAction(action);
+  const click = async () => {
+    const failure = await run();
+    if (failure) onError?.(failure);
   };
   return (
-    <button type="button" disabled={busy || Boolean(disabled)} aria-busy={busy} onClick={run} {...rest}>
+    <button type="button" disabled={busy || Boolean(disabled)} aria-busy={busy} onClick={() => void click()} {...rest}>
       {children}
     </button>
   );

@@ -102,8 +102,6 @@ export interface WorkspaceAgent {
   ready_at?: string;
   first_connected_at?: string;
   last_connected_at?: string;
-  // The template's metadata blocks (what the agent reports; the values are not in this JSON).
-  metadata?: AgentMetadataDescription[];
   log_sources?: WorkspaceAgentLogSource[];
   display_apps?: string[];
 }
@@ -112,8 +110,20 @@ export interface AgentMetadataDescription {
   key: string;
   display_name: string;
   script: string;
-  interval: number;
-  timeout: number;
+  interval: number; // seconds
+  timeout: number; // seconds
+}
+
+// codersdk.WorkspaceAgentMetadata: one metadata block of the template and what the agent last
+// reported for it (GET /workspaceagents/{id}/watch-metadata-ws).
+export interface WorkspaceAgentMetadata {
+  description: AgentMetadataDescription;
+  result: {
+    collected_at: string;
+    age: number; // seconds since collected_at, by the server's clock
+    value: string;
+    error: string;
+  };
 }
 
 export interface WorkspaceAgentLogSource {

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, ApiError } from "../api";
 import { ConfirmDialog, ErrorAlert, Field, Loading, PageHeader, RelativeTime } from "../components";
-import { toApiError, useLoad } from "../hooks";
+import { useAction, useLoad, useSubmit } from "../hooks";
 import { useSession } from "../session";
 import type { APIKey, QuietHoursSchedule, TokenConfig } from "../types";
 
@@ -65,28 +65,17 @@ function CreateTokenForm({ onCreated }: { onCreated: (token: string) => void }) 
   const config = useLoad(() => api.get<TokenConfig>("/users/me/keys/tokens/tokenconfig"), []);
   const [name, setName] = useState("");
   const [days, setDays] = useState("30");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
   const max = config.data?.max_token_lifetime;
   const choices = [7, 30, 60, 90, 365].filter((d) => max === undefined || d * nanosPerDay <= max);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      // `lifetime` is a Go duration: nanoseconds.
-      const { key } = await api.post<{ key: string }>("/users/me/keys/tokens", {
-        token_name: name.trim(),
-        lifetime: Number(days) * nanosPerDay,
-      });
-      setName("");
-      onCreated(key);
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    // `lifetime` is a Go duration: nanoseconds.
+    const { key } = await api.post<{ key: string }>("/users/me/keys/tokens", {
+      token_name: name.trim(),
+      lifetime: Number(days) * nanosPerDay,
+    });
+    setName("");
+    onCreated(key);
+  });
   return (
     <form onSubmit={submit} class="inline-form" aria-label="Create token">
       <ErrorAlert error={error ?? config.error} />
@@ -113,17 +102,11 @@ function Tokens() {
   const tokens = useLoad(() => api.get<APIKey[]>("/users/me/keys/tokens"), []);
   const [created, setCreated] = useState<string>();
   const [deleting, setDeleting] = useState<APIKey>();
-  const [deleteError, setDeleteError] = useState<ApiError>();
-  const remove = async (key: APIKey) => {
+  const { run: remove, error: deleteError } = useAction(async (key: APIKey) => {
     setDeleting(undefined);
-    setDeleteError(undefined);
-    try {
-      await api.delete(`/users/me/keys/${key.id}`);
-      tokens.reload();
-    } catch (e) {
-      setDeleteError(toApiError(e));
-    }
-  };
+    await api.delete(`/users/me/keys/${key.id}`);
+    tokens.reload();
+  });
   const list = tokens.data ?? [];
   return (
     <section aria-labelledby="tokens-title" class="card settings-section">
@@ -212,28 +195,15 @@ function timeZones(current: string): string[] {
 function QuietHoursForm({ schedule, onSaved }: { schedule: QuietHoursSchedule; onSaved: (s: QuietHoursSchedule) => void }) {
   const [time, setTime] = useState(schedule.time);
   const [zone, setZone] = useState(schedule.timezone || "UTC");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
   const [saved, setSaved] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
+  const { submit, busy, error } = useSubmit(async () => {
     setSaved(false);
     const [hour, minute] = time.split(":").map((part) => Number(part));
-    if (hour === undefined || minute === undefined || isNaN(hour) || isNaN(minute)) {
-      setError(new ApiError(0, "Enter a start time.", "", [{ field: "schedule", detail: "Enter the time as hours and minutes." }]));
-      return;
-    }
-    setBusy(true);
-    try {
-      onSaved(await api.put<QuietHoursSchedule>("/users/me/quiet-hours", { schedule: `CRON_TZ=${zone} ${minute} ${hour} * * *` }));
-      setSaved(true);
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    if (hour === undefined || minute === undefined || isNaN(hour) || isNaN(minute))
+      throw new ApiError(0, "Enter a start time.", "", [{ field: "schedule", detail: "Enter the time as hours and minutes." }]);
+    onSaved(await api.put<QuietHoursSchedule>("/users/me/quiet-hours", { schedule: `CRON_TZ=${zone} ${minute} ${hour} * * *` }));
+    setSaved(true);
+  });
   return (
     <form onSubmit={submit} class="inline-form" aria-label="Quiet hours schedule">
       <ErrorAlert error={error} />

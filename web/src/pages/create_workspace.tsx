@@ -6,9 +6,9 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, ApiError, seg } from "../api";
 import { Badge, ErrorAlert, Field, Loading, PageHeader } from "../components";
-import { toApiError, useLoad } from "../hooks";
+import { useLoad, useSubmit } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
-import type { Preset, Template, TemplateVersionParameter, Workspace } from "../types";
+import type { ParameterOption, Preset, Template, TemplateVersionParameter, Workspace } from "../types";
 
 interface FormSource {
   template: Template;
@@ -74,8 +74,6 @@ function CreateWorkspaceForm({ source, query }: { source: FormSource; query: URL
   const [presetId, setPresetId] = useState("");
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [apiError, setApiError] = useState<ApiError | null>(null);
   // The API's verdicts per field, until that field changes.
   const [apiFields, setApiFields] = useState<Record<string, string>>({});
 
@@ -117,6 +115,16 @@ function CreateWorkspaceForm({ source, query }: { source: FormSource; query: URL
     }
   };
 
+  const create = useSubmit(async () => {
+    const body = {
+      name,
+      template_version_id: versionId,
+      rich_parameter_values: parameters.map((p) => ({ name: p.name, value: values[p.name] ?? "" })),
+      ...(presetId ? { template_version_preset_id: presetId } : {}),
+    };
+    const created = await api.post<Workspace>(`/organizations/${seg(template.organization_id)}/members/me/workspaces`, body);
+    navigate(`/@${seg(created.owner_name)}/${seg(created.name)}`);
+  });
   const submit = async (e: Event) => {
     e.preventDefault();
     setSubmitted(true);
@@ -125,29 +133,9 @@ function CreateWorkspaceForm({ source, query }: { source: FormSource; query: URL
       requestAnimationFrame(() => document.querySelector<HTMLElement>(".create-workspace .invalid input, .create-workspace .invalid select, .create-workspace .invalid textarea")?.focus());
       return;
     }
-    setBusy(true);
-    setApiError(null);
     setApiFields({});
-    try {
-      const body = {
-        name,
-        template_version_id: versionId,
-        rich_parameter_values: parameters.map((p) => ({ name: p.name, value: values[p.name] ?? "" })),
-        ...(presetId ? { template_version_preset_id: presetId } : {}),
-      };
-      const created = await api.post<Workspace>(
-        `/organizations/${seg(template.organization_id)}/members/me/workspaces`,
-        body,
-      );
-      navigate(`/@${seg(created.owner_name)}/${seg(created.name)}`);
-    } catch (err) {
-      const error = toApiError(err);
-      setApiError(error);
-      const fields: Record<string, string> = {};
-      for (const v of error.validations) fields[v.field] = v.detail;
-      setApiFields(fields);
-      setBusy(false);
-    }
+    const failure = await create.submit();
+    if (failure) setApiFields(Object.fromEntries(failure.validations.map((v) => [v.field, v.detail])));
   };
 
   return (
@@ -208,9 +196,9 @@ function CreateWorkspaceForm({ source, query }: { source: FormSource; query: URL
           }}
         />
       ))}
-      <ErrorAlert error={apiError} />
+      <ErrorAlert error={create.error} />
       <div class="actions">
-        <button type="submit" class="primary" disabled={busy} aria-busy={busy}>
+        <button type="submit" class="primary" disabled={create.busy} aria-busy={create.busy}>
           Create workspace
         </button>
         <Link href="/workspaces" class="button">
@@ -450,6 +438,16 @@ function ParameterFoot({ id, hint, error }: { id: string; hint: ComponentChildre
   );
 }
 
+// An option's name (or value) and its description, next to its radio button or checkbox.
+function OptionText({ option }: { option: ParameterOption }) {
+  return (
+    <span>
+      {option.name || option.value}
+      {option.description && <span class="muted small"> — {option.description}</span>}
+    </span>
+  );
+}
+
 // Options as radio buttons; a bool without options gets True and False.
 function RadioChoices({ parameter: p, value, onChange }: { parameter: TemplateVersionParameter; value: string; onChange: (v: string) => void }) {
   const options =
@@ -464,10 +462,7 @@ function RadioChoices({ parameter: p, value, onChange }: { parameter: TemplateVe
       {options.map((o) => (
         <label key={o.value}>
           <input type="radio" name={`param-${p.name}`} value={o.value} checked={value === o.value} onChange={() => onChange(o.value)} />
-          <span>
-            {o.name || o.value}
-            {o.description && <span class="muted small"> — {o.description}</span>}
-          </span>
+          <OptionText option={o} />
         </label>
       ))}
     </div>
@@ -491,10 +486,7 @@ function MultiSelect({ parameter: p, value, onChange }: { parameter: TemplateVer
       {p.options.map((o) => (
         <label key={o.value}>
           <input type="checkbox" value={o.value} checked={chosen.has(o.value)} onChange={(e) => toggle(o.value, e.currentTarget.checked)} />
-          <span>
-            {o.name || o.value}
-            {o.description && <span class="muted small"> — {o.description}</span>}
-          </span>
+          <OptionText option={o} />
         </label>
       ))}
     </div>

@@ -1,8 +1,8 @@
 // Sign-in with email and password; the answer sets the session cookie.
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api";
+import { api } from "../api";
 import { ErrorAlert, Field } from "../components";
-import { toApiError } from "../hooks";
+import { useSubmit } from "../hooks";
 
 export async function signIn(email: string, password: string) {
   await api.post("/users/login", { email, password });
@@ -11,21 +11,10 @@ export async function signIn(email: string, password: string) {
 export function LoginPage({ onDone }: { onDone: () => Promise<void> }) {
   const [email, setEmail] = useState("");
   const [password, setPassword] = useState("");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      await signIn(email, password);
-      await onDone();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    await signIn(email, password);
+    await onDone();
+  });
   return (
     <main class="narrow">
       <h1>Sign in to Berth</h1>

@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, seg } from "../api";
 import { ActionButton, ConfirmDialog, ErrorAlert, Field, Loading, PageHeader, RelativeTime } from "../components";
-import { toApiError, useLoad, useWorkspaceWatch } from "../hooks";
+import { toApiError, useAction, useLoad, useSubmit, useWorkspaceWatch } from "../hooks";
 import { Link, navigate } from "../router";
 import type { Task, TaskLogEntry, TaskLogsResponse, TaskStatus } from "../types";
 import { TaskStateView, TaskStatusBadge, useCoalesced } from "./tasks";
@@ -32,7 +32,6 @@ function TaskView({ initial }: { initial: Task }) {
   const [taskError, setTaskError] = useState<ApiError>();
   const [logs, setLogs] = useState<TaskLogsResponse>();
   const [logsError, setLogsError] = useState<ApiError>();
-  const [actionError, setActionError] = useState<ApiError>();
   const [confirmDelete, setConfirmDelete] = useState(false);
 
   // The task, then its conversation as the task's new status allows.
@@ -76,16 +75,11 @@ function TaskView({ initial }: { initial: Task }) {
     };
   }, [working, refresh]);
 
-  const remove = async () => {
+  const { run: remove, error: actionError, setError: setActionError } = useAction(async () => {
     setConfirmDelete(false);
-    setActionError(undefined);
-    try {
-      await api.delete(apiPath);
-      navigate("/tasks");
-    } catch (e) {
-      setActionError(toApiError(e));
-    }
-  };
+    await api.delete(apiPath);
+    navigate("/tasks");
+  });
   const act = (what: "pause" | "resume") => async () => {
     setActionError(undefined);
     await api.post(`${apiPath}/${what}`);
@@ -234,8 +228,6 @@ function Conversation({ logs, error, status }: { logs: TaskLogsResponse | undefi
 
 function SendInput({ task, apiPath, onSent }: { task: Task; apiPath: string; onSent: () => Promise<void> }) {
   const [input, setInput] = useState("");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
   const working = task.current_state?.state === "working";
   const ready = task.status === "active" && !working;
   const hint =
@@ -246,21 +238,12 @@ function SendInput({ task, apiPath, onSent }: { task: Task; apiPath: string; onS
         : working
           ? "The agent is working; send input once it is idle."
           : "Typed into the agent as if you were at its terminal (Ctrl+Enter sends).";
-  const send = async (e?: Event) => {
-    e?.preventDefault();
+  const { submit: send, busy, error } = useSubmit(async () => {
     if (!input.trim() || !ready) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      await api.post(`${apiPath}/send`, { input });
-      setInput("");
-      await onSent();
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    await api.post(`${apiPath}/send`, { input });
+    setInput("");
+    await onSent();
+  });
   return (
     <form class="card send-form" onSubmit={send}>
       <ErrorAlert error={error} />

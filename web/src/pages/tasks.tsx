@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, seg } from "../api";
 import { Badge, ErrorAlert, Field, Loading, PageHeader, RelativeTime } from "../components";
-import { toApiError, useLoad, useWorkspaceWatch } from "../hooks";
+import { toApiError, useLoad, useSubmit, useWorkspaceWatch } from "../hooks";
 import { Link, navigate, useLocation } from "../router";
 import type { Preset, Task, TaskState, TaskStatus, TasksResponse, Template } from "../types";
 
@@ -98,8 +98,6 @@ function CreateTaskForm() {
   const [presetId, setPresetId] = useState("");
   const [prompt, setPrompt] = useState("");
   const [name, setName] = useState("");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
   const choices = templates.data ?? [];
   const template = choices.find((t) => t.id === templateId) ?? choices[0];
   const versionId = template?.active_version_id;
@@ -110,24 +108,16 @@ function CreateTaskForm() {
   // The version's default preset is chosen for the user, as Coder's form does.
   useEffect(() => setPresetId(presets.data?.find((p) => p.default)?.id ?? ""), [presets.data]);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const { submit, busy, error } = useSubmit(async () => {
     if (!versionId) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const task = await api.post<Task>("/tasks/me", {
-        input: prompt,
-        template_version_id: versionId,
-        template_version_preset_id: presetId || undefined,
-        name: name.trim() || undefined,
-      });
-      navigate(taskPath(task));
-    } catch (err) {
-      setError(toApiError(err));
-      setBusy(false);
-    }
-  };
+    const task = await api.post<Task>("/tasks/me", {
+      input: prompt,
+      template_version_id: versionId,
+      template_version_preset_id: presetId || undefined,
+      name: name.trim() || undefined,
+    });
+    navigate(taskPath(task));
+  });
 
   if (templates.error) return <ErrorAlert error={templates.error} />;
   if (!templates.data) return <Loading what="templates" />;

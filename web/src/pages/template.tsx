@@ -1,9 +1,10 @@
 // One template: what it is, its versions with their import logs and READMEs, how to push a new
 // version, and (for those who manage templates) which version is active.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, openSocket, seg } from "../api";
-import { ActionButton, Badge, ErrorAlert, Loading, PageHeader, RelativeTime } from "../components";
-import { toApiError, useLoad } from "../hooks";
+import { useState } from "preact/hooks";
+import { api, ApiError, seg } from "../api";
+import { ActionButton, Badge, ErrorAlert, ErrorRow, Loading, PageHeader, RelativeTime } from "../components";
+import { useLoad } from "../hooks";
+import { LogView, useLogStream } from "../logs";
 import { Link, navigate, useLocation } from "../router";
 import { useSession } from "../session";
 import type { JobStatus, ProvisionerJobLog, Template, TemplateVersion } from "../types";
@@ -42,70 +43,32 @@ async function loadTemplate(name: string): Promise<Template> {
   return template;
 }
 
-// A version's import logs: all of them at once when the job is over; while it runs, followed on
-// the WebSocket (`?follow=true`, one JSON log a message) until the server ends the stream.
+// A version's import logs: all of them at once when the job is over; while it runs, followed
+// on the WebSocket until the server ends the stream, and then the version is read again.
 function ImportLogs({ version, onJobEnded }: { version: TemplateVersion; onJobEnded: () => void }) {
   const live = isLive(version.job.status);
-  const [logs, setLogs] = useState<ProvisionerJobLog[] | undefined>(undefined);
-  const [error, setError] = useState<ApiError>();
-  const ended = useRef(onJobEnded);
-  ended.current = onJobEnded;
-  useEffect(() => {
-    setLogs(undefined);
-    setError(undefined);
-    if (!live) {
-      let current = true;
-      api.get<ProvisionerJobLog[]>(`/templateversions/${version.id}/logs`).then(
-        (l) => current && setLogs(l ?? []),
-        (e: unknown) => current && setError(toApiError(e)),
-      );
-      return () => void (current = false);
-    }
-    setLogs([]);
-    const socket = openSocket(`/templateversions/${version.id}/logs?follow=true`);
-    let closedByUs = false;
-    socket.onmessage = (event) => {
-      try {
-        const log = JSON.parse(String(event.data)) as ProvisionerJobLog;
-        setLogs((previous) => [...(previous ?? []), log]);
-      } catch {
-        // Not a log line; the stream only sends logs.
-      }
-    };
-    // The server ends the stream when the job is done: read the version's final state.
-    socket.onclose = () => {
-      if (!closedByUs) ended.current();
-    };
-    return () => {
-      closedByUs = true;
-      socket.close();
-    };
-  }, [version.id, live]);
-
-  const end = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    if (live) end.current?.scrollIntoView({ block: "nearest" });
-  }, [logs, live]);
-
+  const { logs, error, loading } = useLogStream<ProvisionerJobLog>({
+    path: `/templateversions/${version.id}/logs`,
+    follow: live,
+    followQuery: "follow=true",
+    resume: () => false,
+    interrupted: "",
+    onEnd: onJobEnded,
+  });
   if (error) return <ErrorAlert error={error} />;
-  if (!logs) return <Loading what="logs" />;
-  let stage = "";
+  if (loading) return <Loading what="logs" />;
   return (
-    <div class="logs" role="log" aria-label={`Import logs of ${version.name}`} aria-live={live ? "polite" : "off"}>
-      {logs.length === 0 && <p class="muted">{live ? "Waiting for logs…" : "No logs."}</p>}
-      {logs.map((log) => {
-        const header = log.stage !== stage ? <div class="stage">{log.stage}</div> : null;
-        stage = log.stage;
-        return (
-          <div key={log.id}>
-            {header}
-            <div class={`line ${log.log_level}`}>{log.output}</div>
-          </div>
-        );
-      })}
+    <LogView
+      lines={logs}
+      label={`Import logs of ${version.name}`}
+      live={live}
+      empty={live ? "Waiting for logs…" : "No logs."}
+      group={(line) => line.stage}
+      heading={(stage) => stage || "Logs"}
+      level={(line) => line.log_level}
+    >
       {version.job.error && <div class="line error">{version.job.error}</div>}
-      <div ref={end} />
-    </div>
+    </LogView>
   );
 }
 
@@ -162,13 +125,7 @@ function VersionRow(props: {
           )}
         </td>
       </tr>
-      {error && (
-        <tr>
-          <td colSpan={6}>
-            <ErrorAlert error={error} />
-          </td>
-        </tr>
-      )}
+      <ErrorRow error={error} columns={6} />
     </>
   );
 }

@@ -6,9 +6,9 @@ import "@xterm/xterm/css/xterm.css";
 import type { Terminal } from "@xterm/xterm";
 import type { FitAddon } from "@xterm/addon-fit";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, openSocket, seg } from "../api";
+import { ApiError, openSocket, seg } from "../api";
 import { Badge, ErrorAlert, Loading } from "../components";
-import { toApiError, useLoad, useWorkspaceWatch } from "../hooks";
+import { toApiError, useLiveWorkspace } from "../hooks";
 import { Link } from "../router";
 import type { Workspace, WorkspaceAgent } from "../types";
 
@@ -162,14 +162,8 @@ export function TerminalPage({ params }: { params: Record<string, string> }) {
   const owner = params.owner ?? "";
   const name = params.workspace ?? "";
   const agentName = new URLSearchParams(location.search).get("agent");
-  const loaded = useLoad(
-    () => api.get<Workspace>(`/users/${seg(owner)}/workspace/${seg(name)}`),
-    [owner, name],
-  );
   // Followed live, so that the terminal opens as soon as the agent connects.
-  const [live, setLive] = useState<Workspace | undefined>(undefined);
-  useWorkspaceWatch(loaded.data?.id, setLive);
-  const workspace = live && live.id === loaded.data?.id ? live : loaded.data;
+  const { workspace, loaded } = useLiveWorkspace(owner, name);
   const agent = workspace && findAgent(workspace, agentName);
   // Once open, the terminal stays: its own socket reports a lost connection.
   const [opened, setOpened] = useState<WorkspaceAgent | null>(null);

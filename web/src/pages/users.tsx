@@ -1,11 +1,11 @@
 // The server's users, for owners: search, create, suspend and activate, and site roles.
 import { useState } from "preact/hooks";
-import { api, ApiError } from "../api";
-import { Badge, ConfirmDialog, ErrorAlert, Field, Loading, PageHeader, RelativeTime } from "../components";
-import { toApiError, useLoad } from "../hooks";
+import { api } from "../api";
+import { Badge, ConfirmDialog, ErrorAlert, ErrorRow, Loading, PageHeader, RelativeTime } from "../components";
+import { useAction, useLoad, useSubmit } from "../hooks";
 import { useSession } from "../session";
 import type { User, UsersResponse, UserStatus } from "../types";
-import { passwordRules } from "./setup";
+import { emptyUser, NewUserFields } from "./setup";
 
 const pageSize = 25;
 
@@ -22,53 +22,21 @@ const statusText: Record<UserStatus, string> = { active: "Active", suspended: "S
 
 function CreateUserForm({ onCreated, onCancel }: { onCreated: (u: User) => void; onCancel: () => void }) {
   const session = useSession();
-  const [username, setUsername] = useState("");
-  const [email, setEmail] = useState("");
-  const [password, setPassword] = useState("");
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(undefined);
-    try {
-      const user = await api.post<User>("/users", {
-        username,
-        email,
-        password,
-        login_type: "password",
-        // New users join the owner's organization, as in Coder's form.
-        organization_ids: session.user.organization_ids.slice(0, 1),
-      });
-      onCreated(user);
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const [newUser, setNewUser] = useState(emptyUser);
+  const { submit, busy, error } = useSubmit(async () => {
+    const user = await api.post<User>("/users", {
+      ...newUser,
+      login_type: "password",
+      // New users join the owner's organization, as in Coder's form.
+      organization_ids: session.user.organization_ids.slice(0, 1),
+    });
+    onCreated(user);
+  });
   return (
     <form class="card create-user" onSubmit={submit} aria-labelledby="create-user-title">
       <h2 id="create-user-title">Create user</h2>
       <ErrorAlert error={error} />
-      <Field label="Username" id="new-username" error={error?.fieldDetail("username")}>
-        <input id="new-username" autoComplete="off" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
-      </Field>
-      <Field label="Email" id="new-email" error={error?.fieldDetail("email")}>
-        <input id="new-email" type="email" autoComplete="off" required value={email} onInput={(e) => setEmail(e.currentTarget.value)} />
-      </Field>
-      <Field label="Password" id="new-password" hint={passwordRules} error={error?.fieldDetail("password")}>
-        <input
-          id="new-password"
-          type="password"
-          autoComplete="new-password"
-          required
-          aria-describedby="new-password-hint"
-          aria-invalid={error?.fieldDetail("password") ? true : undefined}
-          value={password}
-          onInput={(e) => setPassword(e.currentTarget.value)}
-        />
-      </Field>
+      <NewUserFields user={newUser} onChange={setNewUser} error={error} idPrefix="new-" />
       <div class="actions">
         <button type="submit" class="primary" disabled={busy}>
           Create user
@@ -110,28 +78,16 @@ function RoleChoices(props: { user: User; roles: string[]; disabled: boolean; bu
 function UserRow({ user, onChanged }: { user: User; onChanged: (u: User) => void }) {
   const session = useSession();
   const self = user.id === session.user.id;
-  const [error, setError] = useState<ApiError>();
-  const [busy, setBusy] = useState(false);
   const [confirmSuspend, setConfirmSuspend] = useState(false);
   // The roles being saved; the user's own once the answer came (or the save failed).
   const [savingRoles, setSavingRoles] = useState<string[]>();
-  const run = async (request: () => Promise<User>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      onChanged(await request());
-    } catch (e) {
-      setError(toApiError(e));
-    } finally {
-      setBusy(false);
-      setSavingRoles(undefined);
-    }
-  };
+  const { run, busy, error } = useAction(async (request: () => Promise<User>) => onChanged(await request()));
   const setStatus = (action: "suspend" | "activate") =>
     run(() => api.put<User>(`/users/${user.id}/status/${action}`));
-  const setRoles = (roles: string[]) => {
+  const setRoles = async (roles: string[]) => {
     setSavingRoles(roles);
-    return run(() => api.put<User>(`/users/${user.id}/roles`, { roles }));
+    await run(() => api.put<User>(`/users/${user.id}/roles`, { roles }));
+    setSavingRoles(undefined);
   };
   return (
     <>
@@ -165,13 +121,7 @@ function UserRow({ user, onChanged }: { user: User; onChanged: (u: User) => void
           )}
         </td>
       </tr>
-      {error && (
-        <tr>
-          <td colSpan={5}>
-            <ErrorAlert error={error} />
-          </td>
-        </tr>
-      )}
+      <ErrorRow error={error} columns={5} />
       {confirmSuspend && (
         <ConfirmDialog
           title={`Suspend ${user.username}?`}

@@ -2,9 +2,9 @@
 // build actions, resources and agents, the current build's logs, build history, schedule,
 // and its name and favorite mark.
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, seg } from "../api";
+import { ApiError, seg } from "../api";
 import { Badge, ErrorAlert, Loading, PageHeader, RelativeTime, StatusBadge } from "../components";
-import { useLoad, useWorkspaceWatch } from "../hooks";
+import { useLiveWorkspace } from "../hooks";
 import { Link } from "../router";
 import type { Workspace, WorkspaceBuild } from "../types";
 import { WorkspaceActions } from "./workspace/actions";
@@ -99,14 +99,7 @@ function WorkspaceView({ workspace }: { workspace: Workspace }) {
 export function WorkspacePage({ params }: { params: Record<string, string> }) {
   const owner = params.owner ?? "";
   const name = params.workspace ?? "";
-  const loaded = useLoad(
-    () => api.get<Workspace>(`/users/${seg(owner)}/workspace/${seg(name)}`),
-    [owner, name],
-  );
-  // The watch stream's newest state of this workspace, which wins over the first load.
-  const [live, setLive] = useState<Workspace | undefined>(undefined);
-  useWorkspaceWatch(loaded.data?.id, setLive);
-  const workspace = live && live.id === loaded.data?.id ? live : loaded.data;
+  const { workspace, loaded } = useLiveWorkspace(owner, name);
 
   if (!workspace) {
     return (

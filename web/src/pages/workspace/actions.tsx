@@ -4,7 +4,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, seg } from "../../api";
 import { ActionButton, ConfirmDialog, ErrorAlert } from "../../components";
-import { toApiError } from "../../hooks";
+import { toApiError, useAction } from "../../hooks";
 import { useSession } from "../../session";
 import type { Workspace, WorkspaceBuild, WorkspaceTransition } from "../../types";
 import { isJobLive } from "./build_logs";
@@ -17,19 +17,10 @@ function postBuild(workspace: Workspace, transition: WorkspaceTransition, templa
 
 function DeleteDialog(props: { workspace: Workspace; onDone: () => void; onCancel: () => void }) {
   const [typed, setTyped] = useState("");
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
-  const confirm = async () => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await postBuild(props.workspace, "delete");
-      props.onDone();
-    } catch (e) {
-      setError(toApiError(e));
-      setBusy(false);
-    }
-  };
+  const { run: confirm, busy, error } = useAction(async () => {
+    await postBuild(props.workspace, "delete");
+    props.onDone();
+  });
   return (
     <ConfirmDialog
       title="Delete workspace"

@@ -1,9 +1,10 @@
 // The latest build's resources: their metadata, and each agent with its state, health, apps,
 // metadata, startup logs and a way into its terminal.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, openSocket, seg } from "../../api";
+import { useState } from "preact/hooks";
+import { seg } from "../../api";
 import { Badge, ErrorAlert } from "../../components";
-import { toApiError } from "../../hooks";
+import { useWatch } from "../../hooks";
+import { LogView, useLogStream } from "../../logs";
 import { Link } from "../../router";
 import type {
   AgentLifecycle,
@@ -11,6 +12,7 @@ import type {
   Workspace,
   WorkspaceAgent,
   WorkspaceAgentLog,
+  WorkspaceAgentMetadata,
   WorkspaceApp,
   WorkspaceResource,
 } from "../../types";
@@ -55,86 +57,31 @@ function followsLogs(agent: WorkspaceAgent): boolean {
   return agent.lifecycle_state !== "off" && agent.status !== "disconnected" && agent.status !== "timeout";
 }
 
-// The agent's log lines: over the `logs?follow` WebSocket (each message a JSON array of
-// lines) while it runs, or one GET.
-function useAgentLogs(agent: WorkspaceAgent): { logs: WorkspaceAgentLog[]; error: ApiError | undefined } {
-  const [logs, setLogs] = useState<WorkspaceAgentLog[]>([]);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const follow = followsLogs(agent);
-  useEffect(() => {
-    setLogs([]);
-    setError(undefined);
-    let closed = false;
-    let socket: WebSocket | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let lastId = 0;
-    const path = `/workspaceagents/${seg(agent.id)}/logs`;
-    const connect = () => {
-      socket = openSocket(`${path}?follow&after=${lastId}`);
-      socket.onmessage = (event) => {
-        try {
-          const lines = JSON.parse(String(event.data)) as WorkspaceAgentLog[];
-          if (!Array.isArray(lines) || lines.length === 0) return;
-          lastId = Math.max(lastId, ...lines.map((l) => l.id));
-          setError(undefined);
-          setLogs((previous) => [...previous, ...lines]);
-        } catch {
-          // Not a batch of lines; nothing to show.
-        }
-      };
-      socket.onclose = () => {
-        if (closed) return;
-        setError(new ApiError(0, "The agent's log stream was interrupted; reconnecting…", "", []));
-        retry = setTimeout(connect, 2000);
-      };
-    };
-    if (follow) connect();
-    else
-      api.get<WorkspaceAgentLog[]>(path).then(
-        (lines) => !closed && setLogs(lines),
-        (e: unknown) => !closed && setError(toApiError(e)),
-      );
-    return () => {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      socket?.close();
-    };
-  }, [agent.id, follow]);
-  return { logs, error };
-}
-
+// The agent's log lines under the name of the script (log source) that wrote them.
 function AgentLogs({ agent }: { agent: WorkspaceAgent }) {
-  const { logs, error } = useAgentLogs(agent);
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (el) el.scrollTop = el.scrollHeight;
-  }, [logs.length]);
+  const follow = followsLogs(agent);
+  const { logs, error } = useLogStream<WorkspaceAgentLog>({
+    path: `/workspaceagents/${seg(agent.id)}/logs`,
+    follow,
+    followQuery: "follow",
+    resume: () => true,
+    interrupted: "The agent's log stream was interrupted; reconnecting…",
+  });
   const sources = new Map((agent.log_sources ?? []).map((s) => [s.id, s.display_name]));
-  // Consecutive lines of one source under that source's name.
-  const groups: { source: string; lines: WorkspaceAgentLog[] }[] = [];
-  for (const line of logs) {
-    const last = groups[groups.length - 1];
-    if (last && last.source === line.source_id) last.lines.push(line);
-    else groups.push({ source: line.source_id, lines: [line] });
-  }
   return (
     <div>
       <h4>Startup logs</h4>
       <ErrorAlert error={error} />
-      <div class="logs agent-logs" ref={box} tabIndex={0} aria-label={`Startup logs of ${agent.name}`}>
-        {logs.length === 0 && <p class="muted">No logs yet.</p>}
-        {groups.map((g, i) => (
-          <div key={`${i}-${g.source}`}>
-            <div class="stage">{sources.get(g.source) ?? "Agent"}</div>
-            {g.lines.map((line) => (
-              <div key={line.id} class={`line ${line.level}`}>
-                {line.output}
-              </div>
-            ))}
-          </div>
-        ))}
-      </div>
+      <LogView
+        class="agent-logs"
+        lines={logs}
+        label={`Startup logs of ${agent.name}`}
+        live={follow}
+        empty="No logs yet."
+        group={(line) => line.source_id}
+        heading={(source) => sources.get(source) ?? "Agent"}
+        level={(line) => line.level}
+      />
     </div>
   );
 }
@@ -176,19 +123,31 @@ function AgentApps({ workspace, agent }: { workspace: Workspace; agent: Workspac
   );
 }
 
-// The agent's metadata blocks. Berth stores the values agents report but serves neither
-// Coder's watch-metadata stream nor the values in the agent's JSON, so only what each item
-// measures and how often can be shown.
+// After this long without a new result an item's value is old news (Coder's dashboard rule).
+function isStale(m: WorkspaceAgentMetadata): boolean {
+  return m.result.age > Math.max(m.description.interval + m.description.timeout * 2, 5);
+}
+
+function MetadataValue({ item }: { item: WorkspaceAgentMetadata }) {
+  const { result } = item;
+  if (result.error) return <span class="tone-bad">{result.error}</span>;
+  if (new Date(result.collected_at).getFullYear() < 2000) return <span class="muted">Not collected yet</span>;
+  return <span class={isStale(item) ? "muted" : undefined}>{result.value.trim() || "(empty)"}</span>;
+}
+
+// The template's metadata blocks with what the agent last measured, kept current by the
+// agent's metadata watch stream.
 function AgentMetadata({ agent }: { agent: WorkspaceAgent }) {
-  const items = agent.metadata ?? [];
+  const [items, setItems] = useState<WorkspaceAgentMetadata[]>([]);
+  useWatch(`/workspaceagents/${seg(agent.id)}/watch-metadata-ws`, setItems);
   if (items.length === 0) return null;
   return (
-    <dl class="metadata">
+    <dl class="metadata agent-metadata" aria-label={`Metadata of ${agent.name}`}>
       {items.map((m) => (
-        <div key={m.key}>
-          <dt>{m.display_name || m.key}</dt>
-          <dd title={m.script}>
-            <span class="muted">every {m.interval}s</span>
+        <div key={m.description.key}>
+          <dt>{m.description.display_name || m.description.key}</dt>
+          <dd title={`${m.description.script} (every ${m.description.interval}s)`}>
+            <MetadataValue item={m} />
           </dd>
         </div>
       ))}

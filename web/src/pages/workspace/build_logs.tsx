@@ -1,9 +1,10 @@
 // A build's provisioner logs, stage by stage: followed live over the logs WebSocket while the
 // build's job runs, read once when it has finished; and the workspace's build history.
-import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, openSocket, seg } from "../../api";
+import { useState } from "preact/hooks";
+import { api, seg } from "../../api";
 import { ErrorAlert, Loading, RelativeTime, StatusBadge } from "../../components";
-import { toApiError, useLoad } from "../../hooks";
+import { useLoad } from "../../hooks";
+import { LogView, useLogStream } from "../../logs";
 import type { JobStatus, ProvisionerJobLog, WorkspaceBuild } from "../../types";
 
 const liveJobStatuses: JobStatus[] = ["pending", "running", "canceling"];
@@ -12,88 +13,19 @@ export function isJobLive(status: JobStatus): boolean {
   return liveJobStatuses.includes(status);
 }
 
-// The log lines of one build. A followed stream that drops before the job has finished is
-// resumed after the last line it delivered.
-function useBuildLogs(build: WorkspaceBuild): { logs: ProvisionerJobLog[]; error: ApiError | undefined } {
-  const [logs, setLogs] = useState<ProvisionerJobLog[]>([]);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  // Whether the job is still running, read by the socket's close handler.
-  const live = useRef(isJobLive(build.job.status));
-  live.current = isJobLive(build.job.status);
-
-  useEffect(() => {
-    setLogs([]);
-    setError(undefined);
-    let closed = false;
-    let socket: WebSocket | undefined;
-    let retry: ReturnType<typeof setTimeout> | undefined;
-    let lastId = 0;
-    const path = `/workspacebuilds/${seg(build.id)}/logs`;
-
-    const follow = () => {
-      socket = openSocket(`${path}?follow=true&after=${lastId}`);
-      socket.onmessage = (event) => {
-        try {
-          const line = JSON.parse(String(event.data)) as ProvisionerJobLog;
-          lastId = Math.max(lastId, line.id);
-          setLogs((previous) => [...previous, line]);
-        } catch {
-          // Not a log line (a keep-alive); nothing to show.
-        }
-      };
-      socket.onclose = (event) => {
-        // The server ends the stream once the job has finished and every line was sent.
-        if (closed || event.wasClean || !live.current) return;
-        setError(new ApiError(0, "The build log stream was interrupted; reconnecting…", "", []));
-        retry = setTimeout(() => {
-          setError(undefined);
-          follow();
-        }, 2000);
-      };
-    };
-
-    if (live.current) follow();
-    else
-      api.get<ProvisionerJobLog[]>(path).then(
-        (lines) => !closed && setLogs(lines),
-        (e: unknown) => !closed && setError(toApiError(e)),
-      );
-    return () => {
-      closed = true;
-      if (retry) clearTimeout(retry);
-      socket?.close();
-    };
-  }, [build.id]);
-
-  return { logs, error };
-}
-
-interface Stage {
-  name: string;
-  lines: ProvisionerJobLog[];
-}
-
-// Consecutive lines of the same stage, in the order the job wrote them.
-function groupByStage(logs: ProvisionerJobLog[]): Stage[] {
-  const stages: Stage[] = [];
-  for (const line of logs) {
-    const last = stages[stages.length - 1];
-    if (last && last.name === line.stage) last.lines.push(line);
-    else stages.push({ name: line.stage, lines: [line] });
-  }
-  return stages;
-}
-
 export function BuildLogs({ build }: { build: WorkspaceBuild }) {
-  const { logs, error } = useBuildLogs(build);
-  const box = useRef<HTMLDivElement>(null);
-  // Keep the newest line in view while following, unless the reader scrolled up.
-  const pinned = useRef(true);
-  useEffect(() => {
-    const el = box.current;
-    if (el && pinned.current) el.scrollTop = el.scrollHeight;
-  }, [logs.length]);
   const live = isJobLive(build.job.status);
+  // Followed if the job ran when the page showed it (BuildLogs is keyed by build); a stream
+  // that drops before the job has finished is resumed after the last line it delivered.
+  const [follow] = useState(live);
+  const { logs, error } = useLogStream<ProvisionerJobLog>({
+    path: `/workspacebuilds/${seg(build.id)}/logs`,
+    follow,
+    followQuery: "follow=true",
+    // The server ends the stream once the job has finished and every line was sent.
+    resume: (event) => !event.wasClean && live,
+    interrupted: "The build log stream was interrupted; reconnecting…",
+  });
   return (
     <section aria-labelledby="build-logs-title">
       <h2 id="build-logs-title">
@@ -106,29 +38,16 @@ export function BuildLogs({ build }: { build: WorkspaceBuild }) {
           <p class="detail">{build.job.error}</p>
         </div>
       )}
-      <div
-        class="logs build-logs"
-        ref={box}
-        tabIndex={0}
-        aria-label={`Logs of build ${build.build_number}`}
-        aria-live={live ? "polite" : "off"}
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          pinned.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 8;
-        }}
-      >
-        {logs.length === 0 && <p class="muted">{live ? "Waiting for logs…" : "No logs."}</p>}
-        {groupByStage(logs).map((stage, i) => (
-          <div class="log-stage" key={`${i}-${stage.name}`}>
-            <div class="stage">{stage.name || "Logs"}</div>
-            {stage.lines.map((line) => (
-              <div key={line.id} class={`line ${line.log_level}`}>
-                {line.output}
-              </div>
-            ))}
-          </div>
-        ))}
-      </div>
+      <LogView
+        class="build-logs"
+        lines={logs}
+        label={`Logs of build ${build.build_number}`}
+        live={live}
+        empty={live ? "Waiting for logs…" : "No logs."}
+        group={(line) => line.stage}
+        heading={(stage) => stage || "Logs"}
+        level={(line) => line.log_level}
+      />
     </section>
   );
 }

@@ -3,13 +3,18 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, seg } from "../../api";
 import { ActionButton, ErrorAlert, Field, RelativeTime } from "../../components";
-import { toApiError } from "../../hooks";
+import { useSubmit } from "../../hooks";
 import type { Workspace } from "../../types";
 
 const dayNames = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 // Monday first, as Coder's form lists them.
 const dayOrder = [1, 2, 3, 4, 5, 6, 0];
 const hourMs = 3600_000;
+
+// The error a check of this form raises, on the field it names (as the API's would be).
+function invalid(field: string, detail: string): ApiError {
+  return new ApiError(400, "Validation failed.", "", [{ field, detail }]);
+}
 
 export interface Autostart {
   zone: string;
@@ -142,9 +147,7 @@ function valuesOf(w: Workspace): FormValues {
 function ScheduleForm({ workspace }: { workspace: Workspace }) {
   const [values, setValues] = useState<FormValues>(() => valuesOf(workspace));
   const [dirty, setDirty] = useState(false);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
   // Changes made elsewhere show here unless the form holds unsaved edits.
   useEffect(() => {
     if (!dirty) setValues(valuesOf(workspace));
@@ -162,38 +165,26 @@ function ScheduleForm({ workspace }: { workspace: Workspace }) {
     change({ days });
   };
 
-  const save = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
+  const { submit: save, busy, error } = useSubmit(async () => {
     setSaved(false);
     let schedule: string | null = null;
     if (values.autostart) {
       const [h, m] = values.time.split(":").map(Number);
-      if (h === undefined || m === undefined || isNaN(h) || isNaN(m))
-        return setError(new ApiError(400, "Validation failed.", "", [{ field: "schedule", detail: "Choose a start time." }]));
-      if (values.days.size === 0)
-        return setError(new ApiError(400, "Validation failed.", "", [{ field: "schedule", detail: "Choose at least one day." }]));
+      if (h === undefined || m === undefined || isNaN(h) || isNaN(m)) throw invalid("schedule", "Choose a start time.");
+      if (values.days.size === 0) throw invalid("schedule", "Choose at least one day.");
       schedule = formatAutostart({ zone: values.zone, hour: h, minute: m, days: values.days });
     }
     let ttl: number | null = null;
     if (values.autostop) {
       const hours = Number(values.hours);
-      if (!(hours > 0))
-        return setError(new ApiError(400, "Validation failed.", "", [{ field: "ttl_ms", detail: "Enter a number of hours above 0." }]));
+      if (!(hours > 0)) throw invalid("ttl_ms", "Enter a number of hours above 0.");
       ttl = Math.round(hours * hourMs);
     }
-    setBusy(true);
-    try {
-      await api.put(`/workspaces/${seg(workspace.id)}/autostart`, { schedule });
-      await api.put(`/workspaces/${seg(workspace.id)}/ttl`, { ttl_ms: ttl });
-      setDirty(false);
-      setSaved(true);
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+    await api.put(`/workspaces/${seg(workspace.id)}/autostart`, { schedule });
+    await api.put(`/workspaces/${seg(workspace.id)}/ttl`, { ttl_ms: ttl });
+    setDirty(false);
+    setSaved(true);
+  });
 
   const scheduleError = error?.fieldDetail("schedule");
   const ttlError = error?.fieldDetail("ttl_ms");
@@ -296,7 +287,7 @@ function ExtendStop({ workspace }: { workspace: Workspace }) {
     setError(undefined);
     setMessage("");
     const h = Number(hours);
-    if (!(h > 0)) throw new ApiError(400, "Validation failed.", "", [{ field: "deadline", detail: "Enter a number of hours above 0." }]);
+    if (!(h > 0)) throw invalid("deadline", "Enter a number of hours above 0.");
     const next = new Date(new Date(deadline).getTime() + h * hourMs);
     const answer = await api.put<{ message?: string }>(`/workspaces/${seg(workspace.id)}/extend`, {
       deadline: next.toISOString(),

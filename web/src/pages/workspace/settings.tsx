@@ -3,29 +3,18 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, seg } from "../../api";
 import { ActionButton, ErrorAlert, Field, RelativeTime } from "../../components";
-import { toApiError } from "../../hooks";
+import { useSubmit } from "../../hooks";
 import { navigate } from "../../router";
 import type { Workspace } from "../../types";
 
 export function RenameForm({ workspace }: { workspace: Workspace }) {
   const [name, setName] = useState(workspace.name);
-  const [error, setError] = useState<ApiError | undefined>(undefined);
-  const [busy, setBusy] = useState(false);
   useEffect(() => setName(workspace.name), [workspace.name]);
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(undefined);
-    setBusy(true);
-    try {
-      await api.patch(`/workspaces/${seg(workspace.id)}`, { name });
-      // The page's address names the workspace: follow the new name.
-      navigate(`/@${seg(workspace.owner_name)}/${seg(name)}`, true);
-    } catch (err) {
-      setError(toApiError(err));
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { submit, busy, error } = useSubmit(async () => {
+    await api.patch(`/workspaces/${seg(workspace.id)}`, { name });
+    // The page's address names the workspace: follow the new name.
+    navigate(`/@${seg(workspace.owner_name)}/${seg(name)}`, true);
+  });
   const fieldError = error?.fieldDetail("name");
   return (
     <form class="card rename-form" onSubmit={submit} aria-label="Rename workspace">
