@@ -31,6 +31,7 @@
 #include "common/clock.hpp"
 #include "common/crypto.hpp"
 #include "common/json.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace {
@@ -99,7 +100,7 @@ std::string agent_config(const Uuid& agent_id) {
 }
 
 store::ProvisionerJobRow finished_job(const Uuid& org, const Uuid& initiator, const Uuid& file,
-                                      const std::string& type, const std::string& input,
+                                      const std::string& type, store::ProvisionerJobInput input,
                                       TimePoint created) {
   store::ProvisionerJobRow job;
   job.id = Uuid::random_v4();
@@ -113,8 +114,8 @@ store::ProvisionerJobRow finished_job(const Uuid& org, const Uuid& initiator, co
   job.storage_method = "file";
   job.type = type;
   job.file_id = file;
-  job.input = input;
-  job.tags = R"({"owner":"","scope":"organization"})";
+  job.input = std::move(input);
+  job.tags = {{"owner", ""}, {"scope", "organization"}};
   job.worker_id = Uuid::random_v4();
   job.worker_name = "berth-bench-seed";
   job.logs_length = 0;
@@ -135,6 +136,7 @@ struct Options {
   std::size_t batch = 1000;
   bool agents = true;
   unsigned seed = 1;
+  std::string postgres_url;  // seed this PostgreSQL database instead of berth.db
 };
 
 int seed_data_dir(const Options& o) {
@@ -151,7 +153,11 @@ int seed_data_dir(const Options& o) {
     return 1;
   }
   SystemClock clock;
-  store::sqlite::SqliteStore store(data_dir + "/berth.db");
+  auto owned_store = o.postgres_url.empty()
+                         ? std::unique_ptr<store::Store>(
+                               std::make_unique<store::sqlite::SqliteStore>(data_dir + "/berth.db"))
+                         : store::postgres::open_store(o.postgres_url);
+  store::Store& store = *owned_store;
   coderd::initialize_deployment(store, clock);
   if (store.count_users() > 0) {
     fmt::print(stderr, "{} already has users; seed an empty data directory\n", data_dir);
@@ -190,9 +196,7 @@ int seed_data_dir(const Options& o) {
     version.id = Uuid::random_v4();
     auto job =
         finished_job(org.id, owner.id, file.id, "template_version_import",
-                     json::serialize(json::object{{"template_version_id", version.id.to_string()},
-                                                  {"user_variable_values", json::array{}}}),
-                     epoch - hours(1));
+                     store::ProvisionerJobInput{version.id, std::nullopt, {}}, epoch - hours(1));
     tx.insert_provisioner_job(job);
     tmpl.id = Uuid::random_v4();
     version.organization_id = org.id;
@@ -214,7 +218,6 @@ int seed_data_dir(const Options& o) {
     tmpl.created_by = owner.id;
     tmpl.created_at = *job.completed_at;
     tmpl.updated_at = *job.completed_at;
-    tmpl.policy = json::serialize(coderd::to_json(coderd::TemplatePolicy{}));
     tx.insert_template(tmpl);
     // As Templates::create_template does: the version exists first, then joins its template.
     tx.update_template_version_template_id(version.id, tmpl.id, tmpl.created_at);
@@ -246,9 +249,8 @@ int seed_data_dir(const Options& o) {
           auto transition =
               b % 2 == 1 ? sdk::WorkspaceTransition::start : sdk::WorkspaceTransition::stop;
           auto build_id = Uuid::random_v4();
-          auto job = finished_job(
-              org.id, person.id, file.id, "workspace_build",
-              json::serialize(json::object{{"workspace_build_id", build_id.to_string()}}), at);
+          auto job = finished_job(org.id, person.id, file.id, "workspace_build",
+                                  store::ProvisionerJobInput{std::nullopt, build_id, {}}, at);
           store::WorkspaceBuildRow build;
           build.id = build_id;
           build.created_at = at;
@@ -271,7 +273,7 @@ int seed_data_dir(const Options& o) {
                                            false,
                                            "",
                                            0,
-                                           "[]"};
+                                           {}};
           tx.insert_workspace_resource(home);
           if (transition == sdk::WorkspaceTransition::start && agents) {
             store::WorkspaceResourceRow dev = home;
@@ -316,6 +318,8 @@ int main(int argc, char** argv) {
   app.add_option("--batch", o.batch, "workspaces per transaction")->check(CLI::Range(1, 100000));
   app.add_flag("!--no-agents", o.agents, "give start builds no agent");
   app.add_option("--seed", o.seed, "random seed (build counts, dates)");
+  app.add_option("--postgres-url", o.postgres_url,
+                 "seed this PostgreSQL database (as berth server --postgres-url) instead");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
   try {

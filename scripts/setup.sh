@@ -10,6 +10,7 @@ packages=(
   libarchive-dev libcli11-dev libspdlog-dev libfmt-dev libre2-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   tzdata bubblewrap python3
+  libpq-dev postgresql
   podman runc busybox-static curl
   chromium
 )

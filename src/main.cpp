@@ -64,6 +64,23 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
                   "The statically linked agent served to workspaces at /bin/berth-linux-amd64 "
                   "(default: berth-agent next to this binary)")
       ->envname("BERTH_AGENT_BINARY_PATH");
+  // Coder's variable, unless the flag or Berth's own variable says otherwise.
+  if (const char* coder_url = std::getenv("CODER_PG_CONNECTION_URL"))
+    options.postgres_url = coder_url;
+  cmd->add_option("--postgres-url", options.postgres_url,
+                  "A PostgreSQL database to keep everything in instead of the SQLite file in "
+                  "--data-dir (libpq URL, e.g. postgres://berth@db/berth); several servers may "
+                  "share it (env also CODER_PG_CONNECTION_URL)")
+      ->envname("BERTH_PG_CONNECTION_URL");
+  cmd->add_option("--relay-address", options.relay_address,
+                  "The URL the other replicas on the same database reach this server at "
+                  "(default: --access-url)")
+      ->envname("BERTH_RELAY_ADDRESS");
+  // Coder's 5s; tests shorten it to see a killed replica drop out quickly.
+  cmd->add_option("--replica-heartbeat-interval", options.replica_heartbeat_interval,
+                  "How often this replica tells the database it is alive")
+      ->envname("BERTH_REPLICA_HEARTBEAT_INTERVAL")
+      ->group("");
   cmd->add_option("--dashboard-dir", options.dashboard_dir,
                   "The built web dashboard served at / (default: dashboard/ next to this "
                   "binary; none there: the API alone)")

@@ -54,7 +54,8 @@ std::optional<coderd::Resource> resource_named(const std::string& name) {
       {"audit_log", coderd::Resource::audit_log},
       {"system", coderd::Resource::system},
       {"deployment_config", coderd::Resource::system},
-      {"deployment_stats", coderd::Resource::system}};
+      {"deployment_stats", coderd::Resource::system},
+      {"replicas", coderd::Resource::system}};
   auto it = kResources.find(name);
   if (it == kResources.end()) return std::nullopt;
   return it->second;
@@ -172,6 +173,25 @@ Response get_regions(Deps& deps, Request&, const Authenticated&) {
                       {"path_app_url", deps.build.access_url},
                       {"wildcard_hostname", ""}};
   return http::json_response(200, json::object{{"regions", json::array{std::move(region)}}});
+}
+
+Response get_replicas(Deps& deps, Request&, const Authenticated& auth) {
+  // Coder's authorizer asks for reading replicas, which only owners may do; everyone else is
+  // told there is nothing here.
+  if (!coderd::authorize(auth.subject, coderd::Action::read,
+                         coderd::Object{coderd::Resource::system, std::nullopt, std::nullopt}))
+    throw Error{ErrorCode::not_found, kResourceNotFoundMessage};
+  json::array out;
+  if (deps.replicas)
+    for (const auto& r : deps.replicas->list_alive())
+      out.push_back(json::object{{"id", r.id.to_string()},
+                                 {"hostname", r.hostname},
+                                 {"created_at", format_rfc3339(r.started_at)},
+                                 {"relay_address", r.relay_address},
+                                 {"region_id", r.region_id},
+                                 {"error", r.error},
+                                 {"database_latency", r.database_latency_us}});
+  return http::json_response(200, out);
 }
 
 Response list_template_examples(Deps& deps, Request& request, const Authenticated& auth) {

@@ -4,8 +4,8 @@
 
 // What a Coder client asks a deployment before anything else (its login page, dashboard and
 // CLI): sign-in methods, permission checks, licence features, experiments, appearance,
-// regions, template examples, a user's login type and autofill values. Berth answers what an
-// open-source Coder deployment answers.
+// regions, replicas, template examples, a user's login type and autofill values. Berth answers what
+// an open-source Coder deployment answers.
 namespace berth::api {
 
 // GET /users/authmethods (public): password sign-in only.
@@ -21,6 +21,9 @@ Response get_experiments(Deps& deps, Request& request, const Authenticated& auth
 Response get_available_experiments(Deps& deps, Request& request, const Authenticated& auth);
 // GET /regions: the server itself, the one place apps are reached through.
 Response get_regions(Deps& deps, Request& request, const Authenticated& auth);
+// GET /replicas: the `berth server` processes alive on this database (owners only; others get
+// Coder's 404).
+Response get_replicas(Deps& deps, Request& request, const Authenticated& auth);
 // GET /templates/examples and /organizations/{organization}/templates/examples: none built in.
 Response list_template_examples(Deps& deps, Request& request, const Authenticated& auth);
 // GET /users/{user}/login-type.

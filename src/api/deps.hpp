@@ -9,6 +9,7 @@
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
 #include "coderd/provisioner_jobs.hpp"
+#include "coderd/replicas.hpp"
 #include "coderd/tasks.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
@@ -43,6 +44,7 @@ struct Deps {
   coderd::AgentRegistry& agent_registry;
   std::shared_ptr<const AgentBinary> agent_binary;  // null when the server has none
   std::shared_ptr<RateLimits> rate_limits;          // null: no limits
+  coderd::Replicas* replicas = nullptr;             // null: GET /replicas lists none
 };
 
 }  // namespace berth::api

@@ -119,6 +119,8 @@ Response get_workspace_timings(Deps& deps, Request& request, const Authenticated
 // workspace_agents.cpp
 Response get_workspace_agent(Deps& deps, Request& request, const Authenticated& auth);
 Response get_workspace_agent_logs(Deps& deps, Request& request, const Authenticated& auth);
+Response watch_workspace_agent_metadata(Deps& deps, Request& request, const Authenticated& auth);
+Response watch_workspace_agent_metadata_ws(Deps& deps, Request& request, const Authenticated& auth);
 Response workspace_agent_pty(Deps& deps, Request& request, const Authenticated& auth);
 Response workspace_agent_stream(Deps& deps, Request& request, const Authenticated& auth);
 // Called with the agent's token.

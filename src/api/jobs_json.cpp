@@ -8,19 +8,15 @@ namespace berth::api {
 
 namespace {
 
-JobContext job_context(Deps& deps, const json::object& input) {
+JobContext job_context(Deps& deps, const store::ProvisionerJobInput& input) {
   JobContext context;
   // The version the job works on: an import names it; a build's is its build's.
-  std::optional<Uuid> version_id;
-  if (auto* v = input.if_contains("template_version_id")) {
-    version_id = Uuid::parse(std::string(v->as_string()));
-  } else if (auto* b = input.if_contains("workspace_build_id")) {
-    if (auto build_id = Uuid::parse(std::string(b->as_string())))
-      if (auto build = deps.store.get_workspace_build_by_id(*build_id)) {
-        version_id = build->template_version_id;
-        context.workspace = deps.store.get_workspace_by_id(build->workspace_id);
-      }
-  }
+  std::optional<Uuid> version_id = input.template_version_id;
+  if (!version_id && input.workspace_build_id)
+    if (auto build = deps.store.get_workspace_build_by_id(*input.workspace_build_id)) {
+      version_id = build->template_version_id;
+      context.workspace = deps.store.get_workspace_by_id(build->workspace_id);
+    }
   if (version_id) context.version = deps.store.get_template_version_by_id(*version_id);
   if (context.version && context.version->template_id)
     context.version_template = deps.store.get_template_by_id(*context.version->template_id);
@@ -30,8 +26,7 @@ JobContext job_context(Deps& deps, const json::object& input) {
 }  // namespace
 
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job) {
-  auto input = json::parse(job.input);
-  return provisioner_job_json(deps, job, job_context(deps, input.as_object()));
+  return provisioner_job_json(deps, job, job_context(deps, job.input));
 }
 
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job,
@@ -53,7 +48,7 @@ sdk::ProvisionerJob provisioner_job(Deps& deps, const store::ProvisionerJobRow& 
   out.worker_id = job.worker_id;
   out.worker_name = job.worker_name;
   out.file_id = job.file_id;
-  out.tags = json::parse(job.tags).as_object();
+  for (const auto& [k, v] : job.tags) out.tags[k] = v;
   if (out.status == sdk::ProvisionerJobStatus::pending)
     std::tie(out.queue_position, out.queue_size) =
         deps.store.get_provisioner_job_queue_position(job.id);
@@ -61,11 +56,9 @@ sdk::ProvisionerJob provisioner_job(Deps& deps, const store::ProvisionerJobRow& 
   out.initiator_id = job.initiator_id;
   out.type = job.type;
   out.logs_overflowed = job.logs_overflowed;
-  auto input = json::parse(job.input);
-  if (auto* v = input.as_object().if_contains("template_version_id"); v && v->is_string())
-    out.input.template_version_id = std::string(v->get_string());
-  if (auto* v = input.as_object().if_contains("workspace_build_id"); v && v->is_string())
-    out.input.workspace_build_id = std::string(v->get_string());
+  if (const auto& id = job.input.template_version_id)
+    out.input.template_version_id = id->to_string();
+  if (const auto& id = job.input.workspace_build_id) out.input.workspace_build_id = id->to_string();
   if (context.workspace) {
     out.metadata.workspace_id = context.workspace->id;
     out.metadata.workspace_name = context.workspace->name;
@@ -122,9 +115,14 @@ json::value template_version_json(Deps& deps, const store::TemplateVersionRow& v
 }
 
 json::value template_json(Deps& deps, const store::TemplateRow& t) {
-  auto p = coderd::template_policy_from(t.policy);
-  auto org = deps.store.get_organization_by_id(t.organization_id);
-  auto creator = deps.store.get_user_by_id(t.created_by);
+  return template_json(t, deps.store.get_organization_by_id(t.organization_id),
+                       deps.store.get_user_by_id(t.created_by));
+}
+
+json::value template_json(const store::TemplateRow& t,
+                          const std::optional<store::OrganizationRow>& org,
+                          const std::optional<store::UserRow>& creator) {
+  const auto& p = t.policy;
   sdk::Template out;
   out.id = t.id;
   out.created_at = t.created_at;

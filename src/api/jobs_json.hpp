@@ -32,5 +32,9 @@ json::value minimal_user_json(Deps& deps, const Uuid& user_id);
 json::value template_version_json(Deps& deps, const store::TemplateVersionRow& version);
 // codersdk.Template
 json::value template_json(Deps& deps, const store::TemplateRow& tmpl);
+// The same with its organization and creator already loaded (e.g. for a list).
+json::value template_json(const store::TemplateRow& tmpl,
+                          const std::optional<store::OrganizationRow>& organization,
+                          const std::optional<store::UserRow>& creator);
 
 }  // namespace berth::api

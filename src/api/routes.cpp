@@ -125,6 +125,7 @@ void add_routes(Add&& add) {
   priv("GET", "/api/v2/experiments", get_experiments);
   priv("GET", "/api/v2/experiments/available", get_available_experiments);
   priv("GET", "/api/v2/regions", get_regions);
+  priv("GET", "/api/v2/replicas", get_replicas);
   priv("GET", "/api/v2/templates/examples", list_template_examples);
   priv("GET", "/api/v2/organizations/{organization}/templates/examples", list_template_examples);
   priv("GET", "/api/v2/users/{user}/login-type", get_user_login_type);
@@ -258,6 +259,10 @@ void add_routes(Add&& add) {
         post_agent_task_log_snapshot);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}", get_workspace_agent);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}/logs", get_workspace_agent_logs);
+  priv("GET", "/api/v2/workspaceagents/{workspaceagent}/watch-metadata",
+       watch_workspace_agent_metadata);
+  priv("GET", "/api/v2/workspaceagents/{workspaceagent}/watch-metadata-ws",
+       watch_workspace_agent_metadata_ws);
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}/pty", workspace_agent_pty);
   // Berth's own: a TCP stream to a port inside the workspace (`berth port-forward`).
   priv("GET", "/api/v2/workspaceagents/{workspaceagent}/stream", workspace_agent_stream);

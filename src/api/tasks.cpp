@@ -21,10 +21,11 @@ namespace berth::api {
 
 namespace {
 
-json::value task_json(Deps& deps, const coderd::TaskView& v) {
+json::value task_json(Deps& deps, const coderd::TaskDetails& d) {
+  const auto& v = d.view;
   const auto& t = v.task;
-  auto owner = deps.store.get_user_by_id(t.owner_id);
-  auto tmpl = v.workspace ? deps.store.get_template_by_id(v.workspace->template_id) : std::nullopt;
+  const auto& owner = d.owner;
+  const auto& tmpl = d.template_;
   json::object out{
       {"id", t.id.to_string()},
       {"organization_id", t.organization_id.to_string()},
@@ -49,22 +50,25 @@ json::value task_json(Deps& deps, const coderd::TaskView& v) {
       {"workspace_agent_lifecycle",
        v.agent ? json::value(sdk::to_string(v.agent->lifecycle_state)) : json::value(nullptr)},
       {"workspace_agent_health", nullptr},
-      {"current_state", deps.tasks.current_state(v)}};
+      {"current_state", d.current_state}};
   if (owner && !owner->avatar_url.empty()) out["owner_avatar_url"] = owner->avatar_url;
   if (v.build) {
     out["workspace_build_number"] = v.build->build_number;
-    auto job = deps.store.get_provisioner_job_by_id(v.build->job_id);
-    if (job)
+    if (v.job_status)
       out["workspace_status"] =
-          sdk::to_string(coderd::build_status(v.build->transition, coderd::job_status(*job)));
+          sdk::to_string(coderd::build_status(v.build->transition, *v.job_status));
   }
   if (v.agent) {
-    auto agent = agent_json(deps, *v.agent, deps.clock.now());
+    // An agent's health follows from its row alone (not its stats, app health or log sources).
+    auto agent = agent_json(coderd::AgentView{*v.agent, std::nullopt, {}, {}}, deps.clock.now());
     out["workspace_agent_health"] = agent.as_object().at("health");
-    if (auto app = deps.store.get_latest_task_workspace_app(t.id); app && app->app_id)
-      out["workspace_app_id"] = *app->app_id;
+    if (v.app && v.app->app_id) out["workspace_app_id"] = *v.app->app_id;
   }
   return out;
+}
+
+json::value task_json(Deps& deps, const coderd::TaskView& v) {
+  return task_json(deps, deps.tasks.details(v));
 }
 
 // `{task}`: an id (of any owner) or the name of one of `{user}`'s tasks, readable by the caller.
@@ -306,8 +310,7 @@ Response accepted(const json::value& body) {
 }  // namespace
 
 Response list_tasks(Deps& deps, Request& request, const Authenticated& auth) {
-  std::optional<Uuid> owner_id, org_id;
-  std::optional<std::string> status;
+  store::ListTasksParams params;
   auto q = request.query_values("q");
   std::string query = q.empty() ? "" : q.front();
   for (auto& c : query) c = char(std::tolower(static_cast<unsigned char>(c)));
@@ -332,14 +335,14 @@ Response list_tasks(Deps& deps, Request& request, const Authenticated& auth) {
       if (!user)
         invalid("owner", "user \"" + value +
                              "\" either does not exist, or you are unauthorized to view them");
-      owner_id = user->id;
+      params.owner_id = user->id;
     } else if (key == "organization") {
       auto org = Uuid::parse(value) ? deps.store.get_organization_by_id(*Uuid::parse(value))
                                     : deps.store.get_organization_by_name(value);
       if (!org)
         invalid("organization", "organization \"" + value +
                                     "\" either does not exist, or you are unauthorized to view it");
-      org_id = org->id;
+      params.organization_id = org->id;
     } else if (key == "status") {
       static const std::vector<std::string> kTaskStatuses = {"pending", "initializing", "active",
                                                              "paused",  "error",        "unknown"};
@@ -347,22 +350,19 @@ Response list_tasks(Deps& deps, Request& request, const Authenticated& auth) {
         invalid("status", "Query param \"status\" has invalid value: \"" + value +
                               "\" is not a valid value (pending, initializing, active, paused, "
                               "error, unknown)");
-      status = value;
+      params.status = value;
     } else {
       invalid(key, "\"" + key + "\" is not a valid query param");
     }
   }
+  // Reading a task is reading its workspace: that permission becomes part of the query.
+  auto scope =
+      coderd::authorized_scope(auth.subject, coderd::Action::read, coderd::Resource::workspace);
+  params.readable_all = scope.everything;
+  if (scope.owned) params.readable_owner_id = auth.user.id;
+  params.readable_organization_ids = scope.organizations;
   json::array out;
-  for (const auto& task : deps.store.list_tasks(owner_id, org_id)) {
-    auto workspace =
-        task.workspace_id ? deps.store.get_workspace_by_id(*task.workspace_id) : std::nullopt;
-    if (!workspace || !coderd::authorize(auth.subject, coderd::Action::read,
-                                         coderd::workspace_object(*workspace)))
-      continue;
-    auto view = deps.tasks.view(task);
-    if (status && view.status != *status) continue;
-    out.push_back(task_json(deps, view));
-  }
+  for (const auto& task : deps.tasks.list(params)) out.push_back(task_json(deps, task));
   auto count = std::int64_t(out.size());
   return http::json_response(200, json::object{{"tasks", std::move(out)}, {"count", count}});
 }

@@ -122,15 +122,18 @@ Response create_template_version(Deps& deps, Request& request, const Authenticat
   if (const auto* tags = body.object_field("tags"))
     for (const auto& [k, v] : *tags)
       if (v.is_string()) params.tags[std::string(k)] = std::string(v.get_string());
-  json::array values;
   if (const auto* items = body.array_field("user_variable_values"))
     for (const auto& item : *items) {
       if (!item.is_object() || !item.as_object().contains("name"))
         throw Error{ErrorCode::invalid, "Request body must be valid JSON.",
                     "user_variable_values entries must be {\"name\", \"value\"} objects"};
-      values.push_back(item);
+      // As the provisioner has always read them: a name that is not a string names nothing,
+      // a value that is not a string is empty.
+      const auto& o = item.as_object();
+      if (const auto* name = o.if_contains("name"); name->is_string())
+        params.user_variable_values.push_back(
+            {std::string(name->get_string()), json::string_at(o, "value")});
     }
-  params.user_variable_values = json::serialize(values);
   body.finish();
   params.file_id = *file_id;
   auto version = deps.templates.create_version(auth.subject, org, params);

@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "api/handlers.hpp"
@@ -17,11 +18,7 @@ namespace {
 // Coder's template search grammar (`GET /templates?q=`); bare words match the display name.
 struct TemplateSearch {
   bool deleted = false;
-  std::optional<Uuid> organization_id;
-  std::string exact_name, exact_display_name, name, display_name;
-  std::vector<Uuid> ids;
-  std::optional<bool> deprecated, has_ai_task, has_external_agent;
-  std::optional<Uuid> author_id;
+  store::ListTemplatesParams params;
   bool empty_result = false;  // e.g. an author that does not exist
 };
 
@@ -30,18 +27,6 @@ struct TemplateSearch {
               "Invalid template search query.",
               {},
               {{std::move(field), std::move(detail)}}};
-}
-
-bool contains_ci(const std::string& haystack, const std::string& needle) {
-  auto lower = [](std::string v) {
-    for (auto& c : v) c = char(std::tolower(static_cast<unsigned char>(c)));
-    return v;
-  };
-  return lower(haystack).find(lower(needle)) != std::string::npos;
-}
-
-bool equals_ci(const std::string& a, const std::string& b) {
-  return a.size() == b.size() && contains_ci(a, b);
 }
 
 TemplateSearch parse_template_search(Deps& deps, const Authenticated& auth, std::string query) {
@@ -75,35 +60,35 @@ TemplateSearch parse_template_search(Deps& deps, const Authenticated& auth, std:
                                     value +
                                     "\" either does not exist, or you are unauthorized "
                                     "to view it");
-      s.organization_id = org->id;
+      s.params.organization_id = org->id;
     } else if (key == "exact_name") {
-      s.exact_name = value;
+      s.params.exact_name = value;
     } else if (key == "exact_display_name") {
-      s.exact_display_name = value;
+      s.params.exact_display_name = value;
     } else if (key == "name") {
-      s.name = value;
+      s.params.name_contains = value;
     } else if (key == "display_name") {
-      s.display_name = value;
+      s.params.display_name_contains = value;
     } else if (key == "ids") {
       for (std::size_t start = 0; start <= value.size();) {
         auto end = value.find(',', start);
         if (end == std::string::npos) end = value.size();
-        if (end > start) s.ids.push_back(as_uuid(value.substr(start, end - start)));
+        if (end > start) s.params.ids.push_back(as_uuid(value.substr(start, end - start)));
         start = end + 1;
       }
     } else if (key == "deprecated") {
-      s.deprecated = as_bool();
+      s.params.deprecated = as_bool();
     } else if (key == "has-ai-task") {
-      s.has_ai_task = as_bool();
+      s.params.has_ai_task = as_bool();
     } else if (key == "has_external_agent") {
-      s.has_external_agent = as_bool();
+      s.params.has_external_agent = as_bool();
     } else if (key == "author_id") {
-      s.author_id = as_uuid(value);
+      s.params.created_by = as_uuid(value);
     } else if (key == "author") {
       if (value == "me") {
-        s.author_id = auth.user.id;
+        s.params.created_by = auth.user.id;
       } else if (auto user = deps.store.get_user_by_username(value)) {
-        s.author_id = user->id;
+        s.params.created_by = user->id;
       } else {
         s.empty_result = true;
       }
@@ -114,40 +99,44 @@ TemplateSearch parse_template_search(Deps& deps, const Authenticated& auth, std:
   return s;
 }
 
-bool template_matches(Deps& deps, const TemplateSearch& s, const store::TemplateRow& t) {
-  if (s.empty_result || t.deleted != s.deleted) return false;
-  if (s.organization_id && t.organization_id != *s.organization_id) return false;
-  if (!s.exact_name.empty() && !equals_ci(t.name, s.exact_name)) return false;
-  if (!s.exact_display_name.empty() && !equals_ci(t.display_name, s.exact_display_name))
-    return false;
-  if (!s.name.empty() && !contains_ci(t.name, s.name)) return false;
-  if (!s.display_name.empty() && !contains_ci(t.display_name, s.display_name)) return false;
-  if (!s.ids.empty() && std::find(s.ids.begin(), s.ids.end(), t.id) == s.ids.end()) return false;
-  if (s.author_id && t.created_by != *s.author_id) return false;
-  if (s.deprecated &&
-      coderd::template_policy_from(t.policy).deprecation_message.empty() == *s.deprecated)
-    return false;
-  if (s.has_ai_task || s.has_external_agent) {
-    auto active = deps.store.get_template_version_by_id(t.active_version_id);
-    if (!active) return false;
-    if (s.has_ai_task && active->has_ai_task != *s.has_ai_task) return false;
-    if (s.has_external_agent && active->has_external_agent != *s.has_external_agent) return false;
-  }
-  return true;
-}
-
+// The templates the caller may read that match `q=`, filtered, authorized and ordered by the
+// store, rendered from one read of their creators and one of the organizations.
 json::value visible_templates(Deps& deps, const Authenticated& auth, const Request& request,
                               const std::optional<Uuid>& organization_id) {
   auto q = request.query_values("q");
   auto search = parse_template_search(deps, auth, q.empty() ? "" : q.front());
   json::array out;
   // Berth keeps no deleted templates to list.
-  if (search.deleted) return out;
-  for (const auto& t : deps.store.list_templates(organization_id))
-    if (coderd::authorize(auth.subject, coderd::Action::read,
-                          coderd::template_object(t.organization_id)) &&
-        template_matches(deps, search, t))
-      out.push_back(template_json(deps, t));
+  if (search.deleted || search.empty_result) return out;
+  auto& params = search.params;
+  // The path's organization narrows the list like `organization:` does; with both, a
+  // template must be in both.
+  if (organization_id) {
+    if (params.organization_id && *params.organization_id != *organization_id) return out;
+    params.organization_id = organization_id;
+  }
+  auto scope =
+      coderd::authorized_scope(auth.subject, coderd::Action::read, coderd::Resource::template_);
+  params.readable_all = scope.everything;
+  params.readable_organization_ids = scope.organizations;
+  deps.store.in_read_tx([&](store::Store& tx) {
+    auto templates = tx.list_templates(params);
+    std::vector<Uuid> creator_ids;
+    for (const auto& t : templates) creator_ids.push_back(t.created_by);
+    std::map<Uuid, store::UserRow> creators;
+    if (!templates.empty())
+      for (auto& u : tx.list_users_by_ids(creator_ids)) creators.emplace(u.id, std::move(u));
+    std::map<Uuid, store::OrganizationRow> organizations;
+    if (!templates.empty())
+      for (auto& o : tx.list_organizations()) organizations.emplace(o.id, std::move(o));
+    for (const auto& t : templates) {
+      auto creator = creators.find(t.created_by);
+      auto org = organizations.find(t.organization_id);
+      out.push_back(
+          template_json(t, org == organizations.end() ? std::nullopt : std::optional(org->second),
+                        creator == creators.end() ? std::nullopt : std::optional(creator->second)));
+    }
+  });
   return out;
 }
 
@@ -181,7 +170,7 @@ Response create_template(Deps& deps, Request& request, const Authenticated& auth
   if (!version_id)
     body.invalid("template_version_id", "Validation failed for tag \"required\" with value: \"\"");
   coderd::CreateTemplateParams params;
-  read_template_policy(body, params.policy);
+  coderd::read_template_policy(body, params.policy);
   body.finish();
   params.name = name;
   params.display_name = names.display_name;
@@ -220,10 +209,8 @@ Response update_template(Deps& deps, Request& request, const Authenticated& auth
   auto tmpl = resolve_template_param(deps, request, auth);
   json::ObjectReader body(json::parse_body(request.body));
   read_names(body, tmpl);
-  auto policy = coderd::template_policy_from(tmpl.policy);
-  read_template_policy(body, policy);
+  coderd::read_template_policy(body, tmpl.policy);
   body.finish();
-  tmpl.policy = json::serialize(coderd::to_json(policy));
   auto updated = deps.templates.update_template(auth.subject, tmpl);
   return http::json_response(200, template_json(deps, updated));
 }

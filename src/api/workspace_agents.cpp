@@ -8,6 +8,7 @@
 #include "api/handlers.hpp"
 #include "api/params.hpp"
 #include "api/workspace_agents_json.hpp"
+#include "api/workspace_watch.hpp"
 #include "api/workspaces_json.hpp"
 #include "coderd/rbac.hpp"
 #include "coderd/workspaces.hpp"
@@ -84,6 +85,14 @@ std::shared_ptr<AgentRpcSession> connectable_agent(Deps& deps, const Request& re
   return session;
 }
 
+std::shared_ptr<AgentMetadataWatch> metadata_watch(Deps& deps, const Request& request,
+                                                   const Authenticated& auth,
+                                                   WatchFraming framing) {
+  store::WorkspaceRow workspace;
+  auto agent = resolve_agent_param(deps, request, auth, &workspace);
+  return std::make_shared<AgentMetadataWatch>(deps, agent.id, workspace.id, framing);
+}
+
 // A non-negative integer query parameter no larger than `max` (0 when absent).
 std::int64_t bounded_param(const Request& request, const char* name, std::int64_t max) {
   auto values = request.query_values(name);
@@ -132,6 +141,19 @@ Response get_workspace_agent_logs(Deps& deps, Request& request, const Authentica
   for (const auto& log : deps.store.list_workspace_agent_logs_after(agent.id, after, 0))
     out.push_back(agent_log_json(log));
   return http::json_response(200, out);
+}
+
+Response watch_workspace_agent_metadata(Deps& deps, Request& request, const Authenticated& auth) {
+  Response r;
+  r.event_stream = metadata_watch(deps, request, auth, WatchFraming::sse);
+  return r;
+}
+
+Response watch_workspace_agent_metadata_ws(Deps& deps, Request& request,
+                                           const Authenticated& auth) {
+  Response r;
+  r.websocket = metadata_watch(deps, request, auth, WatchFraming::websocket);
+  return r;
 }
 
 Response workspace_agent_pty(Deps& deps, Request& request, const Authenticated& auth) {

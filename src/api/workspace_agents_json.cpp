@@ -1,12 +1,15 @@
 #include "api/workspace_agents_json.hpp"
 
+#include <chrono>
+#include <map>
 #include <set>
 
 #include "common/error.hpp"
 
 namespace berth::api {
 
-namespace {}  // namespace
+using std::chrono::duration_cast;
+using std::chrono::seconds;
 
 json::value agent_log_json(const store::WorkspaceAgentLogRow& log) {
   return json::object{{"id", log.id},
@@ -86,6 +89,49 @@ std::vector<coderd::AgentLogInput> read_agent_logs(const json::array& logs) {
     if (auto at = json::string_at(o, "created_at"); !at.empty()) in.created_at = parse_rfc3339(at);
     out.push_back(std::move(in));
   }
+  return out;
+}
+
+json::array agent_metadata_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now) {
+  // An item not collected yet shows Go's zero time, as Coder's row made at build time does;
+  // its age counts from there (0001-01-01 is this many seconds before the Unix epoch).
+  constexpr std::int64_t kZeroTimeBeforeEpoch = 62135596800;
+  std::map<std::string, store::WorkspaceAgentMetadataRow> results;
+  for (auto& r : deps.store.list_workspace_agent_metadata(agent.id)) results[r.key] = r;
+  auto integer = [](const json::object& o, const char* key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_int64() ? v->get_int64() : std::int64_t{0};
+  };
+  std::map<std::string, json::value> by_key;
+  auto config = json::parse(agent.config);
+  const auto* described =
+      config.is_object() ? config.get_object().if_contains("metadata") : nullptr;
+  if (described && described->is_array())
+    for (const auto& item : described->get_array()) {
+      if (!item.is_object()) continue;
+      const auto& d = item.get_object();
+      auto key = json::string_at(d, "key");
+      json::object result{
+          {"collected_at", "0001-01-01T00:00:00Z"},
+          {"age", kZeroTimeBeforeEpoch + duration_cast<seconds>(now.time_since_epoch()).count()},
+          {"value", ""},
+          {"error", ""}};
+      if (auto r = results.find(key); r != results.end()) {
+        result["collected_at"] = format_rfc3339(r->second.collected_at);
+        result["age"] = duration_cast<seconds>(now - r->second.collected_at).count();
+        result["value"] = r->second.value;
+        result["error"] = r->second.error;
+      }
+      by_key[key] = json::object{
+          {"result", std::move(result)},
+          {"description", json::object{{"display_name", json::string_at(d, "display_name")},
+                                       {"key", key},
+                                       {"script", json::string_at(d, "script")},
+                                       {"interval", integer(d, "interval")},
+                                       {"timeout", integer(d, "timeout")}}}};
+    }
+  json::array out;
+  for (auto& [key, item] : by_key) out.push_back(std::move(item));
   return out;
 }
 

@@ -15,6 +15,9 @@ json::value agent_log_json(const store::WorkspaceAgentLogRow& log);
 json::value agent_manifest_json(Deps& deps, const coderd::AgentIdentity& agent);
 // agentsdk.Log[] as an agent sends them; throws Error{invalid} with Coder's messages.
 std::vector<coderd::AgentLogInput> read_agent_logs(const json::array& logs);
+// codersdk.WorkspaceAgentMetadata[] of one agent: each item its build described (the agent's
+// `metadata` blocks) with the latest result the agent reported, sorted by key as Coder does.
+json::array agent_metadata_json(Deps& deps, const store::WorkspaceAgentRow& agent, TimePoint now);
 // codersdk.AgentScriptTiming[] of one build's agents.
 json::array agent_script_timings_json(Deps& deps,
                                       const std::vector<store::WorkspaceAgentRow>& agents);

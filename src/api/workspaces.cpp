@@ -178,7 +178,7 @@ WorkspaceSearch parse_workspace_search(Deps& deps, const Authenticated& auth,
       s.params.name_contains = value;
     } else if (key == "template") {
       s.params.filter_templates = true;
-      for (const auto& t : deps.store.list_templates(std::nullopt))
+      for (const auto& t : deps.store.list_templates({}))
         if (t.name.size() == value.size() &&
             std::equal(t.name.begin(), t.name.end(), value.begin(),
                        [](char a, char b) { return std::tolower(a) == std::tolower(b); }))
@@ -465,7 +465,7 @@ Response unfavorite_workspace(Deps& deps, Request& request, const Authenticated&
 Response resolve_workspace_autostart(Deps& deps, Request& request, const Authenticated& auth) {
   auto workspace = resolve_workspace_param(deps, request, auth);
   auto tmpl = deps.store.get_template_by_id(workspace.template_id);
-  auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
+  auto policy = tmpl ? tmpl->policy : coderd::TemplatePolicy{};
   bool mismatch = false;
   // Only when autostart would move to the active version can its parameters fail to resolve.
   if (tmpl && (policy.require_active_version || workspace.automatic_updates == "always")) {

@@ -137,7 +137,11 @@ sdk::WorkspaceResource workspace_resource(const coderd::ResourceView& view, Time
   out.hide = r.hide;
   out.icon = r.icon;
   for (const auto& a : view.agents) out.agents.push_back(workspace_agent(a, now));
-  out.metadata = json::parse(r.metadata);
+  json::array metadata;
+  for (const auto& m : r.metadata)
+    metadata.push_back(
+        json::object{{"key", m.key}, {"value", m.value}, {"sensitive", m.sensitive}});
+  out.metadata = std::move(metadata);
   out.daily_cost = r.daily_cost;
   return out;
 }
@@ -207,7 +211,7 @@ sdk::Workspace workspace(Deps& deps, const coderd::WorkspaceView& view, const Uu
   const auto& w = view.workspace;
   const auto& tmpl = view.template_;
   const auto& owner = view.owner;
-  auto policy = tmpl ? coderd::template_policy_from(tmpl->policy) : coderd::TemplatePolicy{};
+  auto policy = tmpl ? tmpl->policy : coderd::TemplatePolicy{};
   sdk::Workspace out;
   out.id = w.id;
   out.created_at = w.created_at;

@@ -66,7 +66,7 @@ void LifecycleExecutor::evaluate(const store::WorkspaceRow& w, TimePoint now,
   auto tmpl = store_.get_template_by_id(w.template_id);
   auto owner = store_.get_user_by_id(w.owner_id);
   if (!latest || !tmpl || !owner) return;
-  auto policy = template_policy_from(tmpl->policy);
+  const auto& policy = tmpl->policy;
   const auto& build = latest->build;
   bool failed = latest->job_status == sdk::ProvisionerJobStatus::failed;
   bool completed = latest->job.completed_at.has_value();

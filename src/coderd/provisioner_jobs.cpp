@@ -4,7 +4,6 @@
 
 #include "coderd/workspaces.hpp"
 #include "common/error.hpp"
-#include "common/json.hpp"
 
 namespace berth::coderd {
 
@@ -12,12 +11,6 @@ namespace {
 
 constexpr std::size_t kMaxStageLength = 128;
 constexpr std::size_t kMaxOutputLength = 1024;
-
-std::string tags_json(const std::map<std::string, std::string>& tags) {
-  json::object out;
-  for (const auto& [k, v] : tags) out[k] = v;
-  return json::serialize(out);
-}
 
 std::string truncate(std::string s, std::size_t n) {
   if (s.size() > n) s.resize(n);
@@ -65,7 +58,7 @@ void JobQueue::announce_posted() {
 }
 
 std::optional<store::ProvisionerJobRow> JobQueue::acquire(const DaemonIdentity& daemon) {
-  auto job = store_.acquire_provisioner_job(daemon.id, daemon.name, tags_json(daemon.tags),
+  auto job = store_.acquire_provisioner_job(daemon.id, daemon.name, daemon.tags,
                                             daemon.provisioners, clock_.now());
   if (job) publish(job->id, "state");
   return job;
@@ -163,18 +156,21 @@ std::size_t JobQueue::reap(std::chrono::seconds hung_after, std::chrono::seconds
   return stale.size();
 }
 
-std::size_t JobQueue::fail_interrupted_jobs() {
+std::size_t JobQueue::fail_interrupted_jobs(std::string_view worker_suffix) {
   // Every running job is "stale" relative to a moment after now; pending ones are kept.
   auto now = clock_.now();
   auto running =
       store_.list_stale_provisioner_jobs(now + std::chrono::hours(1), TimePoint{}, 1000000);
+  std::size_t failed = 0;
   for (const auto& job : running) {
+    if (!job.worker_name.ends_with(worker_suffix)) continue;
     append_logs(job.id, {JobLogLine{"error", "Unknown",
                                     "Berth: the server restarted while this job was running.",
                                     "provisioner_daemon"}});
     fail(job.id, "The server restarted while this job was running.");
+    ++failed;
   }
-  return running.size();
+  return failed;
 }
 
 }  // namespace berth::coderd

@@ -69,9 +69,10 @@ class JobQueue {
   // Fails running jobs silent for `hung_after` and pending jobs older than `pending_after`,
   // with log lines that say why; returns how many.
   std::size_t reap(std::chrono::seconds hung_after, std::chrono::seconds pending_after);
-  // At start-up with an embedded database no daemon of a previous process is alive: fails
-  // every job that was running.
-  std::size_t fail_interrupted_jobs();
+  // At start-up, the daemons of this server's previous process are gone: fails every running
+  // job whose worker name ends with `worker_suffix` (every running job when it is empty: an
+  // embedded database has no other server). Another replica's jobs are left to the reaper.
+  std::size_t fail_interrupted_jobs(std::string_view worker_suffix = {});
 
  private:
   void finish(const Uuid& job_id, const std::optional<std::string>& error,

@@ -174,27 +174,20 @@ store::TaskRow Tasks::create(const Subject& actor, const store::UserRow& owner,
   return task;
 }
 
-TaskView Tasks::view(const store::TaskRow& task) {
-  TaskView v{task, std::nullopt, std::nullopt, std::nullopt, std::nullopt, "", "pending"};
-  if (!task.workspace_id) return v;
-  v.workspace = store_.get_workspace_by_id(*task.workspace_id);
-  auto app = store_.get_latest_task_workspace_app(task.id);
-  if (app) v.build = store_.get_workspace_build_by_number(*task.workspace_id, app->build_number);
-  if (v.build)
-    if (auto job = store_.get_provisioner_job_by_id(v.build->job_id))
-      v.job_status = job_status(*job);
-  if (app && app->agent_id) v.agent = store_.get_workspace_agent_by_id(*app->agent_id);
-  if (v.agent && app && app->app_id) {
+void derive_task_status(TaskView& v, const std::vector<store::WorkspaceAppHealthRow>& reported) {
+  v.app_health.clear();
+  if (v.agent && v.app && v.app->app_id) {
+    const auto& app_id = *v.app->app_id;
     // Health as the agent reported it; an app without a health check counts as "disabled".
     v.app_health = "disabled";
     auto config = json::parse(v.agent->config);
     if (auto* apps = config.as_object().if_contains("apps"); apps && apps->is_array())
       for (const auto& a : apps->get_array())
-        if (a.as_object().at("id").as_string() == *app->app_id)
+        if (a.as_object().at("id").as_string() == app_id)
           if (auto* h = a.as_object().if_contains("health"); h && h->is_string())
             v.app_health = std::string(h->get_string());
-    for (const auto& h : store_.list_workspace_app_health(v.agent->id))
-      if (h.app_id == *app->app_id) v.app_health = h.health;
+    for (const auto& h : reported)
+      if (h.agent_id == v.agent->id && h.app_id == app_id) v.app_health = h.health;
   }
   auto b = build_part(v);
   if (b != "active")
@@ -203,6 +196,23 @@ TaskView Tasks::view(const store::TaskRow& task) {
     v.status = agent_part(v);
   else
     v.status = app_part(v.app_health);
+}
+
+TaskView Tasks::view(const store::TaskRow& task) {
+  TaskView v;
+  v.task = task;
+  if (!task.workspace_id) return v;
+  v.workspace = store_.get_workspace_by_id(*task.workspace_id);
+  v.app = store_.get_latest_task_workspace_app(task.id);
+  if (v.app)
+    v.build = store_.get_workspace_build_by_number(*task.workspace_id, v.app->build_number);
+  if (v.build)
+    if (auto job = store_.get_provisioner_job_by_id(v.build->job_id))
+      v.job_status = job_status(*job);
+  if (v.app && v.app->agent_id) v.agent = store_.get_workspace_agent_by_id(*v.app->agent_id);
+  std::vector<store::WorkspaceAppHealthRow> reported;
+  if (v.agent && v.app->app_id) reported = store_.list_workspace_app_health(v.agent->id);
+  derive_task_status(v, reported);
   return v;
 }
 
@@ -210,6 +220,26 @@ json::value Tasks::current_state(const TaskView& v) {
   if (!v.workspace) return nullptr;
   auto latest = store_.get_latest_workspace_build(v.workspace->id);
   auto status = store_.get_latest_workspace_app_status(v.workspace->id);
+  std::optional<sdk::ProvisionerJobStatus> latest_job;
+  if (latest && v.status == "initializing")
+    if (auto job = store_.get_provisioner_job_by_id(latest->job_id)) latest_job = job_status(*job);
+  return task_current_state(v, latest, latest_job, status);
+}
+
+TaskDetails Tasks::details(TaskView view) {
+  TaskDetails out;
+  out.owner = store_.get_user_by_id(view.task.owner_id);
+  if (view.workspace) out.template_ = store_.get_template_by_id(view.workspace->template_id);
+  out.current_state = current_state(view);
+  out.view = std::move(view);
+  return out;
+}
+
+json::value task_current_state(const TaskView& v,
+                               const std::optional<store::WorkspaceBuildRow>& latest,
+                               std::optional<sdk::ProvisionerJobStatus> latest_job,
+                               const std::optional<store::WorkspaceAppStatusRow>& status) {
+  if (!v.workspace) return nullptr;
   if (status && latest &&
       (latest->transition != sdk::WorkspaceTransition::start ||
        status->created_at > latest->created_at))
@@ -218,9 +248,8 @@ json::value Tasks::current_state(const TaskView& v) {
                         {"message", status->message},
                         {"uri", status->uri}};
   if (v.status != "initializing" || !latest) return nullptr;
-  auto job = store_.get_provisioner_job_by_id(latest->job_id);
   auto ws_status =
-      job ? std::optional(build_status(latest->transition, job_status(*job))) : std::nullopt;
+      latest_job ? std::optional(build_status(latest->transition, *latest_job)) : std::nullopt;
   using Lifecycle = sdk::WorkspaceAgentLifecycle;
   std::string message;
   if (ws_status == sdk::WorkspaceStatus::pending)

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "coderd/rbac.hpp"
 #include "coderd/workspaces.hpp"
@@ -61,12 +62,31 @@ struct CreateTaskParams {
 struct TaskView {
   store::TaskRow task;
   std::optional<store::WorkspaceRow> workspace;
-  std::optional<store::WorkspaceBuildRow> build;        // the latest build recorded for the task
+  std::optional<store::TaskWorkspaceAppRow> app;        // the task's latest app row
+  std::optional<store::WorkspaceBuildRow> build;        // the build that row names
   std::optional<sdk::ProvisionerJobStatus> job_status;  // of that build's job
-  std::optional<store::WorkspaceAgentRow> agent;
-  std::string app_health;  // of the task's app, empty when unknown
-  std::string status;      // pending | initializing | active | paused | error | unknown
+  std::optional<store::WorkspaceAgentRow> agent;        // that row's agent
+  std::string app_health;                               // of the task's app, empty when unknown
+  std::string status = "pending";  // pending | initializing | active | paused | error | unknown
 };
+
+// A task with what its JSON shows besides its view.
+struct TaskDetails {
+  TaskView view;
+  std::optional<store::UserRow> owner;
+  std::optional<store::TemplateRow> template_;  // of the task's workspace
+  json::value current_state;                    // codersdk.TaskStateEntry or null
+};
+
+// The rules of Tasks::view on rows already read: sets the view's app health (from the agent's
+// definition, overridden by what it reported in `reported`) and its status.
+void derive_task_status(TaskView& view, const std::vector<store::WorkspaceAppHealthRow>& reported);
+// The rules of Tasks::current_state on rows already read: the workspace's latest build, the
+// status of that build's job (needed only while the task initializes) and its latest app status.
+json::value task_current_state(const TaskView& view,
+                               const std::optional<store::WorkspaceBuildRow>& latest_build,
+                               std::optional<sdk::ProvisionerJobStatus> latest_job_status,
+                               const std::optional<store::WorkspaceAppStatusRow>& app_status);
 
 // Name and display name made from a prompt (Coder's fallback when neither is given).
 std::pair<std::string, std::string> task_names_from_prompt(const std::string& prompt);
@@ -80,6 +100,11 @@ class Tasks {
   TaskView view(const store::TaskRow& task);
   // The current_state entry (codersdk.TaskStateEntry) or null.
   json::value current_state(const TaskView& view);
+  // The view with its owner, template and current state.
+  TaskDetails details(TaskView view);
+  // The tasks `params` selects (filtered, authorized and ordered by the store), with their
+  // details: a fixed number of queries in one read transaction, however many there are.
+  std::vector<TaskDetails> list(const store::ListTasksParams& params);
 
   store::WorkspaceBuildRow pause(const Subject& actor, const store::TaskRow& task);
   store::WorkspaceBuildRow resume(const Subject& actor, const store::TaskRow& task);

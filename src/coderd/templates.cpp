@@ -40,36 +40,6 @@ std::vector<std::string> read_days(json::ObjectReader& body, const json::value& 
   return days;
 }
 
-std::string policy_json(const TemplatePolicy& p) {
-  return json::serialize(to_json(p));
-}
-
-std::int64_t int_field(const json::object& o, const char* key, std::int64_t fallback) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_int64() ? it->value().get_int64() : fallback;
-}
-
-bool bool_field(const json::object& o, const char* key, bool fallback) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_bool() ? it->value().get_bool() : fallback;
-}
-
-std::string string_field(const json::object& o, const char* key, std::string fallback) {
-  auto it = o.find(key);
-  return it != o.end() && it->value().is_string() ? std::string(it->value().get_string())
-                                                  : fallback;
-}
-
-std::vector<std::string> strings_field(const json::object& o, const char* key,
-                                       std::vector<std::string> fallback) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->value().is_array()) return fallback;
-  std::vector<std::string> out;
-  for (const auto& s : it->value().get_array())
-    if (s.is_string()) out.emplace_back(s.get_string());
-  return out;
-}
-
 // A generated name no version of the template has yet: Coder's generator is retried on a
 // collision, so unnamed imports never fail because a random name came up twice.
 std::string unused_version_name(store::Store& tx, const std::optional<Uuid>& template_id) {
@@ -83,50 +53,6 @@ std::string unused_version_name(store::Store& tx, const std::optional<Uuid>& tem
 }
 
 }  // namespace
-
-json::value to_json(const TemplatePolicy& p) {
-  return json::object{{"default_ttl_ms", p.default_ttl_ms},
-                      {"activity_bump_ms", p.activity_bump_ms},
-                      {"autostop_days_of_week", json::strings(p.autostop_days_of_week)},
-                      {"autostop_weeks", p.autostop_weeks},
-                      {"autostart_days_of_week", json::strings(p.autostart_days_of_week)},
-                      {"allow_user_autostart", p.allow_user_autostart},
-                      {"allow_user_autostop", p.allow_user_autostop},
-                      {"allow_user_cancel_workspace_jobs", p.allow_user_cancel_workspace_jobs},
-                      {"require_active_version", p.require_active_version},
-                      {"failure_ttl_ms", p.failure_ttl_ms},
-                      {"time_til_dormant_ms", p.time_til_dormant_ms},
-                      {"time_til_dormant_autodelete_ms", p.time_til_dormant_autodelete_ms},
-                      {"deprecation_message", p.deprecation_message},
-                      {"max_port_share_level", p.max_port_share_level},
-                      {"use_classic_parameter_flow", p.use_classic_parameter_flow}};
-}
-
-TemplatePolicy template_policy_from(const std::string& stored) {
-  auto v = json::parse(stored);
-  const auto& o = v.as_object();
-  TemplatePolicy d;
-  TemplatePolicy p;
-  p.default_ttl_ms = int_field(o, "default_ttl_ms", d.default_ttl_ms);
-  p.activity_bump_ms = int_field(o, "activity_bump_ms", d.activity_bump_ms);
-  p.autostop_days_of_week = strings_field(o, "autostop_days_of_week", d.autostop_days_of_week);
-  p.autostop_weeks = int_field(o, "autostop_weeks", d.autostop_weeks);
-  p.autostart_days_of_week = strings_field(o, "autostart_days_of_week", d.autostart_days_of_week);
-  p.allow_user_autostart = bool_field(o, "allow_user_autostart", d.allow_user_autostart);
-  p.allow_user_autostop = bool_field(o, "allow_user_autostop", d.allow_user_autostop);
-  p.allow_user_cancel_workspace_jobs =
-      bool_field(o, "allow_user_cancel_workspace_jobs", d.allow_user_cancel_workspace_jobs);
-  p.require_active_version = bool_field(o, "require_active_version", d.require_active_version);
-  p.failure_ttl_ms = int_field(o, "failure_ttl_ms", d.failure_ttl_ms);
-  p.time_til_dormant_ms = int_field(o, "time_til_dormant_ms", d.time_til_dormant_ms);
-  p.time_til_dormant_autodelete_ms =
-      int_field(o, "time_til_dormant_autodelete_ms", d.time_til_dormant_autodelete_ms);
-  p.deprecation_message = string_field(o, "deprecation_message", d.deprecation_message);
-  p.max_port_share_level = string_field(o, "max_port_share_level", d.max_port_share_level);
-  p.use_classic_parameter_flow =
-      bool_field(o, "use_classic_parameter_flow", d.use_classic_parameter_flow);
-  return p;
-}
 
 void read_template_policy(json::ObjectReader& body, TemplatePolicy& p) {
   read_duration(body, "default_ttl_ms", p.default_ttl_ms);
@@ -214,7 +140,7 @@ store::TemplateVersionRow Templates::create_version(const Subject& actor,
                   {{"name", "This value is already in use and should be unique."}}};
     auto now = clock_.now();
     Uuid version_id = Uuid::random_v4();
-    json::object tags{{"scope", "organization"}, {"owner", ""}};
+    std::map<std::string, std::string> tags{{"scope", "organization"}, {"owner", ""}};
     for (const auto& [k, v] : params.tags) tags[k] = v;
     job = store::ProvisionerJobRow{
         Uuid::random_v4(),
@@ -231,10 +157,8 @@ store::TemplateVersionRow Templates::create_version(const Subject& actor,
         "file",
         "template_version_import",
         file->id,
-        json::serialize(
-            json::object{{"template_version_id", version_id.to_string()},
-                         {"user_variable_values", json::parse(params.user_variable_values)}}),
-        json::serialize(tags),
+        store::ProvisionerJobInput{version_id, std::nullopt, params.user_variable_values},
+        std::move(tags),
         std::nullopt,
         "",
         0,
@@ -298,7 +222,7 @@ store::TemplateRow Templates::create_template(const Subject& actor,
                               now,
                               now,
                               false,
-                              policy_json(params.policy)};
+                              params.policy};
     tx.insert_template(tmpl);
     tx.update_template_version_template_id(version->id, tmpl.id, now);
   });
@@ -318,8 +242,8 @@ store::TemplateRow Templates::update_template(const Subject& actor, store::Templ
     auto before = tx.get_template_by_id(updated.id);
     tx.update_template(updated);
     // A changed autostop requirement applies to running workspaces at once, as in Coder.
-    auto old_policy = template_policy_from(before ? before->policy : std::string("{}"));
-    auto new_policy = template_policy_from(updated.policy);
+    auto old_policy = before ? before->policy : TemplatePolicy{};
+    const auto& new_policy = updated.policy;
     if (old_policy.autostop_days_of_week != new_policy.autostop_days_of_week ||
         old_policy.autostop_weeks != new_policy.autostop_weeks)
       refresh_max_deadlines(tx, updated, updated.updated_at);

@@ -12,28 +12,8 @@
 
 namespace berth::coderd {
 
-// A template's scheduling and permission settings (stored as one JSON document).
-struct TemplatePolicy {
-  std::int64_t default_ttl_ms = 0;
-  std::int64_t activity_bump_ms = 3'600'000;
-  std::vector<std::string> autostop_days_of_week;
-  std::int64_t autostop_weeks = 1;
-  std::vector<std::string> autostart_days_of_week = {"monday", "tuesday",  "wednesday", "thursday",
-                                                     "friday", "saturday", "sunday"};
-  bool allow_user_autostart = true;
-  bool allow_user_autostop = true;
-  bool allow_user_cancel_workspace_jobs = false;
-  bool require_active_version = false;
-  std::int64_t failure_ttl_ms = 0;
-  std::int64_t time_til_dormant_ms = 0;
-  std::int64_t time_til_dormant_autodelete_ms = 0;
-  std::string deprecation_message;
-  std::string max_port_share_level = "owner";
-  bool use_classic_parameter_flow = false;
-};
-
-json::value to_json(const TemplatePolicy& policy);
-TemplatePolicy template_policy_from(const std::string& stored);
+// A template's scheduling and permission settings, as its row holds them.
+using TemplatePolicy = store::TemplatePolicy;
 
 // Reads the policy fields present in a create or update request body onto `policy`,
 // recording a validation per bad field.
@@ -46,7 +26,7 @@ struct CreateVersionParams {
   std::string name;
   std::string message;
   std::string provisioner = "terraform";
-  std::string user_variable_values = "[]";  // JSON array of {name, value}
+  std::vector<store::VariableValue> user_variable_values;
   std::map<std::string, std::string> tags;
 };
 

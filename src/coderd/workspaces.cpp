@@ -166,7 +166,7 @@ std::pair<store::WorkspaceRow, store::WorkspaceBuildRow> Workspaces::create(
                 "Although you are able to view the template, you are unable to create a workspace "
                 "using it. Please contact an administrator about your permissions if you feel this "
                 "is an error."};
-  auto policy = template_policy_from(tmpl->policy);
+  const auto& policy = tmpl->policy;
   if (!policy.deprecation_message.empty())
     throw Error{
         ErrorCode::invalid,
@@ -255,7 +255,7 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
   store::ProvisionerJobRow job;
   store_.in_tx([&](store::Store& tx) {
     auto tmpl = load_template(tx, workspace.template_id);
-    auto policy = template_policy_from(tmpl.policy);
+    const auto& policy = tmpl.policy;
     if (actor) {
       bool dormant = workspace.dormant_at.has_value();
       auto action = t == Transition::delete_ ? Action::delete_ : Action::update;
@@ -331,27 +331,26 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
     auto values = resolve_parameters(definitions.as_array(), previous_values, p.parameters,
                                      preset_values, !previous.has_value());
     Uuid build_id = Uuid::random_v4();
-    job = store::ProvisionerJobRow{
-        Uuid::random_v4(),
-        now,
-        now,
-        std::nullopt,
-        std::nullopt,
-        std::nullopt,
-        std::nullopt,
-        "",
-        workspace.organization_id,
-        initiator,
-        tmpl.provisioner,
-        "file",
-        "workspace_build",
-        import->file_id,
-        json::serialize(json::object{{"workspace_build_id", build_id.to_string()}}),
-        json::serialize(json::object{{"scope", "organization"}, {"owner", ""}}),
-        std::nullopt,
-        "",
-        0,
-        false};
+    job = store::ProvisionerJobRow{Uuid::random_v4(),
+                                   now,
+                                   now,
+                                   std::nullopt,
+                                   std::nullopt,
+                                   std::nullopt,
+                                   std::nullopt,
+                                   "",
+                                   workspace.organization_id,
+                                   initiator,
+                                   tmpl.provisioner,
+                                   "file",
+                                   "workspace_build",
+                                   import->file_id,
+                                   store::ProvisionerJobInput{std::nullopt, build_id, {}},
+                                   {{"scope", "organization"}, {"owner", ""}},
+                                   std::nullopt,
+                                   "",
+                                   0,
+                                   false};
     tx.insert_provisioner_job(job);
     std::string state = p.orphan   ? ""
                         : p.state  ? *p.state
@@ -394,7 +393,7 @@ void Workspaces::cancel_build(const Subject& actor, const store::WorkspaceBuildR
   auto workspace = store_.get_workspace_by_id(build.workspace_id);
   if (!workspace) throw Error{ErrorCode::internal, "No workspace exists for this job."};
   require(actor, Action::update, *workspace, "update");
-  auto policy = template_policy_from(load_template(store_, workspace->template_id).policy);
+  auto policy = load_template(store_, workspace->template_id).policy;
   bool is_owner = std::find(actor.site_roles.begin(), actor.site_roles.end(), "owner") !=
                   actor.site_roles.end();
   if (!(expect_status == "pending" || policy.allow_user_cancel_workspace_jobs || is_owner))
@@ -437,7 +436,7 @@ void Workspaces::rename(const Subject& actor, store::WorkspaceRow w, const std::
 void Workspaces::set_autostart(const Subject& actor, store::WorkspaceRow w,
                                const std::optional<std::string>& schedule) {
   require(actor, Action::update, w, "update");
-  auto policy = template_policy_from(load_template(store_, w.template_id).policy);
+  auto policy = load_template(store_, w.template_id).policy;
   if (!policy.allow_user_autostart)
     throw Error{ErrorCode::invalid,
                 "Autostart is not allowed for workspaces using this template.",
@@ -465,7 +464,7 @@ void Workspaces::set_autostart(const Subject& actor, store::WorkspaceRow w,
 void Workspaces::set_ttl(const Subject& actor, store::WorkspaceRow w,
                          std::optional<std::int64_t> ttl_ms) {
   require(actor, Action::update, w, "update");
-  auto policy = template_policy_from(load_template(store_, w.template_id).policy);
+  auto policy = load_template(store_, w.template_id).policy;
   const char* message = "Error updating workspace time until shutdown.";
   if (!policy.allow_user_autostop)
     throw Error{
@@ -500,7 +499,7 @@ void Workspaces::set_automatic_updates(const Subject& actor, store::WorkspaceRow
 
 void Workspaces::set_dormant(const Subject& actor, store::WorkspaceRow w, bool dormant) {
   require(actor, Action::update, w, "update");
-  auto policy = template_policy_from(load_template(store_, w.template_id).policy);
+  auto policy = load_template(store_, w.template_id).policy;
   auto now = clock_.now();
   if (dormant && !w.dormant_at) {
     w.dormant_at = now;
@@ -517,7 +516,6 @@ void Workspaces::set_dormant(const Subject& actor, store::WorkspaceRow w, bool d
 TimePoint Workspaces::extend(const Subject& actor, const store::WorkspaceRow& w,
                              TimePoint deadline) {
   require(actor, Action::update, w, "update");
-  pubsub_.publish(workspace_channel(w.id), "mtd_update");
   auto build = store_.get_latest_workspace_build(w.id);
   if (!build || build->transition != Transition::start)
     throw Error{ErrorCode::conflict,
@@ -536,6 +534,8 @@ TimePoint Workspaces::extend(const Subject& actor, const store::WorkspaceRow& w,
   if (build->max_deadline && deadline > *build->max_deadline)
     throw Error{ErrorCode::invalid, "Cannot extend workspace beyond max deadline."};
   store_.update_workspace_build_deadline(build->id, deadline, now);
+  // After the write, so that a watcher woken by it reads the new deadline.
+  pubsub_.publish(workspace_channel(w.id), "mtd_update");
   return deadline;
 }
 
@@ -563,7 +563,7 @@ void Workspaces::bump_activity(const store::WorkspaceRow& w) {
 }
 
 void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& w, TimePoint now) {
-  auto policy = template_policy_from(load_template(store, w.template_id).policy);
+  auto policy = load_template(store, w.template_id).policy;
   auto build = store.get_latest_workspace_build(w.id);
   auto job = build ? store.get_provisioner_job_by_id(build->job_id) : std::nullopt;
   if (!build || !job || build->transition != Transition::start || !job->completed_at ||
@@ -585,7 +585,7 @@ void bump_workspace_activity(store::Store& store, const store::WorkspaceRow& w, 
 }
 
 void refresh_max_deadlines(store::Store& tx, const store::TemplateRow& tmpl, TimePoint now) {
-  auto policy = template_policy_from(tmpl.policy);
+  const auto& policy = tmpl.policy;
   store::ListWorkspacesParams params;
   params.template_ids = {tmpl.id};
   params.filter_templates = true;
@@ -618,7 +618,7 @@ void apply_build_outcome(store::Store& tx, const store::WorkspaceBuildRow& build
   std::optional<TimePoint> max_deadline;
   if (build.transition == Transition::start) {
     auto tmpl = tx.get_template_by_id(workspace->template_id);
-    auto policy = tmpl ? template_policy_from(tmpl->policy) : TemplatePolicy{};
+    auto policy = tmpl ? tmpl->policy : TemplatePolicy{};
     std::int64_t ttl =
         policy.allow_user_autostop ? workspace->ttl_ms.value_or(0) : policy.default_ttl_ms;
     if (ttl > 0) {

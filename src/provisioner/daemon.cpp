@@ -16,11 +16,12 @@ namespace {
 // Heartbeats a running job on its own thread and records whether cancellation was requested.
 class Heartbeat {
  public:
-  // A cancel request is published on the job's channel: it pokes the loop to check at once.
+  // A cancel request is published on the job's channel: it pokes the loop to check at once
+  // (and so does a resync, which may stand for a lost cancel request).
   Heartbeat(coderd::JobQueue& jobs, store::Pubsub& pubsub, const Clock& clock, Uuid job_id)
       : jobs_(jobs), clock_(clock), job_id_(job_id) {
     subscription_ = pubsub.subscribe(coderd::job_channel(job_id), [this](const std::string& m) {
-      if (m != "state") return;
+      if (m != "state" && m != store::Pubsub::kResync) return;
       {
         std::lock_guard lock(mutex_);
         poked_ = true;
@@ -71,18 +72,9 @@ class Heartbeat {
   std::thread thread_;
 };
 
-std::map<std::string, std::string> variable_values(const json::value& input) {
+std::map<std::string, std::string> variable_values(const store::ProvisionerJobInput& input) {
   std::map<std::string, std::string> out;
-  auto* values = input.as_object().if_contains("user_variable_values");
-  if (!values || !values->is_array()) return out;
-  for (const auto& item : values->get_array()) {
-    const auto& o = item.as_object();
-    auto* name = o.if_contains("name");
-    auto* value = o.if_contains("value");
-    if (name && name->is_string())
-      out[std::string(name->get_string())] =
-          value && value->is_string() ? std::string(value->get_string()) : "";
-  }
+  for (const auto& v : input.user_variable_values) out[v.name] = v.value;
   return out;
 }
 
@@ -90,8 +82,9 @@ std::map<std::string, std::string> variable_values(const json::value& input) {
 
 DaemonPool::DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
                        const Clock& clock, Provisioner& provisioner, int count,
-                       std::string workspaces_dir)
+                       std::string workspaces_dir, std::string name_suffix)
     : jobs_(jobs),
+      name_suffix_(std::move(name_suffix)),
       store_(store),
       pubsub_(pubsub),
       clock_(clock),
@@ -113,7 +106,7 @@ void DaemonPool::start() {
   });
   for (int i = 0; i < count_; ++i) {
     coderd::DaemonIdentity identity{
-        Uuid::random_v4(), "built-in-" + std::to_string(i), {}, {"terraform"}};
+        Uuid::random_v4(), "built-in-" + std::to_string(i) + name_suffix_, {}, {"terraform"}};
     threads_.emplace_back([this, identity] { run_daemon(identity); });
   }
 }
@@ -207,7 +200,7 @@ void DaemonPool::run_import(const store::ProvisionerJobRow& job, JobContext& con
   context.log({"info", "Setting up", "Unpacking the template archive", "provisioner_daemon"});
   auto file = store_.get_file_by_id(job.file_id);
   if (!file) throw JobFailure("The template archive no longer exists.", "");
-  ImportRequest request{archive::read_tar(file->data), variable_values(json::parse(job.input))};
+  ImportRequest request{archive::read_tar(file->data), variable_values(job.input)};
   auto result = provisioner_.import_template(request, context);
   if (context.canceled()) throw JobFailure("canceled", "");
   jobs_.complete_import(job.id, result);
@@ -224,6 +217,20 @@ T must(std::optional<T> value, const char* what) {
 std::string str(const json::object& o, const char* key) {
   auto* v = o.if_contains(key);
   return v && v->is_string() ? std::string(v->get_string()) : "";
+}
+
+// A resource document's coder_metadata items ({key, value, sensitive}).
+std::vector<store::ResourceMetadataItem> metadata_items(const json::value& items) {
+  std::vector<store::ResourceMetadataItem> out;
+  if (!items.is_array()) return out;
+  for (const auto& item : items.get_array()) {
+    if (!item.is_object()) continue;
+    const auto& o = item.get_object();
+    auto* sensitive = o.if_contains("sensitive");
+    out.push_back({str(o, "key"), str(o, "value"),
+                   sensitive && sensitive->is_bool() && sensitive->get_bool()});
+  }
+  return out;
 }
 
 // The provisioner's resource documents as rows: resources, and agents with hashed tokens.
@@ -247,7 +254,7 @@ coderd::BuildOutcome to_outcome(const BuildResponse& response,
                                          hide && hide->is_bool() && hide->get_bool(),
                                          str(r, "icon"),
                                          cost && cost->is_int64() ? cost->get_int64() : 0,
-                                         json::serialize(r.at("metadata"))};
+                                         metadata_items(r.at("metadata"))};
     out.resources.push_back(resource);
     for (const auto& a : r.at("agents").as_array()) {
       const auto& agent = a.as_object();
@@ -270,8 +277,7 @@ coderd::BuildOutcome to_outcome(const BuildResponse& response,
 }  // namespace
 
 void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& context) {
-  auto input = json::parse(job.input);
-  auto build_id = Uuid::parse(str(input.as_object(), "workspace_build_id"));
+  const auto& build_id = job.input.workspace_build_id;
   auto build =
       must(build_id ? store_.get_workspace_build_by_id(*build_id) : std::nullopt, "record");
   auto workspace = must(store_.get_workspace_by_id(build.workspace_id), "workspace");
@@ -285,7 +291,7 @@ void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& cont
   BuildRequest request;
   request.files = archive::read_tar(file.data);
   request.variable_values =
-      import ? variable_values(json::parse(import->input)) : decltype(request.variable_values){};
+      import ? variable_values(import->input) : decltype(request.variable_values){};
   for (const auto& p : store_.list_build_parameters(build.id))
     request.parameter_values[p.name] = p.value;
   request.transition = build.transition;

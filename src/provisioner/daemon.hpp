@@ -26,9 +26,12 @@ class DaemonPool {
   // notification was lost (another replica's job, a restart).
   static constexpr std::chrono::seconds kIdleRecheck{5};
 
-  // Workspaces' local files live under `workspaces_dir/<workspace id>`.
+  // Workspaces' local files live under `workspaces_dir/<workspace id>`. Daemons are named
+  // `built-in-<n><name_suffix>`: a server gives its own suffix, so that after a crash it can
+  // tell its interrupted jobs from other replicas' (JobQueue::fail_interrupted_jobs).
   DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub, const Clock& clock,
-             Provisioner& provisioner, int count, std::string workspaces_dir);
+             Provisioner& provisioner, int count, std::string workspaces_dir,
+             std::string name_suffix = {});
   ~DaemonPool();
   DaemonPool(const DaemonPool&) = delete;
   DaemonPool& operator=(const DaemonPool&) = delete;
@@ -47,6 +50,7 @@ class DaemonPool {
   void run_build(const store::ProvisionerJobRow& job, JobContext& context);
 
   coderd::JobQueue& jobs_;
+  std::string name_suffix_;
   store::Store& store_;
   store::Pubsub& pubsub_;
   const Clock& clock_;

@@ -42,7 +42,7 @@ struct ProvisionerJob {
   std::optional<Uuid> worker_id;
   std::string worker_name;
   Uuid file_id;
-  json::object tags;  // string → string, in the order the job was tagged
+  json::object tags;  // string → string, sorted by key as Go writes a map
   std::int64_t queue_position = 0;
   std::int64_t queue_size = 0;
   Uuid organization_id;

@@ -1,5 +1,8 @@
 #include "sdk/workspaces.hpp"
 
+#include <set>
+#include <string_view>
+
 #include "sdk/json_fields.hpp"
 
 namespace berth::sdk {
@@ -16,10 +19,32 @@ json::value string_or_null(const std::optional<std::string>& s) {
   return s ? json::value(*s) : json::value(nullptr);
 }
 
+// codersdk.WorkspaceAgent's fields: the only keys of the definition that go on the wire. The
+// build's other keys (metadata descriptions, order, motd_file) are Berth's own bookkeeping.
+bool is_coder_agent_field(std::string_view key) {
+  // clang-format off
+  static const std::set<std::string_view> kFields = {
+      "api_version", "apps", "architecture", "connection_timeout_seconds", "created_at",
+      "directory", "disconnected_at", "display_apps", "environment_variables",
+      "expanded_directory", "first_connected_at", "health", "id", "instance_id",
+      "last_connected_at", "latency", "lifecycle_state", "log_sources", "logs_length",
+      "logs_overflowed", "name", "operating_system", "parent_id", "ready_at", "resource_id",
+      "scripts", "started_at", "startup_script_behavior", "status", "subsystems",
+      "troubleshooting_url", "updated_at", "version"};
+  // clang-format on
+  return kFields.contains(key);
+}
+
 }  // namespace
 
 json::value to_json(const WorkspaceAgent& a) {
-  json::object out = a.definition;
+  json::object out;
+  for (const auto& field : a.definition)
+    if (is_coder_agent_field(field.key())) out[field.key()] = field.value();
+  // The template's env can carry secrets meant for the workspace alone; only the agent's own
+  // manifest has the values. Coder's JSON would show them to every reader of the workspace:
+  // Berth keeps the field (clients expect a map) but leaves it empty.
+  if (out.contains("environment_variables")) out["environment_variables"] = json::object{};
   out["id"] = a.id.to_string();
   out["name"] = a.name;
   out["resource_id"] = a.resource_id.to_string();

@@ -24,8 +24,10 @@ struct WorkspaceAgentHealth {
 
 // codersdk.WorkspaceAgent. What the build defined (architecture, operating_system, directory,
 // environment_variables, apps, scripts, display_apps, connection_timeout_seconds, ...) stays
-// the JSON object `definition`, whose keys come first on the wire in the order the build wrote
-// them; the typed fields below are written over it. Parsing keeps the whole object there.
+// the JSON object `definition`, whose keys of Coder's WorkspaceAgent come first on the wire in
+// the order the build wrote them (environment_variables always empty: the values are for the
+// agent's manifest only); the typed fields below are written over it. Parsing keeps the whole
+// object there.
 struct WorkspaceAgent {
   json::object definition;
   Uuid id;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "api/agent_app_http.hpp"
@@ -19,16 +20,20 @@
 #include "coderd/organizations.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/quiet_hours.hpp"
+#include "coderd/replicas.hpp"
 #include "coderd/tasks.hpp"
 #include "coderd/templates.hpp"
 #include "coderd/users.hpp"
 #include "coderd/workspaces.hpp"
 #include "common/clock.hpp"
 #include "common/error.hpp"
+#include "common/uuid.hpp"
 #include "http/server.hpp"
 #include "provisioner/daemon.hpp"
 #include "provisioner/local/local_provisioner.hpp"
 #include "provisioner/reaper.hpp"
+#include "store/postgres/postgres_pubsub.hpp"
+#include "store/postgres/postgres_store.hpp"
 #include "store/pubsub.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "web/dashboard.hpp"
@@ -56,6 +61,34 @@ std::string self_path() {
   std::error_code ec;
   auto path = std::filesystem::read_symlink("/proc/self/exe", ec);
   return ec ? std::string("berth") : path.string();
+}
+
+// This data directory's lasting name (made on first start): its daemons carry it, so that a
+// restart on a shared database fails its own interrupted jobs and no other replica's.
+std::string instance_name(const std::string& data_dir) {
+  auto path = data_dir + "/instance-id";
+  std::string id;
+  if (std::ifstream in(path); std::getline(in, id) && Uuid::parse(id)) return id;
+  id = Uuid::random_v4().to_string();
+  std::ofstream(path) << id << "\n";
+  return id;
+}
+
+// PostgreSQL when a URL is given, else the SQLite file in the data directory.
+std::unique_ptr<store::Store> open_store(const ServerOptions& options,
+                                         const std::string& data_dir) {
+  if (options.postgres_url.empty())
+    return std::make_unique<store::sqlite::SqliteStore>(data_dir + "/berth.db");
+  auto store = store::postgres::open_store(options.postgres_url);
+  spdlog::info("database: PostgreSQL");
+  return store;
+}
+
+// With PostgreSQL, LISTEN/NOTIFY, so that replicas on the same database see each other's
+// changes; else in-process.
+std::unique_ptr<store::Pubsub> open_pubsub(const ServerOptions& options, const Clock& clock) {
+  if (options.postgres_url.empty()) return std::make_unique<store::MemoryPubsub>();
+  return std::make_unique<store::postgres::PostgresPubsub>(options.postgres_url, clock);
 }
 
 // The web dashboard, or nullptr when it was not built (no node at build time): the API serves
@@ -126,6 +159,8 @@ int run_server(const ServerOptions& options) {
   auto poll_interval = parse_duration(options.autobuild_poll_interval, "--autobuild-poll-interval");
   auto stats_interval =
       parse_duration(options.agent_stats_interval, "--agent-stats-refresh-interval");
+  auto heartbeat_interval =
+      parse_duration(options.replica_heartbeat_interval, "--replica-heartbeat-interval");
   auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off")
     throw Error{ErrorCode::invalid, "Unknown --log-level \"" + options.log_level +
@@ -148,8 +183,10 @@ int run_server(const ServerOptions& options) {
   // Construction order is dependency order; destruction runs in reverse, so the database
   // closes last, after the listener and the daemons have stopped.
   SystemClock clock;
-  store::sqlite::SqliteStore store(data_dir + "/berth.db");
-  store::MemoryPubsub pubsub;
+  auto store_owner = open_store(options, data_dir);
+  store::Store& store = *store_owner;
+  auto pubsub_owner = open_pubsub(options, clock);
+  store::Pubsub& pubsub = *pubsub_owner;
   coderd::initialize_deployment(store, clock);
   coderd::set_default_quiet_hours(store, options.default_quiet_hours_schedule);
   coderd::ApiKeys api_keys(store, pubsub, clock, coderd::TokenPolicy{});
@@ -164,7 +201,12 @@ int run_server(const ServerOptions& options) {
   // Task app requests (send, logs) wait for the agent without a thread: bounded by their own
   // cap, not by the handler threads.
   api::AgentAppHttpClient app_http(agent_registry);
-  if (auto n = jobs.fail_interrupted_jobs())
+  // A job still running was left by this server's previous life when its daemons had this
+  // data directory's name. On SQLite this process is the database's only user: any running job
+  // is. On a shared PostgreSQL database the others may be other replicas', running now; a job
+  // of a replica that vanished is failed by the reaper once its heartbeats stop.
+  auto daemon_suffix = "@" + instance_name(data_dir);
+  if (auto n = jobs.fail_interrupted_jobs(options.postgres_url.empty() ? "" : daemon_suffix))
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
   http::ServerLimits limits;
@@ -201,6 +243,15 @@ int run_server(const ServerOptions& options) {
                       log_request, worker_threads(options.http_threads));
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
+  // This server among the replicas on the database (GET /replicas).
+  coderd::ReplicaSettings replica_settings;
+  replica_settings.relay_address =
+      options.relay_address.empty() ? deps.build.access_url : options.relay_address;
+  replica_settings.version = BERTH_VERSION;
+  replica_settings.heartbeat_interval = heartbeat_interval;
+  coderd::Replicas replicas(store, clock, replica_settings);
+  replicas.start();
+  deps.replicas = &replicas;
 
   std::filesystem::create_directories(data_dir + "/jobs");
   provisioner::local::LocalProvisioner local(deps.build.access_url, self_path(),
@@ -216,12 +267,12 @@ int run_server(const ServerOptions& options) {
     });
   local.set_module_dir(options.terraform_module_dir);
   provisioner::DaemonPool daemons(jobs, store, pubsub, clock, local, options.provisioner_daemons,
-                                  data_dir + "/workspaces");
+                                  data_dir + "/workspaces", daemon_suffix);
   daemons.reconcile_workspaces();
   daemons.start();
   provisioner::JobReaper reaper(jobs, clock, {});
   reaper.start();
-  coderd::LifecycleExecutor executor(store, workspaces, clock, Uuid::random_v4().to_string());
+  coderd::LifecycleExecutor executor(store, workspaces, clock, replicas.id().to_string());
   coderd::LifecycleTicker ticker(executor, clock, poll_interval);
   ticker.start();
 
@@ -231,6 +282,8 @@ int run_server(const ServerOptions& options) {
   spdlog::info("data directory: {}", data_dir);
 
   server.run(/*stop_on_signals=*/true);
+  // Out of the replica list at once, not after the heartbeat window.
+  replicas.stop();
   spdlog::info("HTTP server stopped; stopping provisioner daemons");
   ticker.stop();
   reaper.stop();

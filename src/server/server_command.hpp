@@ -15,10 +15,13 @@ struct ServerOptions {
   std::size_t max_connections = 16384;  // agents, streams and requests alike
   unsigned http_threads = 0;            // threads serving requests; 0: max(4, 2 per core)
   int provisioner_daemons = 3;
-  std::string autobuild_poll_interval = "1m";  // how often the lifecycle executor ticks
-  std::string agent_stats_interval = "30s";    // how often agents report stats
+  std::string autobuild_poll_interval = "1m";     // how often the lifecycle executor ticks
+  std::string agent_stats_interval = "30s";       // how often agents report stats
+  std::string replica_heartbeat_interval = "5s";  // hidden flag: tests shorten it
   std::string default_quiet_hours_schedule = "CRON_TZ=UTC 0 0 * * *";
   std::string agent_binary_path;       // default: berth-agent next to this binary
+  std::string postgres_url;            // PostgreSQL instead of SQLite when set
+  std::string relay_address;           // how other replicas reach this one; default: access_url
   std::string dashboard_dir;           // the built web dashboard; default: dashboard/ next to it
   std::string terraform_module_dir;    // registry modules for templates; empty: none
   std::int64_t api_rate_limit = 512;   // requests per minute per caller and path; <= 0: none

@@ -9,11 +9,18 @@
 namespace berth::store {
 
 // Change notifications between parts of the server (and, with PostgreSQL, between replicas).
-// Messages are small (ids, not rows); subscribers re-read the Store. Callbacks run on the
-// publisher's thread and must only hand the message off (signal a queue), never block.
+// Messages are small (ids, not rows); subscribers re-read the Store, so every message, whatever
+// it says, means "something changed: re-read". Callbacks run on the publisher's thread
+// (MemoryPubsub) or on the pubsub's own thread (PostgresPubsub) and must only hand the message
+// off (signal a queue), never block.
 class Pubsub {
  public:
   using Listener = std::function<void(const std::string& message)>;
+
+  // Delivered to every subscriber of every channel when messages may have been lost (the
+  // PostgreSQL LISTEN connection dropped and was made again): re-read everything that the
+  // subscription watches. Never published by Berth itself.
+  static constexpr const char* kResync = "resync";
 
   // Unsubscribes when destroyed.
   class Subscription {
@@ -43,6 +50,8 @@ class Pubsub {
 
   virtual ~Pubsub() = default;
   virtual void publish(const std::string& channel, const std::string& message) = 0;
+  // Once this returns, every message published afterwards (on any replica) reaches
+  // `listener`; subscribe before the first read of what the channel announces.
   virtual Subscription subscribe(const std::string& channel, Listener listener) = 0;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -100,6 +101,22 @@ struct FileRow {
   std::string data;
 };
 
+// A template variable's value given to an import (codersdk.VariableValue).
+struct VariableValue {
+  std::string name;
+  std::string value;
+  bool operator==(const VariableValue&) const = default;
+};
+
+// What a provisioner job works on (its `input` column): an import names the version it fills
+// in and the variable values it was given (possibly none); a build names its workspace build.
+struct ProvisionerJobInput {
+  std::optional<Uuid> template_version_id;
+  std::optional<Uuid> workspace_build_id;
+  std::vector<VariableValue> user_variable_values;  // an import's; stored only for imports
+  bool operator==(const ProvisionerJobInput&) const = default;
+};
+
 // A unit of provisioner work: importing a template version or running a workspace build.
 struct ProvisionerJobRow {
   Uuid id;
@@ -116,8 +133,8 @@ struct ProvisionerJobRow {
   std::string storage_method;  // file
   std::string type;  // template_version_import | workspace_build | template_version_dry_run
   Uuid file_id;
-  std::string input;  // JSON object
-  std::string tags;   // JSON object of string → string
+  ProvisionerJobInput input;
+  std::map<std::string, std::string> tags;  // all of them must be among a daemon's to run it
   std::optional<Uuid> worker_id;
   std::string worker_name;
   std::int64_t logs_length = 0;
@@ -135,6 +152,28 @@ struct ProvisionerJobLogRow {
   std::string output;
 };
 
+// A template's scheduling and permission settings (the `policy` column). Fields a stored
+// document lacks (or holds with another type) read as these defaults.
+struct TemplatePolicy {
+  std::int64_t default_ttl_ms = 0;
+  std::int64_t activity_bump_ms = 3'600'000;
+  std::vector<std::string> autostop_days_of_week;
+  std::int64_t autostop_weeks = 1;
+  std::vector<std::string> autostart_days_of_week = {"monday", "tuesday",  "wednesday", "thursday",
+                                                     "friday", "saturday", "sunday"};
+  bool allow_user_autostart = true;
+  bool allow_user_autostop = true;
+  bool allow_user_cancel_workspace_jobs = false;
+  bool require_active_version = false;
+  std::int64_t failure_ttl_ms = 0;
+  std::int64_t time_til_dormant_ms = 0;
+  std::int64_t time_til_dormant_autodelete_ms = 0;
+  std::string deprecation_message;
+  std::string max_port_share_level = "owner";
+  bool use_classic_parameter_flow = false;
+  bool operator==(const TemplatePolicy&) const = default;
+};
+
 // A template: a name in an organization pointing at its active version, plus policy.
 struct TemplateRow {
   Uuid id;
@@ -149,7 +188,27 @@ struct TemplateRow {
   TimePoint created_at;
   TimePoint updated_at;
   bool deleted = false;
-  std::string policy;  // JSON object: scheduling and permission settings
+  TemplatePolicy policy;
+};
+
+// Filters for listing live templates (the `q=` grammar, already resolved to ids); empty ones
+// match everything. Names compare ASCII case-insensitively.
+struct ListTemplatesParams {
+  std::optional<Uuid> organization_id;
+  std::string exact_name;
+  std::string exact_display_name;
+  std::string name_contains;
+  std::string display_name_contains;
+  std::vector<Uuid> ids;  // any of; empty = all
+  std::optional<Uuid> created_by;
+  std::optional<bool> deprecated;  // whether the policy has a deprecation message
+  // Of the active version; a template whose active version is missing matches neither value.
+  std::optional<bool> has_ai_task;
+  std::optional<bool> has_external_agent;
+  // The caller's read authorization, applied in the query: every template, or those in
+  // `readable_organization_ids` (templates have no owner).
+  bool readable_all = true;
+  std::vector<Uuid> readable_organization_ids;
 };
 
 // One version of a template's source and what its import found in it.
@@ -167,7 +226,10 @@ struct TemplateVersionRow {
   bool archived = false;
   bool has_ai_task = false;
   bool has_external_agent = false;
-  std::string user_variable_values = "[]";  // JSON documents, written by the import job
+  std::vector<VariableValue> user_variable_values;  // what the import was given
+  // Pass-through documents, written by the import job: codersdk-shaped JSON arrays
+  // (TemplateVersionParameter, TemplateVersionVariable, Preset, WorkspaceResource,
+  // TemplateVersionExternalAuth) that the API serves as they are.
   std::string parameters = "[]";
   std::string variables = "[]";
   std::string presets = "[]";
@@ -238,6 +300,14 @@ struct BuildParameterRow {
   std::string value;
 };
 
+// One coder_metadata item shown on a resource (codersdk.WorkspaceResourceMetadata).
+struct ResourceMetadataItem {
+  std::string key;
+  std::string value;
+  bool sensitive = false;
+  bool operator==(const ResourceMetadataItem&) const = default;
+};
+
 // Something a build created (a process, a container, a VM...).
 struct WorkspaceResourceRow {
   Uuid id;
@@ -249,11 +319,13 @@ struct WorkspaceResourceRow {
   bool hide = false;
   std::string icon;
   std::int64_t daily_cost = 0;
-  std::string metadata = "[]";  // JSON [{key, value, sensitive}]
+  std::vector<ResourceMetadataItem> metadata;
 };
 
 // An agent a build defined; `config` holds its static definition (os, dir, env, apps,
-// scripts, display apps) as codersdk-shaped JSON.
+// scripts, display apps) as codersdk-shaped JSON. Pass-through document: the provisioner writes
+// it in codersdk.WorkspaceAgent's shape and the API serves its fields as they are; the few
+// fields the rules read are picked out where needed.
 struct WorkspaceAgentRow {
   Uuid id;
   TimePoint created_at;
@@ -384,6 +456,21 @@ struct TaskRow {
   std::optional<TimePoint> deleted_at;
 };
 
+// Filters for listing live tasks (the `q=` grammar, already resolved to ids); empty ones
+// match everything. Only tasks whose workspace exists (deleted or not) are listed.
+struct ListTasksParams {
+  std::optional<Uuid> owner_id;
+  std::optional<Uuid> organization_id;
+  // The task's status as coderd::Tasks::view derives it: pending, initializing, active,
+  // paused, error or unknown.
+  std::optional<std::string> status;
+  // The caller's read authorization on the task's workspace, applied in the query: every
+  // workspace, or those owned by `readable_owner_id` plus those in `readable_organization_ids`.
+  bool readable_all = true;
+  std::optional<Uuid> readable_owner_id;
+  std::vector<Uuid> readable_organization_ids;
+};
+
 // Which agent and app (the coder_ai_task's) serve a task in one build of its workspace.
 struct TaskWorkspaceAppRow {
   Uuid task_id;
@@ -443,7 +530,9 @@ struct AuditLogRow {
   std::string resource_target;  // the resource's name
   std::string action;           // Coder's AuditAction: create, write, delete, start, ...
   std::int64_t status_code = 0;
-  std::string additional_fields = "{}";  // JSON object
+  // Pass-through document: Coder's free-form `additional_fields` (a JSON object whose keys
+  // depend on the resource type), served as written.
+  std::string additional_fields = "{}";
   Uuid request_id;
 };
 
@@ -459,6 +548,21 @@ struct ListAuditLogsParams {
   // The caller's read authorization: everything, or the listed organizations only.
   bool readable_all = true;
   std::vector<Uuid> readable_organization_ids;
+};
+
+// One `berth server` process on the database (Coder's replica), kept alive by its heartbeat.
+// Every member has a default, so that a row is filled by name (designated initializers).
+struct ReplicaRow {
+  Uuid id{};
+  std::string hostname{};
+  std::string relay_address{};  // where the other replicas reach this one
+  std::int64_t region_id = 0;
+  std::string version{};
+  TimePoint started_at{};
+  TimePoint updated_at{};                 // its last heartbeat
+  std::optional<TimePoint> stopped_at{};  // set when it shut down cleanly
+  std::string error{};                    // what it last found wrong; empty when healthy
+  std::int64_t database_latency_us = 0;
 };
 
 }  // namespace berth::store

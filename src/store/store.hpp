@@ -89,10 +89,11 @@ class Store {
   virtual std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) = 0;
   virtual std::vector<ProvisionerJobRow> list_provisioner_jobs_by_ids(
       const std::vector<Uuid>& ids) = 0;
-  // Claims the oldest pending job whose tags are all among `worker_tags` (a JSON object) and
-  // whose provisioner is one of `provisioners`; atomically marks it started by the worker.
+  // Claims the oldest pending job whose tags are all among `worker_tags` and whose provisioner
+  // is one of `provisioners`; atomically marks it started by the worker.
   virtual std::optional<ProvisionerJobRow> acquire_provisioner_job(
-      const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
+      const Uuid& worker_id, const std::string& worker_name,
+      const std::map<std::string, std::string>& worker_tags,
       const std::vector<std::string>& provisioners, TimePoint now) = 0;
   virtual void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) = 0;
   // Marks the job completed; an error (even empty-coded) makes it failed. A job that already
@@ -126,8 +127,9 @@ class Store {
   virtual std::vector<TemplateRow> list_templates_by_ids(const std::vector<Uuid>& ids) = 0;
   virtual std::optional<TemplateRow> get_template_by_organization_and_name(
       const Uuid& organization_id, const std::string& name) = 0;
-  // Non-deleted templates, of one organization when given, by name.
-  virtual std::vector<TemplateRow> list_templates(const std::optional<Uuid>& organization_id) = 0;
+  // Non-deleted templates matching the filters and the caller's authorization, by name
+  // (lower(name), then id).
+  virtual std::vector<TemplateRow> list_templates(const ListTemplatesParams& params) = 0;
   // Rewrites the mutable columns (names, icon, policy, active version, deleted).
   virtual void update_template(const TemplateRow& row) = 0;
 
@@ -153,6 +155,8 @@ class Store {
   // Workspaces
   virtual void insert_workspace(const WorkspaceRow& row) = 0;
   virtual std::optional<WorkspaceRow> get_workspace_by_id(const Uuid& id) = 0;
+  // Deleted ones too.
+  virtual std::vector<WorkspaceRow> list_workspaces_by_ids(const std::vector<Uuid>& ids) = 0;
   // The live workspace of that name, or (include_deleted) the newest deleted one.
   virtual std::optional<WorkspaceRow> get_workspace_by_owner_and_name(const Uuid& owner_id,
                                                                       const std::string& name,
@@ -219,6 +223,9 @@ class Store {
       const std::vector<Uuid>& job_ids) = 0;
   virtual void insert_workspace_agent(const WorkspaceAgentRow& row) = 0;
   virtual std::optional<WorkspaceAgentRow> get_workspace_agent_by_id(const Uuid& id) = 0;
+  // Deleted ones too.
+  virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_ids(
+      const std::vector<Uuid>& ids) = 0;
   virtual std::optional<WorkspaceAgentRow> get_workspace_agent_by_token_hash(
       const std::string& hash) = 0;
   virtual std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_id(
@@ -277,18 +284,29 @@ class Store {
   virtual std::optional<TaskRow> get_task_by_owner_and_name(const Uuid& owner_id,
                                                             const std::string& name) = 0;
   virtual std::optional<TaskRow> get_task_by_workspace_id(const Uuid& workspace_id) = 0;
-  virtual std::vector<TaskRow> list_tasks(const std::optional<Uuid>& owner_id,
-                                          const std::optional<Uuid>& organization_id) = 0;
+  // Live tasks matching the filters, the caller's authorization and the status, newest
+  // first (then by id); no paging, as in Coder.
+  virtual std::vector<TaskRow> list_tasks(const ListTasksParams& params) = 0;
   virtual void update_task_workspace_id(const Uuid& id, const Uuid& workspace_id) = 0;
   virtual void update_task_prompt(const Uuid& id, const std::string& prompt) = 0;
   virtual void delete_task(const Uuid& id, TimePoint now) = 0;  // soft delete
   virtual void upsert_task_workspace_app(const TaskWorkspaceAppRow& row) = 0;
   virtual std::optional<TaskWorkspaceAppRow> get_latest_task_workspace_app(const Uuid& task_id) = 0;
+  // The latest app row of each of the tasks that has one.
+  virtual std::vector<TaskWorkspaceAppRow> list_latest_task_workspace_apps(
+      const std::vector<Uuid>& task_ids) = 0;
+  // The build each of those latest rows names (its task's workspace, its build number).
+  virtual std::vector<WorkspaceBuildRow> list_latest_task_workspace_app_builds(
+      const std::vector<Uuid>& task_ids) = 0;
   virtual void upsert_task_snapshot(const TaskSnapshotRow& row) = 0;
   virtual std::optional<TaskSnapshotRow> get_task_snapshot(const Uuid& task_id) = 0;
   virtual void insert_workspace_app_status(const WorkspaceAppStatusRow& row) = 0;
   virtual std::optional<WorkspaceAppStatusRow> get_latest_workspace_app_status(
       const Uuid& workspace_id) = 0;
+  // The latest status of each of the workspaces that has one (as
+  // get_latest_workspace_app_status).
+  virtual std::vector<WorkspaceAppStatusRow> list_latest_workspace_app_statuses(
+      const std::vector<Uuid>& workspace_ids) = 0;
   virtual std::optional<WorkspaceAppStatusRow> get_latest_app_status_by_app(
       const Uuid& agent_id, const std::string& app_id) = 0;
 
@@ -303,6 +321,22 @@ class Store {
   virtual bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,
                                  TimePoint expires_at) = 0;
   virtual void release_lease(const std::string& name, const std::string& holder) = 0;
+
+  // Replicas: the `berth server` processes sharing this database.
+  // Writes the replica's row, replacing one with its id.
+  virtual void upsert_replica(const ReplicaRow& row) = 0;
+  virtual std::optional<ReplicaRow> get_replica_by_id(const Uuid& id) = 0;
+  // A heartbeat: updated_at, the latency measured and what is wrong (empty: nothing). False
+  // when the replica has no row (deleted while it was silent).
+  virtual bool update_replica_heartbeat(const Uuid& id, TimePoint now,
+                                        std::int64_t database_latency_us,
+                                        const std::string& error) = 0;
+  // Marks the replica stopped (a clean shutdown) at `now`.
+  virtual void update_replica_stopped(const Uuid& id, TimePoint now) = 0;
+  // The replicas heard from at or after `updated_after` and not stopped, oldest first.
+  virtual std::vector<ReplicaRow> list_alive_replicas(TimePoint updated_after) = 0;
+  // Forgets the replicas last heard from (or stopped) before `before`; returns how many.
+  virtual std::int64_t delete_replicas_updated_before(TimePoint before) = 0;
 };
 
 }  // namespace berth::store

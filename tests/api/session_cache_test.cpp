@@ -11,8 +11,8 @@
 #include "coderd/organizations.hpp"
 #include "http/server.hpp"
 #include "sdk/client.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace berth::api {
 namespace {
@@ -89,7 +89,8 @@ class SessionCacheApi : public ::testing::Test {
 
   berth::testing::TempDir dir_;
   ManualClock clock_{from_unix_micros(1'700'000'000'000'000LL)};
-  store::sqlite::SqliteStore store_{dir_.file("berth.db")};
+  std::unique_ptr<store::Store> owned_store_ = berth::testing::open_test_store(dir_);
+  store::Store& store_ = *owned_store_;
   bool deployed_ = (coderd::initialize_deployment(store_, clock_), true);
   store::MemoryPubsub pubsub_;
   coderd::ApiKeys api_keys_{store_, pubsub_, clock_, coderd::TokenPolicy{}};

@@ -6,8 +6,8 @@
 #include "coderd/organizations.hpp"
 #include "coderd/users.hpp"
 #include "common/clock.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace berth::coderd::testing {
 
@@ -15,11 +15,13 @@ inline TimePoint start_time() {
   return from_unix_micros(1'700'000'000'000'000LL);
 }
 
-// Real services on a real SQLite file, with time under the test's control.
+// Real services on a real store (a SQLite file, or PostgreSQL in the suite's `postgres.`
+// variant), with time under the test's control.
 struct Services {
   berth::testing::TempDir dir;
   ManualClock clock{start_time()};
-  store::sqlite::SqliteStore store{dir.file("berth.db")};
+  std::unique_ptr<store::Store> owned_store = berth::testing::open_test_store(dir);
+  store::Store& store = *owned_store;
   ApiKeys api_keys{store, clock, TokenPolicy{}};
   Users users{store, clock, api_keys};
 

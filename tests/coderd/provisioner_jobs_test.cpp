@@ -114,8 +114,6 @@ class JobQueueTest : public ::testing::Test {
   // Inserts a pending job directly, as the services that queue jobs do, and announces it.
   ProvisionerJobRow insert_job(std::map<std::string, std::string> tags = kDefaultTags,
                                std::string provisioner = "terraform") {
-    json::object t;
-    for (const auto& [k, v] : tags) t[k] = v;
     auto now = s.clock.now();
     ProvisionerJobRow job{Uuid::random_v4(),
                           now,
@@ -131,8 +129,8 @@ class JobQueueTest : public ::testing::Test {
                           "file",
                           "template_version_import",
                           file.id,
-                          "{}",
-                          json::serialize(t),
+                          {},
+                          std::move(tags),
                           std::nullopt,
                           "",
                           0,
@@ -284,7 +282,8 @@ TEST_F(JobQueueTest, CreateVersionQueuesAnImportWithDefaultTags) {
   auto row = job(version.job_id);
   EXPECT_EQ(status(row.id), sdk::ProvisionerJobStatus::pending);
   EXPECT_EQ(row.type, "template_version_import");
-  EXPECT_EQ(json::parse(row.tags), json::parse(R"({"scope":"organization","owner":""})"));
+  EXPECT_EQ(row.tags,
+            (std::map<std::string, std::string>{{"scope", "organization"}, {"owner", ""}}));
   EXPECT_FALSE(jobs.acquire(daemon("untagged", {})));
   EXPECT_EQ(jobs.acquire(daemon())->id, row.id);
 }
@@ -558,6 +557,18 @@ TEST_F(JobQueueTest, CompletingAReapedJobKeepsTheReaperVerdict) {
   }
   EXPECT_EQ(status(version.job_id), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(s.store.get_template_version_by_id(version.id)->readme, "");
+}
+
+// A replica restarting on a shared database fails the jobs its own daemons were running, not
+// the ones another replica's daemons are running now.
+TEST_F(JobQueueTest, FailInterruptedJobsFailsOnlyThoseOfTheNamedDaemons) {
+  auto mine = insert_job();
+  auto theirs = insert_job();
+  ASSERT_EQ(jobs.acquire(daemon("built-in-0@this"))->id, mine.id);
+  ASSERT_EQ(jobs.acquire(daemon("built-in-0@other"))->id, theirs.id);
+  EXPECT_EQ(jobs.fail_interrupted_jobs("@this"), 1u);
+  EXPECT_EQ(status(mine.id), sdk::ProvisionerJobStatus::failed);
+  EXPECT_EQ(status(theirs.id), sdk::ProvisionerJobStatus::running);
 }
 
 TEST_F(JobQueueTest, FailInterruptedJobsFailsRunningAndKeepsPending) {

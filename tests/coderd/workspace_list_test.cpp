@@ -101,8 +101,6 @@ class WorkspaceList : public ::testing::Test {
     job.storage_method = "file";
     job.type = "workspace_build";
     job.file_id = file_id;
-    job.input = "{}";
-    job.tags = "{}";
     if (shape) shape(job);
     s.store.insert_provisioner_job(job);
     return job.id;
@@ -133,7 +131,7 @@ class WorkspaceList : public ::testing::Test {
                             t,
                             t,
                             false,
-                            "{}"};
+                            {}};
     s.store.insert_template(tmpl);
     for (const auto& id : ids) s.store.update_template_version_template_id(id, tmpl.id, t);
     templates.push_back(tmpl);

@@ -1,6 +1,11 @@
 // Workspace agents against the real binary: the built-in provisioner starts `berth agent`
 // inside the workspace process, and the agent reports back over its WebSocket.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fstream>
@@ -54,6 +59,36 @@ resource "berth_process" "workspace" {
   env     = ["CODER_AGENT_TOKEN=${coder_agent.main.token}"]
 }
 )";
+}
+
+// Reads the SSE stream at `path` on a raw socket until `needle` is in what came (response
+// head included) or `limit` passed; returns what came.
+std::string read_events_until(const std::string& url, const std::string& token,
+                              const std::string& path, const std::string& needle,
+                              seconds limit = seconds(30)) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::stoi(url.substr(url.rfind(':') + 1))));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string text;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    auto request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\nAccept: text/event-stream\r\n" +
+                   "Coder-Session-Token: " + token + "\r\n\r\n";
+    if (write(fd, request.data(), request.size()) == static_cast<ssize_t>(request.size())) {
+      auto deadline = steady_clock::now() + limit;
+      while (text.find(needle) == std::string::npos && steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (poll(&p, 1, 100) <= 0) continue;
+        char buf[4096];
+        auto n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        text.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  close(fd);
+  return text;
 }
 
 // Every test here runs its workspaces' agents as real processes.
@@ -154,6 +189,67 @@ TEST_F(AgentsApi, ReconnectsAfterAServerRestartWithoutLosingLogs) {
   for (int i = 1; i <= 40; ++i)
     EXPECT_NE(std::find(lines.begin(), lines.end(), "line-" + std::to_string(i)), lines.end())
         << "line-" << i << " was lost";
+}
+
+TEST_F(AgentsApi, TheEnvIsTheAgentsAloneAndMetadataResultsAreWatched) {
+  auto ws = create_workspace(agent_template("echo \"$GREETING\"", "true"), "watched");
+  auto wid = str(ws.at("id"));
+  auto aid = agent_id_of(ws);
+  wait_agent(wid, aid, ready);
+  // The agent's manifest carried the env (its script printed it); readers of the workspace
+  // do not see the values.
+  auto lines = log_lines(aid);
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "hello from the env"), lines.end());
+  for (const auto& path : {"/api/v2/workspaces/" + wid, "/api/v2/workspaceagents/" + aid}) {
+    auto r = owner().request("GET", path);
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.body.find("hello from the env"), std::string::npos) << path << ": " << r.body;
+  }
+  EXPECT_TRUE(agent(aid).at("environment_variables").as_object().empty());
+  EXPECT_FALSE(agent(aid).contains("metadata"));  // not a field of Coder's WorkspaceAgent
+
+  // watch-metadata-ws: {"type":"data","data":[{description, result}]} until the agent's
+  // first result is there.
+  json::object item;
+  owner().follow_websocket(
+      "/api/v2/workspaceagents/" + aid + "/watch-metadata-ws",
+      [&](const std::string& m) {
+        auto e = json::parse(m).as_object();
+        if (str(e.at("type")) != "data") return true;
+        const auto& items = e.at("data").as_array();
+        if (items.size() != 1) {
+          ADD_FAILURE() << m;
+          return false;
+        }
+        item = items[0].as_object();
+        return str(item.at("result").as_object().at("value")) != "42";
+      },
+      seconds(30));
+  ASSERT_FALSE(item.empty());
+  const auto& description = item.at("description").as_object();
+  EXPECT_EQ(str(description.at("display_name")), "Answer");
+  EXPECT_EQ(str(description.at("key")), "answer");
+  EXPECT_EQ(str(description.at("script")), "echo 42");
+  EXPECT_EQ(description.at("interval").as_int64(), 1);
+  EXPECT_EQ(description.at("timeout").as_int64(), 5);
+  const auto& result = item.at("result").as_object();
+  EXPECT_EQ(str(result.at("value")), "42");
+  EXPECT_EQ(str(result.at("error")), "");
+  EXPECT_TRUE(parse_rfc3339(str(result.at("collected_at"))));
+  EXPECT_GE(result.at("age").as_int64(), 0);
+  EXPECT_LT(result.at("age").as_int64(), 60);
+
+  // watch-metadata: the same as server-sent events.
+  auto text =
+      read_events_until(server_->url(), owner().session_token(),
+                        "/api/v2/workspaceagents/" + aid + "/watch-metadata", R"("value":"42")");
+  EXPECT_NE(text.find("text/event-stream"), std::string::npos) << text;
+  EXPECT_NE(text.find("event: data\ndata: [{"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"("value":"42")"), std::string::npos) << text;
+
+  auto member = sign_in_member(server_->url(), owner(), "eve");
+  EXPECT_EQ(member.request("GET", "/api/v2/workspaceagents/" + aid + "/watch-metadata").status,
+            404);
 }
 
 TEST_F(AgentsApi, RefusesBadAgentTokensAndHidesAgentsFromOtherUsers) {

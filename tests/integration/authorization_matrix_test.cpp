@@ -75,6 +75,8 @@ const std::map<std::string, Row>& expectations() {
     {"GET /api/v2/experiments", {401, 401, 200, 200, 200, 200, 200, 200}},
     {"GET /api/v2/experiments/available", {401, 401, 200, 200, 200, 200, 200, 200}},
     {"GET /api/v2/regions", {401, 401, 200, 200, 200, 200, 200, 200}},
+    // Reading the deployment's replicas is for owners; others get Coder's 404.
+    {"GET /api/v2/replicas", {401, 401, 404, 404, 404, 404, 404, 200}},
     {"GET /api/v2/templates/examples", {401, 401, 200, 200, 200, 200, 200, 200}},
     {"GET /api/v2/organizations/{organization}/templates/examples",
      {401, 401, 200, 200, 200, 200, 200, 200}},
@@ -221,6 +223,10 @@ const std::map<std::string, Row>& expectations() {
      {401, 400, 401, 401, 401, 401, 401, 401}},
     {"GET /api/v2/workspaceagents/{workspaceagent}", {401, 401, 404, 404, 200, 404, 200, 200}},
     {"GET /api/v2/workspaceagents/{workspaceagent}/logs", {401, 401, 404, 404, 200, 404, 200, 200}},
+    {"GET /api/v2/workspaceagents/{workspaceagent}/watch-metadata",
+     {401, 401, 404, 404, 200, 404, 200, 200}},
+    {"GET /api/v2/workspaceagents/{workspaceagent}/watch-metadata-ws",
+     {401, 401, 404, 404, 101, 404, 101, 101}},
     // 503: allowed, but the agent is not connected (none runs in this test).
     {"GET /api/v2/workspaceagents/{workspaceagent}/pty", {401, 401, 404, 404, 403, 404, 503, 503}},
     {"GET /api/v2/workspaceagents/{workspaceagent}/stream",
@@ -549,6 +555,9 @@ std::map<std::string, Call> AuthorizationMatrix::calls() {
   c["PATCH /api/v2/workspaceagents/me/app-status"] =
       json_body(json::object{{"app_slug", "ai"}, {"state", "working"}, {"message", "matrix"}});
   c["POST /api/v2/workspaceagents/me/tasks/{task}/log-snapshot"] = json_body(json::object{});
+  c["GET /api/v2/workspaceagents/{workspaceagent}/watch-metadata"].status_only = true;
+  c["GET /api/v2/workspaceagents/{workspaceagent}/watch-metadata-ws"].status_only = true;
+  c["GET /api/v2/workspaceagents/{workspaceagent}/watch-metadata-ws"].upgrade = true;
   c["GET /api/v2/workspaceagents/{workspaceagent}/pty"].status_only = true;
   c["GET /api/v2/workspaceagents/{workspaceagent}/pty"].upgrade = true;
   c["GET /api/v2/workspaceagents/{workspaceagent}/pty"].query =

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "support/test_store.hpp"
 #include "support/workspace_processes.hpp"
 
 namespace berth::testing {
@@ -66,6 +67,12 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
     : data_dir_(std::move(data_dir)),
       log_path_(data_dir_ + "/server.log"),
       extra_args_(std::move(extra_args)) {
+  // The suite's PostgreSQL variant: the data directory's own database, kept across restarts.
+  if (std::none_of(extra_args_.begin(), extra_args_.end(),
+                   [](const auto& a) { return a.rfind("--postgres-url", 0) == 0; })) {
+    auto flags = store_flags(data_dir_);
+    extra_args_.insert(extra_args_.end(), flags.begin(), flags.end());
+  }
   start("127.0.0.1:0");
 }
 

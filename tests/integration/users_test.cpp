@@ -1,10 +1,10 @@
 // Users, sessions, tokens and organizations against the real binary over HTTP.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include "integration/fixtures.hpp"
 #include "integration/server_process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace berth::testing {
 namespace {
@@ -215,13 +215,8 @@ TEST_F(UsersApi, BadInputGetsClearErrors) {
 TEST_F(UsersApi, ExpiredTokensAreRefused) {
   auto owner = sign_in_owner(server_.url());
   auto id = owner.session_token().substr(0, 10);
-  // Age the key in the real database file, as time passing would.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((server_.data_dir() + "/berth.db").c_str(), &db), SQLITE_OK);
-  sqlite3_busy_timeout(db, 5000);
-  std::string sql = "UPDATE api_keys SET expires_at = 1000000 WHERE id = '" + id + "'";
-  ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
+  // Age the key in the real database, as time passing would.
+  exec_sql(server_.data_dir(), "UPDATE api_keys SET expires_at = 1000000 WHERE id = '" + id + "'");
   auto r = owner.request("GET", "/api/v2/users/me");
   EXPECT_EQ(r.status, 401);
   auto detail = std::string(r.json().as_object().at("detail").as_string());
@@ -465,14 +460,11 @@ TEST(ServerLifecycle, RestartKeepsUsersSessionsAndIds) {
 TEST(ServerLifecycle, RefusesADatabaseFromANewerBerth) {
   TempDir dir;
   { ServerProcess server(dir.path().string()); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir.path() / "berth.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "INSERT INTO schema_migrations (version) VALUES (9999)", nullptr,
-                         nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  auto [code, err] =
-      run_berth({"server", "--http-address", "127.0.0.1:0", "--data-dir", dir.path().string()});
+  exec_sql(dir.path().string(), "INSERT INTO schema_migrations (version) VALUES (9999)");
+  std::vector<std::string> args = {"server", "--http-address", "127.0.0.1:0", "--data-dir",
+                                   dir.path().string()};
+  for (auto& flag : store_flags(dir.path().string())) args.push_back(flag);
+  auto [code, err] = run_berth(args);
   EXPECT_NE(code, 0);
   EXPECT_NE(err.find("newer version of Berth"), std::string::npos) << err;
 }

@@ -20,9 +20,9 @@
 #include "common/error.hpp"
 #include "provisioner/daemon.hpp"
 #include "provisioner/local/local_provisioner.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "support/tar_builder.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace berth::coderd {
 namespace {
@@ -68,7 +68,8 @@ class Lifecycle : public ::testing::Test {
  protected:
   Lifecycle()
       : clock_(utc(2026, 3, 27, 8, 0)),
-        store_(dir_.file("berth.db")),
+        owned_store_(berth::testing::open_test_store(dir_)),
+        store_(*owned_store_),
         api_keys_(store_, clock_, TokenPolicy{}),
         users_(store_, clock_, api_keys_),
         jobs_(store_, pubsub_, clock_),
@@ -177,7 +178,8 @@ class Lifecycle : public ::testing::Test {
 
   TempDir dir_;
   ManualClock clock_;
-  store::sqlite::SqliteStore store_;
+  std::unique_ptr<store::Store> owned_store_;
+  store::Store& store_;
   store::MemoryPubsub pubsub_;
   ApiKeys api_keys_;
   Users users_;
@@ -443,6 +445,28 @@ TEST_F(Lifecycle, ExtendStaysWithinBounds) {
   }
 }
 
+// Watchers re-read the workspace when told of a change (the pubsub calls them on the
+// publisher's thread): extend tells them once the new deadline is written, and only then.
+TEST_F(Lifecycle, ExtendTellsWatchersAfterWritingTheDeadline) {
+  auto tmpl = push_template(kQuietTemplate);
+  CreateWorkspaceParams p;
+  p.ttl_ms = 3'600'000;
+  auto w = create(tmpl, p);
+  std::vector<TimePoint> seen;
+  auto watcher = pubsub_.subscribe(workspace_channel(w.id), [&](const std::string& message) {
+    // Only this thread's changes: the daemon may still report the finished build.
+    if (message == "mtd_update") seen.push_back(*latest(w.id).deadline);
+  });
+  auto wanted = clock_.now() + hours(3);
+  workspaces_.extend(subject_, *store_.get_workspace_by_id(w.id), wanted);
+  EXPECT_EQ(seen, std::vector<TimePoint>{wanted});
+  // A refused extension changes nothing and tells nobody.
+  EXPECT_THROW(
+      workspaces_.extend(subject_, *store_.get_workspace_by_id(w.id), clock_.now() + minutes(10)),
+      Error);
+  EXPECT_EQ(seen.size(), 1u);
+}
+
 TEST_F(Lifecycle, OnlyTheLeaseHolderActs) {
   auto tmpl = push_template(kQuietTemplate);
   CreateWorkspaceParams p;
@@ -606,9 +630,7 @@ TEST_F(Lifecycle, RunningWorkspacesFollowAChangedAutostopRequirement) {
   EXPECT_EQ(latest(w.id).max_deadline, std::nullopt);
   auto set_days = [&](std::vector<std::string> days) {
     auto t = *store_.get_template_by_id(tmpl.id);
-    auto policy = template_policy_from(t.policy);
-    policy.autostop_days_of_week = std::move(days);
-    t.policy = json::serialize(to_json(policy));
+    t.policy.autostop_days_of_week = std::move(days);
     templates_.update_template(subject_, t);
   };
   clock_.advance(hours(1));

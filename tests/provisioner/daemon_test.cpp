@@ -103,7 +103,7 @@ class DaemonPoolTest : public ::testing::Test {
     pool->start();
   }
 
-  store::TemplateVersionRow create_version(std::string variables = "[]") {
+  store::TemplateVersionRow create_version(std::vector<store::VariableValue> variables = {}) {
     coderd::CreateVersionParams p;
     p.file_id = file.id;
     p.user_variable_values = std::move(variables);
@@ -165,7 +165,7 @@ TEST_F(DaemonPoolTest, CompletesAQueuedImport) {
     return r;
   });
   start(1);
-  auto version = create_version(R"([{"name":"region","value":"eu-west"}])");
+  auto version = create_version({{"region", "eu-west"}});
   auto job = wait_completed(version.job_id);
 
   EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::succeeded);
@@ -272,8 +272,8 @@ TEST_F(DaemonPoolTest, UnsupportedJobTypesFail) {
                                "file",
                                "template_version_dry_run",
                                file.id,
-                               "{}",
-                               R"({"scope":"organization","owner":""})",
+                               {},
+                               {{"scope", "organization"}, {"owner", ""}},
                                std::nullopt,
                                "",
                                0,

@@ -147,6 +147,22 @@ TEST(SdkWorkspace, AgentLiveFieldsOverwriteTheDefinitionInPlace) {
   EXPECT_FALSE(out.at("health").as_object().at("healthy").as_bool());
 }
 
+TEST(SdkWorkspace, AgentShowsOnlyCodersFieldsAndNoEnvValues) {
+  auto a = make_agent();
+  a.definition["environment_variables"] = json::object{{"API_KEY", "s3cret"}};
+  a.definition["scripts"] = json::array{json::object{{"script", "echo hi"}}};
+  // Berth's own bookkeeping in the build's definition.
+  a.definition["metadata"] = json::array{json::object{{"key", "load"}}};
+  a.definition["motd_file"] = "/etc/motd";
+  a.definition["order"] = 3;
+  auto out = to_json(a).as_object();
+  EXPECT_EQ(out.at("environment_variables"), json::object{});
+  EXPECT_EQ(json::serialize(out).find("s3cret"), std::string::npos);
+  // Coder's WorkspaceAgentScript carries the script itself.
+  EXPECT_EQ(out.at("scripts").as_array()[0].as_object().at("script"), "echo hi");
+  for (const char* key : {"metadata", "motd_file", "order"}) EXPECT_FALSE(out.contains(key)) << key;
+}
+
 TEST(SdkWorkspace, ProvisionerJobLeavesOutEmptyOptionalFields) {
   ProvisionerJob job;
   job.status = ProvisionerJobStatus::pending;

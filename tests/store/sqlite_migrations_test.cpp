@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include "common/error.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
 
@@ -22,7 +23,7 @@ TEST(SqliteMigrations, AppliesEveryMigrationOnceAndIsIdempotent) {
   auto path = dir.file("berth.db");
   { SqliteStore store(path); }
   { SqliteStore store(path); }
-  Database db(path);
+  SqliteDatabase db(path);
   Statement q(db, "SELECT COUNT(*), MAX(version) FROM schema_migrations");
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.integer(0), latest_schema_version());
@@ -48,7 +49,7 @@ TEST(SqliteMigrations, TurnsOnWalAndForeignKeys) {
   testing::TempDir dir;
   auto path = dir.file("berth.db");
   SqliteStore store(path);
-  Database db(path);
+  SqliteDatabase db(path);
   Statement q(db, "PRAGMA journal_mode");
   ASSERT_TRUE(q.step());
   EXPECT_EQ(q.text(0), "wal");

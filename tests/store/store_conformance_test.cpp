@@ -1,12 +1,14 @@
-// Every Store backend must pass these; a backend joins by adding a factory to kBackends.
+// Every Store backend must pass these: SQLite here, PostgreSQL in the `postgres.` variant of
+// this suite (tests/support/test_store.hpp).
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 
 #include "common/error.hpp"
-#include "store/sqlite/sqlite_store.hpp"
 #include "support/temp_dir.hpp"
+#include "support/test_store.hpp"
 
 namespace berth::store {
 namespace {
@@ -23,10 +25,7 @@ void PrintTo(const Backend& backend, std::ostream* os) {
 }
 
 const Backend kBackends[] = {
-    {"sqlite",
-     [](const testing::TempDir& dir) {
-       return std::make_unique<sqlite::SqliteStore>(dir.file("berth.db"));
-     }},
+    {"store", [](const testing::TempDir& dir) { return testing::open_test_store(dir); }},
 };
 
 TimePoint at(int seconds) {
@@ -197,6 +196,265 @@ TEST_P(StoreConformance, KeepsDataAcrossReopen) {
   EXPECT_TRUE(store_->get_user_by_id(user.id));
   EXPECT_EQ(store_->get_site_config("deployment_id"), "abc");
 }
+
+// Typed row fields kept as JSON documents in TEXT columns: what goes in comes back, with
+// empty collections and text that JSON must escape.
+
+// Quotes, backslashes, control characters, JSON and SQL punctuation, and non-ASCII text.
+const std::string kAwkward = "a \"quoted\" \\back\\slash\n\ttab' -- ; {\"x\":[1]} é 日本 🚀";
+
+class StoreConformanceTypedColumns : public StoreConformance {
+ protected:
+  void SetUp() override {
+    StoreConformance::SetUp();
+    owner_ = make_user("typed");
+    store_->insert_user(owner_);
+    org_ = make_org("typed-org", true);
+    store_->insert_organization(org_);
+    file_ = FileRow{
+        Uuid::random_v4(), std::string(64, 'f'), owner_.id, at(0), "application/x-tar", "data"};
+    store_->insert_file(file_);
+  }
+
+  ProvisionerJobRow make_job(ProvisionerJobInput input, std::map<std::string, std::string> tags,
+                             int seconds = 0) {
+    ProvisionerJobRow job;
+    job.id = Uuid::random_v4();
+    job.created_at = job.updated_at = at(seconds);
+    job.organization_id = org_.id;
+    job.initiator_id = owner_.id;
+    job.provisioner = "terraform";
+    job.storage_method = "file";
+    job.type = input.workspace_build_id ? "workspace_build" : "template_version_import";
+    job.file_id = file_.id;
+    job.input = std::move(input);
+    job.tags = std::move(tags);
+    store_->insert_provisioner_job(job);
+    return job;
+  }
+
+  TemplateVersionRow make_version(std::vector<VariableValue> values = {}) {
+    TemplateVersionRow v;
+    v.id = Uuid::random_v4();
+    v.organization_id = org_.id;
+    v.name = "v-" + v.id.to_string();
+    v.job_id = make_job({v.id, std::nullopt, values}, {{"scope", "organization"}}).id;
+    v.created_by = owner_.id;
+    v.created_at = v.updated_at = at(1);
+    v.user_variable_values = std::move(values);
+    store_->insert_template_version(v);
+    return v;
+  }
+
+  TemplateRow make_template(const std::string& name, TemplatePolicy policy) {
+    TemplateRow t{Uuid::random_v4(), org_.id,           name,      "",    "",    "",
+                  "terraform",       make_version().id, owner_.id, at(2), at(2), false,
+                  std::move(policy)};
+    store_->insert_template(t);
+    return t;
+  }
+
+  WorkspaceResourceRow make_resource(const Uuid& job_id, std::vector<ResourceMetadataItem> items) {
+    WorkspaceResourceRow r;
+    r.id = Uuid::random_v4();
+    r.created_at = at(3);
+    r.job_id = job_id;
+    r.type = "docker_container";
+    r.name = "dev-" + r.id.to_string();
+    r.metadata = std::move(items);
+    store_->insert_workspace_resource(r);
+    return r;
+  }
+
+  // Overwrites one stored document as an older version (or a person) may have left it.
+  void store_text(const char* table, const char* column, const Uuid& id, const std::string& text) {
+    std::string quoted;
+    for (char c : text) quoted += c == '\'' ? std::string("''") : std::string(1, c);
+    std::string sql = "UPDATE ";
+    sql.append(table).append(" SET ").append(column).append(" = '").append(quoted);
+    sql.append("' WHERE id = '").append(id.to_string()).append("'");
+    testing::exec_sql(dir_.path().string(), sql);
+  }
+
+  // Runs `read` and expects the internal error that names the unreadable column.
+  template <typename Read>
+  void expect_unreadable(const std::string& column, Read read) {
+    try {
+      read();
+      ADD_FAILURE() << column << ": read without an error";
+    } catch (const Error& e) {
+      EXPECT_EQ(e.code(), ErrorCode::internal) << column;
+      EXPECT_NE(e.detail().find(column), std::string::npos) << e.detail();
+    }
+  }
+
+  UserRow owner_;
+  OrganizationRow org_;
+  FileRow file_;
+};
+
+TEST_P(StoreConformanceTypedColumns, ProvisionerJobsKeepTheirInputAndTags) {
+  auto version_id = Uuid::random_v4();
+  auto import = make_job({version_id, std::nullopt, {{"region", kAwkward}, {kAwkward, ""}}},
+                         {{"scope", "organization"}, {"owner", ""}, {kAwkward, kAwkward}});
+  auto build = make_job({std::nullopt, Uuid::random_v4(), {}}, {}, 1);
+  auto bare = make_job({}, {}, 2);
+  for (const auto* want : {&import, &build, &bare}) {
+    auto got = store_->get_provisioner_job_by_id(want->id);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->input, want->input);
+    EXPECT_EQ(got->tags, want->tags);
+  }
+  auto listed = store_->list_provisioner_jobs_by_ids({import.id, build.id});
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& job : listed)
+    EXPECT_EQ(job.input, job.id == import.id ? import.input : build.input);
+  // An import with no variables still says so, as imports always have.
+  auto none = make_job({version_id, std::nullopt, {}}, {}, 3);
+  EXPECT_EQ(store_->get_provisioner_job_by_id(none.id)->input, none.input);
+}
+
+TEST_P(StoreConformanceTypedColumns, AcquiringMatchesTagsWithAwkwardText) {
+  auto tagged = make_job({std::nullopt, Uuid::random_v4(), {}}, {{"scope", kAwkward}});
+  auto untagged = make_job({std::nullopt, Uuid::random_v4(), {}}, {}, 1);
+  auto worker = Uuid::random_v4();
+  // A worker without the tag takes only the untagged job; one with it (and more) the other.
+  auto first = store_->acquire_provisioner_job(worker, "w", {{"scope", "organization"}},
+                                               {"terraform"}, at(10));
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->id, untagged.id);
+  EXPECT_FALSE(store_->acquire_provisioner_job(worker, "w", {}, {"terraform"}, at(10)));
+  auto second = store_->acquire_provisioner_job(worker, "w", {{"scope", kAwkward}, {"x", "y"}},
+                                                {"terraform"}, at(11));
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->id, tagged.id);
+  EXPECT_EQ(second->tags, tagged.tags);
+  EXPECT_EQ(second->input, tagged.input);
+}
+
+TEST_P(StoreConformanceTypedColumns, TemplatesKeepTheirPolicy) {
+  TemplatePolicy policy;
+  policy.default_ttl_ms = 7'200'000;
+  policy.activity_bump_ms = 0;
+  policy.autostop_days_of_week = {"monday", "friday"};
+  policy.autostop_weeks = 2;
+  policy.autostart_days_of_week = {};
+  policy.allow_user_autostart = false;
+  policy.allow_user_autostop = false;
+  policy.allow_user_cancel_workspace_jobs = true;
+  policy.require_active_version = true;
+  policy.failure_ttl_ms = 1;
+  policy.time_til_dormant_ms = 86'400'000;
+  policy.time_til_dormant_autodelete_ms = 2 * 86'400'000LL;
+  policy.deprecation_message = kAwkward;
+  policy.max_port_share_level = "public";
+  policy.use_classic_parameter_flow = true;
+  auto custom = make_template("custom", policy);
+  auto plain = make_template("plain", {});
+  EXPECT_EQ(store_->get_template_by_id(custom.id)->policy, policy);
+  EXPECT_EQ(store_->get_template_by_id(plain.id)->policy, TemplatePolicy{});
+
+  // The list's deprecation filter reads the same document.
+  ListTemplatesParams deprecated;
+  deprecated.deprecated = true;
+  auto listed = store_->list_templates(deprecated);
+  ASSERT_EQ(listed.size(), 1u);
+  EXPECT_EQ(listed[0].id, custom.id);
+  EXPECT_EQ(listed[0].policy, policy);
+
+  custom.policy = TemplatePolicy{};
+  custom.policy.autostop_days_of_week = {};
+  store_->update_template(custom);
+  EXPECT_EQ(store_->get_template_by_id(custom.id)->policy, custom.policy);
+  EXPECT_TRUE(store_->list_templates(deprecated).empty());
+}
+
+TEST_P(StoreConformanceTypedColumns, TemplateVersionsKeepTheirVariableValues) {
+  auto none = make_version();
+  auto some = make_version({{"region", kAwkward}, {kAwkward, ""}, {"", "empty name"}});
+  EXPECT_TRUE(store_->get_template_version_by_id(none.id)->user_variable_values.empty());
+  EXPECT_EQ(store_->get_template_version_by_id(some.id)->user_variable_values,
+            some.user_variable_values);
+  EXPECT_EQ(store_->get_template_version_by_job_id(some.job_id)->user_variable_values,
+            some.user_variable_values);
+}
+
+TEST_P(StoreConformanceTypedColumns, WorkspaceResourcesKeepTheirMetadata) {
+  auto job = make_job({std::nullopt, Uuid::random_v4(), {}}, {});
+  std::vector<ResourceMetadataItem> items = {
+      {"image", "ubuntu:22.04", false}, {kAwkward, kAwkward, true}, {"", "", false}};
+  auto with = make_resource(job.id, items);
+  auto without = make_resource(job.id, {});
+  EXPECT_EQ(store_->get_workspace_resource_by_id(with.id)->metadata, items);
+  EXPECT_TRUE(store_->get_workspace_resource_by_id(without.id)->metadata.empty());
+  auto listed = store_->list_workspace_resources_by_job_id(job.id);
+  ASSERT_EQ(listed.size(), 2u);
+  for (const auto& r : listed) EXPECT_EQ(r.metadata, r.id == with.id ? items : without.metadata);
+  EXPECT_EQ(store_->list_workspace_resources_by_job_ids({job.id}).size(), 2u);
+}
+
+// Documents written before the fields were typed (partial, or with members of another type)
+// read back as the code that parsed them then read them.
+TEST_P(StoreConformanceTypedColumns, ReadsDocumentsAsEarlierVersionsWroteThem) {
+  auto version_id = Uuid::random_v4();
+  auto job = make_job({}, {});
+  store_text("provisioner_jobs", "input", job.id,
+             R"({"template_version_id":")" + version_id.to_string() +
+                 R"(","user_variable_values":[{"name":"a","value":5},{"value":"x"},)"
+                 R"({"name":"b","value":"it's"}]})");
+  store_text("provisioner_jobs", "tags", job.id, R"({"scope":"organization","owner":""})");
+  auto got = store_->get_provisioner_job_by_id(job.id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->input.template_version_id, version_id);
+  EXPECT_EQ(got->input.workspace_build_id, std::nullopt);
+  EXPECT_EQ(got->input.user_variable_values,
+            (std::vector<VariableValue>{{"a", ""}, {"b", "it's"}}));
+  EXPECT_EQ(got->tags,
+            (std::map<std::string, std::string>{{"owner", ""}, {"scope", "organization"}}));
+
+  auto tmpl = make_template("old", {});
+  store_text("templates", "policy", tmpl.id,
+             R"({"deprecation_message":7,"default_ttl_ms":3600000,"autostop_weeks":"2"})");
+  TemplatePolicy expected;
+  expected.default_ttl_ms = 3'600'000;
+  EXPECT_EQ(store_->get_template_by_id(tmpl.id)->policy, expected);
+  store_text("templates", "policy", tmpl.id, "{}");
+  EXPECT_EQ(store_->get_template_by_id(tmpl.id)->policy, TemplatePolicy{});
+}
+
+TEST_P(StoreConformanceTypedColumns, UnreadableDocumentsAreInternalErrorsNamingTheColumn) {
+  auto job = make_job({}, {});
+  store_text("provisioner_jobs", "tags", job.id, "not json");
+  expect_unreadable("provisioner_jobs.tags", [&] { store_->get_provisioner_job_by_id(job.id); });
+  store_text("provisioner_jobs", "tags", job.id, R"({"scope":1})");
+  expect_unreadable("provisioner_jobs.tags",
+                    [&] { store_->list_provisioner_jobs_by_ids({job.id}); });
+  store_text("provisioner_jobs", "tags", job.id, "{}");
+  store_text("provisioner_jobs", "input", job.id, R"({"workspace_build_id":"nope"})");
+  expect_unreadable("provisioner_jobs.input", [&] { store_->get_provisioner_job_by_id(job.id); });
+  store_text("provisioner_jobs", "input", job.id, "[]");
+  expect_unreadable("provisioner_jobs.input", [&] { store_->get_provisioner_job_by_id(job.id); });
+
+  auto tmpl = make_template("broken", {});
+  store_text("templates", "policy", tmpl.id, "[]");
+  expect_unreadable("templates.policy", [&] { store_->get_template_by_id(tmpl.id); });
+
+  auto version = make_version();
+  store_text("template_versions", "user_variable_values", version.id, R"({"name":"a"})");
+  expect_unreadable("template_versions.user_variable_values",
+                    [&] { store_->get_template_version_by_id(version.id); });
+
+  auto resource = make_resource(job.id, {});
+  store_text("workspace_resources", "metadata", resource.id, R"([{"key":"k","sensitive":"yes"}])");
+  expect_unreadable("workspace_resources.metadata",
+                    [&] { store_->get_workspace_resource_by_id(resource.id); });
+  store_text("workspace_resources", "metadata", resource.id, "[");
+  expect_unreadable("workspace_resources.metadata",
+                    [&] { store_->list_workspace_resources_by_job_id(job.id); });
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreConformanceTypedColumns, ::testing::ValuesIn(kBackends),
+                         [](const auto& info) { return std::string(info.param.name); });
 
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return std::string(info.param.name); });

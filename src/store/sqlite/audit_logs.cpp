@@ -18,12 +18,13 @@ AuditLogRow read_audit_log(const Statement& q) {
                      q.integer(10), q.text(11), q.uuid(12)};
 }
 
-// The WHERE clause for `p` (placeholders ?1..?9).
+// The WHERE clause for `p` (placeholders ?1..?9). Each optional value is compared before it is
+// tested for NULL: PostgreSQL takes a parameter's type from its first use.
 constexpr const char* kAuditFilter =
-    "WHERE (?1 IS NULL OR resource_type = ?1) AND (?2 IS NULL OR resource_id = ?2)"
-    " AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR user_id = ?4)"
-    " AND (?5 IS NULL OR organization_id = ?5) AND (?6 IS NULL OR time >= ?6)"
-    " AND (?7 IS NULL OR time < ?7)"
+    "WHERE (resource_type = ?1 OR ?1 IS NULL) AND (resource_id = ?2 OR ?2 IS NULL)"
+    " AND (action = ?3 OR ?3 IS NULL) AND (user_id = ?4 OR ?4 IS NULL)"
+    " AND (organization_id = ?5 OR ?5 IS NULL) AND (time >= ?6 OR ?6 IS NULL)"
+    " AND (time < ?7 OR ?7 IS NULL)"
     " AND (?8 = 1 OR organization_id IN (SELECT value FROM json_each(?9)))";
 
 void bind_audit_filter(Statement& q, const ListAuditLogsParams& p) {
@@ -59,7 +60,7 @@ std::vector<AuditLogRow> SqliteStore::list_audit_logs(const ListAuditLogsParams&
       *db, select_from(kAuditColumns, "audit_logs",
                        std::string(kAuditFilter) + " ORDER BY time DESC, id LIMIT ?10 OFFSET ?11"));
   bind_audit_filter(q, p);
-  q.bind(10, limit > 0 ? limit : std::int64_t(-1)).bind(11, std::max<std::int64_t>(offset, 0));
+  q.bind(10, limit > 0 ? limit : kNoLimit).bind(11, std::max<std::int64_t>(offset, 0));
   return collect<AuditLogRow>(q, read_audit_log);
 }
 

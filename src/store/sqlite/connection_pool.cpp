@@ -17,33 +17,24 @@ ConnectionPool::Lease::~Lease() {
   }
 }
 
-ConnectionPool::ConnectionPool(const std::string& path, std::size_t max_readers,
-                               const std::function<void(Database&)>& configure_writer)
-    : path_(path), max_readers_(max_readers), writer_(path) {
-  configure_writer(writer_);
-}
+ConnectionPool::ConnectionPool(std::unique_ptr<Database> writer, ReaderFactory open_reader,
+                               std::size_t max_readers)
+    : writer_(std::move(writer)), open_reader_(std::move(open_reader)), max_readers_(max_readers) {}
 
 ConnectionPool::Lease ConnectionPool::writer() {
-  if (this_thread_owns_writer()) return Lease(*this, writer_, Lease::Kind::shared_writer);
+  if (this_thread_owns_writer()) return Lease(*this, *writer_, Lease::Kind::shared_writer);
   writer_mutex_.lock();
   writer_owner_.store(std::this_thread::get_id(), std::memory_order_release);
-  return Lease(*this, writer_, Lease::Kind::owned_writer);
+  return Lease(*this, *writer_, Lease::Kind::owned_writer);
 }
 
 ConnectionPool::Lease ConnectionPool::reader() {
-  if (this_thread_owns_writer()) return Lease(*this, writer_, Lease::Kind::shared_writer);
+  if (this_thread_owns_writer()) return Lease(*this, *writer_, Lease::Kind::shared_writer);
   std::unique_lock lock(readers_mutex_);
   for (const auto& [thread, db] : pinned_readers_)
     if (thread == std::this_thread::get_id()) return Lease(*this, *db, Lease::Kind::pinned_reader);
   if (free_readers_.empty() && readers_.size() < max_readers_) {
-    auto db = std::make_unique<Database>(path_);
-    db->exec("PRAGMA busy_timeout = 5000");
-    db->exec("PRAGMA query_only = 1");
-    // Readers share the OS page cache; a small private cache each keeps idle memory low. (A
-    // memory map saved nothing measurable once lists read ~limit rows, and it counts every
-    // mapped page once per reader in the RSS.)
-    db->exec("PRAGMA cache_size = -8192");
-    readers_.push_back(std::move(db));
+    readers_.push_back(open_reader_());
     return Lease(*this, *readers_.back(), Lease::Kind::reader);
   }
   reader_free_.wait(lock, [&] { return !free_readers_.empty(); });
@@ -66,7 +57,7 @@ void ConnectionPool::transaction(const std::function<void()>& fn) {
     fn();
     return;
   }
-  (*lease).exec("BEGIN IMMEDIATE");
+  (*lease).begin_write();
   ++tx_depth_;
   try {
     fn();
@@ -86,7 +77,7 @@ void ConnectionPool::read_transaction(const std::function<void()>& fn) {
     return;
   }
   auto id = std::this_thread::get_id();
-  (*lease).exec("BEGIN");
+  (*lease).begin_read();
   {
     std::lock_guard lock(readers_mutex_);
     pinned_readers_.emplace_back(id, &*lease);

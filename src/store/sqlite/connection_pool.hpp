@@ -39,10 +39,13 @@ class ConnectionPool {
     Kind kind_;
   };
 
-  // Opens the writer at `path` (configured by `configure_writer`, e.g. migrations); readers
-  // are opened on demand, at most `max_readers`.
-  ConnectionPool(const std::string& path, std::size_t max_readers,
-                 const std::function<void(Database&)>& configure_writer);
+  // Opens a reader connection, configured to read.
+  using ReaderFactory = std::function<std::unique_ptr<Database>()>;
+
+  // Takes the writer (already configured and migrated); readers are opened on demand with
+  // `open_reader`, at most `max_readers`.
+  ConnectionPool(std::unique_ptr<Database> writer, ReaderFactory open_reader,
+                 std::size_t max_readers);
 
   // A connection to read with: the writer when this thread owns it, else a pooled reader.
   Lease reader();
@@ -62,9 +65,9 @@ class ConnectionPool {
   }
   void give_back(Database* reader);
 
-  std::string path_;
+  std::unique_ptr<Database> writer_;
+  ReaderFactory open_reader_;
   std::size_t max_readers_;
-  Database writer_;
   std::mutex writer_mutex_;
   std::atomic<std::thread::id> writer_owner_{};
   int tx_depth_ = 0;  // touched only by the writer's owner

@@ -2,6 +2,8 @@
 
 // Small helpers shared by the SqliteStore method files; not part of the store's interface.
 
+#include <cstdint>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -13,6 +15,9 @@
 #include "store/sqlite/statement.hpp"
 
 namespace berth::store::sqlite {
+
+// A LIMIT that limits nothing, in both engines (SQLite reads -1 so, PostgreSQL refuses it).
+constexpr std::int64_t kNoLimit = std::numeric_limits<std::int64_t>::max();
 
 inline std::string select_from(const char* columns, const char* table, const std::string& rest) {
   return std::string("SELECT ") + columns + " FROM " + table + " " + rest;

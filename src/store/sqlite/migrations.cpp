@@ -482,9 +482,27 @@ CREATE TRIGGER workspace_counts_delete AFTER DELETE ON workspaces WHEN OLD.delet
 END;
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2, kMigration3, kMigration4,
-                                    kMigration5, kMigration6, kMigration7, kMigration8,
-                                    kMigration9, kMigration10};
+// The `berth server` processes on this database (Coder's replicas): each writes its row at
+// start, bumps updated_at on every heartbeat and sets stopped_at when it shuts down; the live
+// ones are those heard from lately and not stopped.
+constexpr const char* kMigration11 = R"sql(
+CREATE TABLE replicas (
+  id TEXT PRIMARY KEY,
+  hostname TEXT NOT NULL,
+  relay_address TEXT NOT NULL DEFAULT '',
+  region_id INTEGER NOT NULL DEFAULT 0,
+  version TEXT NOT NULL DEFAULT '',
+  started_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  stopped_at INTEGER,
+  error TEXT NOT NULL DEFAULT '',
+  database_latency_us INTEGER NOT NULL DEFAULT 0
+);
+)sql";
+
+constexpr std::array kMigrations = {kMigration1, kMigration2,  kMigration3, kMigration4,
+                                    kMigration5, kMigration6,  kMigration7, kMigration8,
+                                    kMigration9, kMigration10, kMigration11};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

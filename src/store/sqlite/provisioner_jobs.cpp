@@ -1,6 +1,7 @@
 // SqliteStore: the provisioner job queue and job logs.
 #include "common/json.hpp"
 #include "store/sqlite/helpers.hpp"
+#include "store/sqlite/row_json.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace berth::store::sqlite {
@@ -27,8 +28,8 @@ ProvisionerJobRow read_job(const Statement& q) {
                            q.text(11),
                            q.text(12),
                            q.uuid(13),
-                           q.text(14),
-                           q.text(15),
+                           job_input_from_json(q.text(14), "provisioner_jobs.input"),
+                           tags_from_json(q.text(15), "provisioner_jobs.tags"),
                            optional_uuid(q, 16),
                            q.text(17),
                            q.integer(18),
@@ -55,7 +56,7 @@ void SqliteStore::insert_provisioner_job(const ProvisionerJobRow& r) {
   bind_optional(q, 7, r.error);
   q.bind(8, r.error_code).bind(9, r.organization_id).bind(10, r.initiator_id);
   q.bind(11, r.provisioner).bind(12, r.storage_method).bind(13, r.type).bind(14, r.file_id);
-  q.bind(15, r.input).bind(16, r.tags);
+  q.bind(15, job_input_json(r.input)).bind(16, tags_json(r.tags));
   bind_optional(q, 17, r.worker_id);
   q.bind(18, r.worker_name).bind(19, r.logs_length).bind(20, r.logs_overflowed);
   q.run();
@@ -77,11 +78,14 @@ std::vector<ProvisionerJobRow> SqliteStore::list_provisioner_jobs_by_ids(
 }
 
 std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
-    const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
+    const Uuid& worker_id, const std::string& worker_name,
+    const std::map<std::string, std::string>& worker_tags,
     const std::vector<std::string>& provisioners, TimePoint now) {
   auto db = pool_.writer();
-  // One statement picks and claims the job, so two workers can never take the same one
-  // (PostgreSQL gets the same guarantee from FOR UPDATE SKIP LOCKED).
+  // One statement picks and claims the job, so two workers of this process can never take the
+  // same one. Other processes on the same PostgreSQL database (replicas) skip the row this one
+  // has locked instead of claiming it again after it commits.
+  bool postgres = (*db).dialect() == Dialect::postgres;
   Statement q(*db,
               "UPDATE provisioner_jobs SET started_at = ?1, updated_at = ?1, worker_id = ?2, "
               "worker_name = ?3 WHERE id = (SELECT j.id FROM provisioner_jobs j "
@@ -89,11 +93,12 @@ std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
               "AND j.provisioner IN (SELECT value FROM json_each(?5)) "
               "AND NOT EXISTS (SELECT 1 FROM json_each(j.tags) jt WHERE NOT EXISTS ("
               "SELECT 1 FROM json_each(?4) wt WHERE wt.key = jt.key AND wt.value = jt.value)) "
-              "ORDER BY j.created_at, j.id LIMIT 1) RETURNING " +
-                  std::string(kJobColumns));
+              "ORDER BY j.created_at, j.id LIMIT 1" +
+                  std::string(postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
+                  kJobColumns);
   json::array names;
   for (const auto& p : provisioners) names.emplace_back(p);
-  q.bind(1, now).bind(2, worker_id).bind(3, worker_name).bind(4, worker_tags);
+  q.bind(1, now).bind(2, worker_id).bind(3, worker_name).bind(4, tags_json(worker_tags));
   q.bind(5, json::serialize(names));
   auto job = first<ProvisionerJobRow>(q, read_job);
   while (q.step()) {
@@ -191,7 +196,7 @@ std::vector<ProvisionerJobLogRow> SqliteStore::list_provisioner_job_logs_after(
   auto db = pool_.reader();
   Statement q(*db, select_from(kLogColumns, "provisioner_job_logs",
                                "WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?"));
-  q.bind(1, job_id).bind(2, after_id).bind(3, limit > 0 ? limit : std::int64_t(-1));
+  q.bind(1, job_id).bind(2, after_id).bind(3, limit > 0 ? limit : kNoLimit);
   return collect<ProvisionerJobLogRow>(q, read_log);
 }
 

@@ -7,6 +7,7 @@
 #include "common/json.hpp"
 #include "store/sqlite/helpers.hpp"
 #include "store/sqlite/migrations.hpp"
+#include "store/sqlite/sqlite_database.hpp"
 
 namespace berth::store::sqlite {
 
@@ -68,19 +69,38 @@ std::size_t max_readers() {
   return std::clamp<std::size_t>(4 * std::thread::hardware_concurrency(), 8, 64);
 }
 
-void configure_writer(Database& db) {
-  db.exec("PRAGMA journal_mode = WAL");
-  db.exec("PRAGMA synchronous = NORMAL");
-  db.exec("PRAGMA foreign_keys = ON");
-  db.exec("PRAGMA busy_timeout = 5000");
+std::unique_ptr<Database> open_writer(const std::string& path) {
+  auto db = std::make_unique<SqliteDatabase>(path);
+  db->exec("PRAGMA journal_mode = WAL");
+  db->exec("PRAGMA synchronous = NORMAL");
+  db->exec("PRAGMA foreign_keys = ON");
+  db->exec("PRAGMA busy_timeout = 5000");
   // 64 MiB of page cache: listings join several tables that outgrow SQLite's 2 MiB default.
-  db.exec("PRAGMA cache_size = -65536");
-  migrate(db);
+  db->exec("PRAGMA cache_size = -65536");
+  migrate(*db);
+  return db;
+}
+
+std::unique_ptr<Database> open_reader(const std::string& path) {
+  auto db = std::make_unique<SqliteDatabase>(path);
+  db->exec("PRAGMA busy_timeout = 5000");
+  db->exec("PRAGMA query_only = 1");
+  // Readers share the OS page cache; a small private cache each keeps idle memory low. (A
+  // memory map saved nothing measurable once lists read ~limit rows, and it counts every
+  // mapped page once per reader in the RSS.)
+  db->exec("PRAGMA cache_size = -8192");
+  return db;
 }
 
 }  // namespace
 
-SqliteStore::SqliteStore(const std::string& path) : pool_(path, max_readers(), configure_writer) {}
+SqliteStore::SqliteStore(const std::string& path)
+    : pool_(
+          open_writer(path), [path] { return open_reader(path); }, max_readers()) {}
+
+SqliteStore::SqliteStore(std::unique_ptr<Database> writer,
+                         ConnectionPool::ReaderFactory open_reader)
+    : pool_(std::move(writer), std::move(open_reader), max_readers()) {}
 
 void SqliteStore::in_tx(const std::function<void(Store&)>& fn) {
   pool_.transaction([&] { fn(*this); });
@@ -169,8 +189,9 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
       "(SELECT value FROM json_each(?3))) OR ('member' IN (SELECT value FROM json_each(?3))))"
       " AND (?4 = '[]' OR login_type IN (SELECT value FROM json_each(?4)))"
       " AND (?8 = '' OR instr(lower(name), lower(?8)) > 0)"
-      " AND (?9 IS NULL OR created_at > ?9) AND (?10 IS NULL OR created_at < ?10)"
-      " AND (?11 IS NULL OR last_seen_at > ?11) AND (?12 IS NULL OR last_seen_at < ?12)"
+      // Compared before tested for NULL: PostgreSQL types a parameter by its first use.
+      " AND (created_at > ?9 OR ?9 IS NULL) AND (created_at < ?10 OR ?10 IS NULL)"
+      " AND (last_seen_at > ?11 OR ?11 IS NULL) AND (last_seen_at < ?12 OR ?12 IS NULL)"
       " AND ?13 = 0";
   auto bind_time = [](Statement& q, int index, const std::optional<TimePoint>& t) {
     if (t)
@@ -201,7 +222,7 @@ UserPage SqliteStore::list_users(const ListUsersParams& p) {
   Statement q(*db, select_from(kUserColumns, "users", rest));
   bind_filters(q);
   if (p.after_id) q.bind(5, *p.after_id);
-  q.bind(6, p.limit > 0 ? p.limit : std::int64_t(-1)).bind(7, p.offset);
+  q.bind(6, p.limit > 0 ? p.limit : kNoLimit).bind(7, p.offset);
   page.users = collect<UserRow>(q, read_user);
   return page;
 }

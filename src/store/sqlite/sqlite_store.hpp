@@ -15,6 +15,8 @@ class SqliteStore final : public Store {
  public:
   // Opens (creating if needed) and migrates the database at `path`.
   explicit SqliteStore(const std::string& path);
+  // The same store over another engine's connections (PostgreSQL): `writer` already migrated.
+  SqliteStore(std::unique_ptr<Database> writer, ConnectionPool::ReaderFactory open_reader);
 
   void in_tx(const std::function<void(Store&)>& fn) override;
   void in_read_tx(const std::function<void(Store&)>& fn) override;
@@ -79,7 +81,8 @@ class SqliteStore final : public Store {
   std::vector<ProvisionerJobRow> list_provisioner_jobs_by_ids(
       const std::vector<Uuid>& ids) override;
   std::optional<ProvisionerJobRow> acquire_provisioner_job(
-      const Uuid& worker_id, const std::string& worker_name, const std::string& worker_tags,
+      const Uuid& worker_id, const std::string& worker_name,
+      const std::map<std::string, std::string>& worker_tags,
       const std::vector<std::string>& provisioners, TimePoint now) override;
   void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) override;
   void update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
@@ -103,7 +106,7 @@ class SqliteStore final : public Store {
   std::vector<TemplateRow> list_templates_by_ids(const std::vector<Uuid>& ids) override;
   std::optional<TemplateRow> get_template_by_organization_and_name(
       const Uuid& organization_id, const std::string& name) override;
-  std::vector<TemplateRow> list_templates(const std::optional<Uuid>& organization_id) override;
+  std::vector<TemplateRow> list_templates(const ListTemplatesParams& params) override;
   void update_template(const TemplateRow& row) override;
 
   // Template versions
@@ -127,6 +130,7 @@ class SqliteStore final : public Store {
   // Workspaces
   void insert_workspace(const WorkspaceRow& row) override;
   std::optional<WorkspaceRow> get_workspace_by_id(const Uuid& id) override;
+  std::vector<WorkspaceRow> list_workspaces_by_ids(const std::vector<Uuid>& ids) override;
   std::optional<WorkspaceRow> get_workspace_by_owner_and_name(const Uuid& owner_id,
                                                               const std::string& name,
                                                               bool include_deleted) override;
@@ -177,6 +181,8 @@ class SqliteStore final : public Store {
       const std::vector<Uuid>& job_ids) override;
   void insert_workspace_agent(const WorkspaceAgentRow& row) override;
   std::optional<WorkspaceAgentRow> get_workspace_agent_by_id(const Uuid& id) override;
+  std::vector<WorkspaceAgentRow> list_workspace_agents_by_ids(
+      const std::vector<Uuid>& ids) override;
   std::optional<WorkspaceAgentRow> get_workspace_agent_by_token_hash(
       const std::string& hash) override;
   std::vector<WorkspaceAgentRow> list_workspace_agents_by_resource_ids(
@@ -232,18 +238,23 @@ class SqliteStore final : public Store {
   std::optional<TaskRow> get_task_by_owner_and_name(const Uuid& owner_id,
                                                     const std::string& name) override;
   std::optional<TaskRow> get_task_by_workspace_id(const Uuid& workspace_id) override;
-  std::vector<TaskRow> list_tasks(const std::optional<Uuid>& owner_id,
-                                  const std::optional<Uuid>& organization_id) override;
+  std::vector<TaskRow> list_tasks(const ListTasksParams& params) override;
   void update_task_workspace_id(const Uuid& id, const Uuid& workspace_id) override;
   void update_task_prompt(const Uuid& id, const std::string& prompt) override;
   void delete_task(const Uuid& id, TimePoint now) override;
   void upsert_task_workspace_app(const TaskWorkspaceAppRow& row) override;
   std::optional<TaskWorkspaceAppRow> get_latest_task_workspace_app(const Uuid& task_id) override;
+  std::vector<TaskWorkspaceAppRow> list_latest_task_workspace_apps(
+      const std::vector<Uuid>& task_ids) override;
+  std::vector<WorkspaceBuildRow> list_latest_task_workspace_app_builds(
+      const std::vector<Uuid>& task_ids) override;
   void upsert_task_snapshot(const TaskSnapshotRow& row) override;
   std::optional<TaskSnapshotRow> get_task_snapshot(const Uuid& task_id) override;
   void insert_workspace_app_status(const WorkspaceAppStatusRow& row) override;
   std::optional<WorkspaceAppStatusRow> get_latest_workspace_app_status(
       const Uuid& workspace_id) override;
+  std::vector<WorkspaceAppStatusRow> list_latest_workspace_app_statuses(
+      const std::vector<Uuid>& workspace_ids) override;
   std::optional<WorkspaceAppStatusRow> get_latest_app_status_by_app(
       const Uuid& agent_id, const std::string& app_id) override;
 
@@ -256,6 +267,15 @@ class SqliteStore final : public Store {
   bool try_acquire_lease(const std::string& name, const std::string& holder, TimePoint now,
                          TimePoint expires_at) override;
   void release_lease(const std::string& name, const std::string& holder) override;
+
+  // Replicas
+  void upsert_replica(const ReplicaRow& row) override;
+  std::optional<ReplicaRow> get_replica_by_id(const Uuid& id) override;
+  bool update_replica_heartbeat(const Uuid& id, TimePoint now, std::int64_t database_latency_us,
+                                const std::string& error) override;
+  void update_replica_stopped(const Uuid& id, TimePoint now) override;
+  std::vector<ReplicaRow> list_alive_replicas(TimePoint updated_after) override;
+  std::int64_t delete_replicas_updated_before(TimePoint before) override;
 
  private:
   ConnectionPool pool_;

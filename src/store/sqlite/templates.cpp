@@ -1,6 +1,8 @@
 // SqliteStore: files, templates and template versions.
 #include "store/sqlite/helpers.hpp"
+#include "store/sqlite/row_json.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/where.hpp"
 
 namespace berth::store::sqlite {
 
@@ -17,9 +19,19 @@ constexpr const char* kTemplateColumns =
     "active_version_id, created_by, created_at, updated_at, deleted, policy";
 
 TemplateRow read_template(const Statement& q) {
-  return TemplateRow{q.uuid(0),  q.uuid(1),     q.text(2), q.text(3), q.text(4),
-                     q.text(5),  q.text(6),     q.uuid(7), q.uuid(8), q.time(9),
-                     q.time(10), q.boolean(11), q.text(12)};
+  return TemplateRow{q.uuid(0),
+                     q.uuid(1),
+                     q.text(2),
+                     q.text(3),
+                     q.text(4),
+                     q.text(5),
+                     q.text(6),
+                     q.uuid(7),
+                     q.uuid(8),
+                     q.time(9),
+                     q.time(10),
+                     q.boolean(11),
+                     policy_from_json(q.text(12), "templates.policy")};
 }
 
 constexpr const char* kVersionColumns =
@@ -28,11 +40,26 @@ constexpr const char* kVersionColumns =
     "variables, presets, resources, external_auth";
 
 TemplateVersionRow read_version(const Statement& q) {
-  return TemplateVersionRow{q.uuid(0),     optional_uuid(q, 1), q.uuid(2),     q.text(3),
-                            q.text(4),     q.text(5),           q.uuid(6),     q.uuid(7),
-                            q.time(8),     q.time(9),           q.boolean(10), q.boolean(11),
-                            q.boolean(12), q.text(13),          q.text(14),    q.text(15),
-                            q.text(16),    q.text(17),          q.text(18)};
+  return TemplateVersionRow{
+      q.uuid(0),
+      optional_uuid(q, 1),
+      q.uuid(2),
+      q.text(3),
+      q.text(4),
+      q.text(5),
+      q.uuid(6),
+      q.uuid(7),
+      q.time(8),
+      q.time(9),
+      q.boolean(10),
+      q.boolean(11),
+      q.boolean(12),
+      variable_values_from_json(q.text(13), "template_versions.user_variable_values"),
+      q.text(14),
+      q.text(15),
+      q.text(16),
+      q.text(17),
+      q.text(18)};
 }
 
 }  // namespace
@@ -71,7 +98,7 @@ void SqliteStore::insert_template(const TemplateRow& r) {
   q.bind(1, r.id).bind(2, r.organization_id).bind(3, r.name).bind(4, r.display_name);
   q.bind(5, r.description).bind(6, r.icon).bind(7, r.provisioner).bind(8, r.active_version_id);
   q.bind(9, r.created_by).bind(10, r.created_at).bind(11, r.updated_at).bind(12, r.deleted);
-  q.bind(13, r.policy).run();
+  q.bind(13, policy_json(r.policy)).run();
 }
 
 std::optional<TemplateRow> SqliteStore::get_template_by_id(const Uuid& id) {
@@ -98,12 +125,53 @@ std::optional<TemplateRow> SqliteStore::get_template_by_organization_and_name(
   return first<TemplateRow>(q, read_template);
 }
 
-std::vector<TemplateRow> SqliteStore::list_templates(const std::optional<Uuid>& organization_id) {
+namespace {
+
+// Whether the template's policy has a deprecation message: a non-empty string (`> ''` in
+// SQLite, which orders every number before any text, as policy_from_json reads a number as
+// none). json_extract is SQLite's; PostgreSQL has a function of that name
+// (store/postgres/migrations.cpp).
+constexpr const char* kDeprecated =
+    "(CASE WHEN json_extract(t.policy, '$.deprecation_message') > '' THEN 1 ELSE 0 END)";
+
+Where template_filter(const ListTemplatesParams& p) {
+  Where where;
+  where.add("t.deleted = 0");
+  if (p.organization_id) where.add("t.organization_id = ?", {*p.organization_id});
+  if (!p.exact_name.empty()) where.add("lower(t.name) = lower(?)", {p.exact_name});
+  if (!p.exact_display_name.empty())
+    where.add("lower(t.display_name) = lower(?)", {p.exact_display_name});
+  if (!p.name_contains.empty())
+    where.add("lower(t.name) LIKE ? ESCAPE '!'", {contains_pattern(p.name_contains)});
+  if (!p.display_name_contains.empty())
+    where.add("lower(t.display_name) LIKE ? ESCAPE '!'",
+              {contains_pattern(p.display_name_contains)});
+  if (!p.ids.empty()) where.add(std::string("t.id ") + kInIds, {uuid_list(p.ids)});
+  if (p.created_by) where.add("t.created_by = ?", {*p.created_by});
+  if (p.deprecated) where.add(std::string(kDeprecated) + " = ?", {*p.deprecated});
+  if (p.has_ai_task)
+    where.add(
+        "EXISTS (SELECT 1 FROM template_versions v WHERE v.id = t.active_version_id"
+        " AND v.has_ai_task = ?)",
+        {*p.has_ai_task});
+  if (p.has_external_agent)
+    where.add(
+        "EXISTS (SELECT 1 FROM template_versions v WHERE v.id = t.active_version_id"
+        " AND v.has_external_agent = ?)",
+        {*p.has_external_agent});
+  if (!p.readable_all)
+    where.add(std::string("t.organization_id ") + kInIds, {uuid_list(p.readable_organization_ids)});
+  return where;
+}
+
+}  // namespace
+
+std::vector<TemplateRow> SqliteStore::list_templates(const ListTemplatesParams& p) {
   auto db = pool_.reader();
-  Statement q(*db, select_from(kTemplateColumns, "templates",
-                               "WHERE deleted = 0 AND (?1 IS NULL OR organization_id = ?1) "
-                               "ORDER BY lower(name), id"));
-  bind_optional(q, 1, organization_id);
+  auto where = template_filter(p);
+  Statement q(*db, select_from(kTemplateColumns, "templates t",
+                               where.sql() + " ORDER BY lower(t.name), t.id"));
+  where.bind(q);
   return collect<TemplateRow>(q, read_template);
 }
 
@@ -113,7 +181,8 @@ void SqliteStore::update_template(const TemplateRow& r) {
               "UPDATE templates SET name = ?, display_name = ?, description = ?, icon = ?, "
               "active_version_id = ?, updated_at = ?, deleted = ?, policy = ? WHERE id = ?");
   q.bind(1, r.name).bind(2, r.display_name).bind(3, r.description).bind(4, r.icon);
-  q.bind(5, r.active_version_id).bind(6, r.updated_at).bind(7, r.deleted).bind(8, r.policy);
+  q.bind(5, r.active_version_id).bind(6, r.updated_at).bind(7, r.deleted);
+  q.bind(8, policy_json(r.policy));
   q.bind(9, r.id).run();
 }
 
@@ -128,7 +197,9 @@ void SqliteStore::insert_template_version(const TemplateVersionRow& r) {
   q.bind(3, r.organization_id).bind(4, r.name).bind(5, r.message).bind(6, r.readme);
   q.bind(7, r.job_id).bind(8, r.created_by).bind(9, r.created_at).bind(10, r.updated_at);
   q.bind(11, r.archived).bind(12, r.has_ai_task).bind(13, r.has_external_agent);
-  q.bind(14, r.user_variable_values).bind(15, r.parameters).bind(16, r.variables);
+  q.bind(14, variable_values_json(r.user_variable_values))
+      .bind(15, r.parameters)
+      .bind(16, r.variables);
   q.bind(17, r.presets).bind(18, r.resources).bind(19, r.external_auth).run();
 }
 

@@ -1,6 +1,7 @@
 // SqliteStore: what running agents report (connection, lifecycle, logs, app health,
 // metadata, script timings).
 #include "store/sqlite/helpers.hpp"
+#include "store/sqlite/row_json.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace berth::store::sqlite {
@@ -27,7 +28,7 @@ std::optional<WorkspaceResourceRow> SqliteStore::get_workspace_resource_by_id(co
         s.uuid(2),    enum_column<sdk::WorkspaceTransition>(s, 3, "resource transition"),
         s.text(4),    s.text(5),
         s.boolean(6), s.text(7),
-        s.integer(8), s.text(9)};
+        s.integer(8), resource_metadata_from_json(s.text(9), "workspace_resources.metadata")};
   });
 }
 
@@ -102,7 +103,7 @@ std::vector<WorkspaceAgentLogRow> SqliteStore::list_workspace_agent_logs_after(
   auto db = pool_.reader();
   Statement q(*db, select_from(kLogColumns, "workspace_agent_logs",
                                "WHERE agent_id = ? AND id > ? ORDER BY id LIMIT ?"));
-  q.bind(1, agent_id).bind(2, after_id).bind(3, limit > 0 ? limit : std::int64_t(-1));
+  q.bind(1, agent_id).bind(2, after_id).bind(3, limit > 0 ? limit : kNoLimit);
   return collect<WorkspaceAgentLogRow>(q, read_log);
 }
 
@@ -222,7 +223,7 @@ void SqliteStore::upsert_workspace_agent_stats(const WorkspaceAgentStatsRow& row
               "INSERT INTO workspace_agent_stats (agent_id, updated_at, stats, latency_us) "
               "VALUES (?, ?, ?, ?) ON CONFLICT (agent_id) DO UPDATE SET "
               "updated_at = excluded.updated_at, stats = excluded.stats, "
-              "latency_us = COALESCE(excluded.latency_us, latency_us)");
+              "latency_us = COALESCE(excluded.latency_us, workspace_agent_stats.latency_us)");
   q.bind(1, row.agent_id).bind(2, row.updated_at).bind(3, row.stats);
   bind_optional(q, 4, row.latency_us);
   q.run();

@@ -5,6 +5,7 @@
 
 #include "common/json.hpp"
 #include "store/sqlite/helpers.hpp"
+#include "store/sqlite/row_json.hpp"
 #include "store/sqlite/sqlite_store.hpp"
 
 namespace berth::store::sqlite {
@@ -74,7 +75,7 @@ WorkspaceResourceRow read_resource(const Statement& q) {
       q.uuid(2),    enum_column<sdk::WorkspaceTransition>(q, 3, "resource transition"),
       q.text(4),    q.text(5),
       q.boolean(6), q.text(7),
-      q.integer(8), q.text(9)};
+      q.integer(8), resource_metadata_from_json(q.text(9), "workspace_resources.metadata")};
 }
 
 constexpr const char* kAgentColumns =
@@ -138,6 +139,13 @@ std::optional<WorkspaceRow> SqliteStore::get_workspace_by_id(const Uuid& id) {
   Statement q(*db, select_from(kWorkspaceColumns, "workspaces", "WHERE id = ?"));
   q.bind(1, id);
   return first<WorkspaceRow>(q, read_workspace);
+}
+
+std::vector<WorkspaceRow> SqliteStore::list_workspaces_by_ids(const std::vector<Uuid>& ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceRow>(
+      *db, select_from(kWorkspaceColumns, "workspaces", std::string("WHERE id ") + kInIds), ids,
+      read_workspace);
 }
 
 std::optional<WorkspaceRow> SqliteStore::get_workspace_by_owner_and_name(const Uuid& owner_id,
@@ -324,9 +332,11 @@ std::vector<WorkspaceRow> SqliteStore::list_lifecycle_candidates(TimePoint now) 
       latest +
       // 4. unused for longer than its template's time_til_dormant
       " UNION SELECT ws.id FROM templates t JOIN workspaces ws ON ws.template_id = t.id"
-      " WHERE COALESCE(json_extract(t.policy, '$.time_til_dormant_ms'), 0) > 0"
+      // (CAST: PostgreSQL's json_extract answers text.)
+      " WHERE COALESCE(CAST(json_extract(t.policy, '$.time_til_dormant_ms') AS BIGINT), 0) > 0"
       " AND ws.dormant_at IS NULL"
-      " AND ws.last_used_at <= ?1 - json_extract(t.policy, '$.time_til_dormant_ms') * 1000"
+      " AND ws.last_used_at <= ?1 - CAST(json_extract(t.policy, '$.time_til_dormant_ms') AS "
+      "BIGINT) * 1000"
       // 5. dormant and past deleting_at
       " UNION SELECT id FROM workspaces WHERE deleting_at IS NOT NULL AND deleting_at <= ?1"
       " AND dormant_at IS NOT NULL";
@@ -374,7 +384,7 @@ std::vector<WorkspaceSummary> read_page(Database& db, const WorkspaceFilter& fil
                                         std::int64_t limit, std::int64_t offset) {
   Statement q(db, summary_query(filter, std::string(kListOrder) + " LIMIT ? OFFSET ?"));
   filter.bind(q);
-  q.bind(filter.size() + 1, limit).bind(filter.size() + 2, offset);
+  q.bind(filter.size() + 1, limit < 0 ? kNoLimit : limit).bind(filter.size() + 2, offset);
   return collect<WorkspaceSummary>(q, read_summary);
 }
 
@@ -491,6 +501,22 @@ std::vector<WorkspaceBuildRow> SqliteStore::list_latest_workspace_builds(
       workspace_ids, read_build);
 }
 
+std::vector<WorkspaceBuildRow> SqliteStore::list_latest_task_workspace_app_builds(
+    const std::vector<Uuid>& task_ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceBuildRow>(
+      *db,
+      select_from(kBuildColumns, "workspace_builds",
+                  std::string("WHERE id IN (SELECT b.id FROM task_workspace_apps a"
+                              " JOIN tasks t ON t.id = a.task_id"
+                              " JOIN workspace_builds b ON b.workspace_id = t.workspace_id"
+                              " AND b.build_number = a.build_number WHERE a.task_id ") +
+                      kInIds +
+                      " AND a.build_number = (SELECT MAX(l.build_number) FROM task_workspace_apps"
+                      " l WHERE l.task_id = a.task_id))"),
+      task_ids, read_build);
+}
+
 std::optional<WorkspaceBuildRow> SqliteStore::get_workspace_build_by_number(
     const Uuid& workspace_id, std::int64_t number) {
   auto db = pool_.reader();
@@ -513,13 +539,13 @@ std::vector<WorkspaceBuildRow> SqliteStore::list_workspace_builds_page(
     std::optional<std::int64_t> number_after, std::int64_t limit, std::int64_t offset) {
   auto db = pool_.reader();
   Statement q(*db, select_from(kBuildColumns, "workspace_builds",
-                               "WHERE workspace_id = ?1 AND (?2 IS NULL OR created_at > ?2) AND "
-                               "(?3 IS NULL OR build_number > ?3) ORDER BY build_number DESC "
+                               "WHERE workspace_id = ?1 AND (created_at > ?2 OR ?2 IS NULL) AND "
+                               "(build_number > ?3 OR ?3 IS NULL) ORDER BY build_number DESC "
                                "LIMIT ?4 OFFSET ?5"));
   q.bind(1, workspace_id);
   bind_optional(q, 2, created_after);
   bind_optional(q, 3, number_after);
-  q.bind(4, limit > 0 ? limit : std::int64_t(-1)).bind(5, std::max<std::int64_t>(offset, 0));
+  q.bind(4, limit > 0 ? limit : kNoLimit).bind(5, std::max<std::int64_t>(offset, 0));
   return collect<WorkspaceBuildRow>(q, read_build);
 }
 
@@ -600,7 +626,8 @@ void SqliteStore::insert_workspace_resource(const WorkspaceResourceRow& r) {
       .bind(3, r.job_id)
       .bind(4, sdk::to_string(r.transition))
       .bind(5, r.type);
-  q.bind(6, r.name).bind(7, r.hide).bind(8, r.icon).bind(9, r.daily_cost).bind(10, r.metadata);
+  q.bind(6, r.name).bind(7, r.hide).bind(8, r.icon).bind(9, r.daily_cost);
+  q.bind(10, resource_metadata_json(r.metadata));
   q.run();
 }
 
@@ -644,6 +671,14 @@ std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_id(const Uu
   Statement q(*db, select_from(kAgentColumns, "workspace_agents", "WHERE id = ?"));
   q.bind(1, id);
   return first<WorkspaceAgentRow>(q, read_agent);
+}
+
+std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_ids(
+    const std::vector<Uuid>& ids) {
+  auto db = pool_.reader();
+  return collect_by_ids<WorkspaceAgentRow>(
+      *db, select_from(kAgentColumns, "workspace_agents", std::string("WHERE id ") + kInIds), ids,
+      read_agent);
 }
 
 std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_token_hash(
