@@ -101,8 +101,11 @@ std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
   q.bind(1, now).bind(2, worker_id).bind(3, worker_name).bind(4, tags_json(worker_tags));
   q.bind(5, json::serialize(names));
   auto job = first<ProvisionerJobRow>(q, read_job);
-  while (q.step()) {
-  }
+  // Drain a claimed row's statement to its end; after "no row" it is already done, and
+  // stepping it again would run the UPDATE again and claim a job nobody then runs.
+  if (job)
+    while (q.step()) {
+    }
   return job;
 }
 
