@@ -563,8 +563,8 @@ TEST_F(JobQueueTest, CompletingAReapedJobKeepsTheReaperVerdict) {
 // the ones another replica's daemons are running now.
 TEST_F(JobQueueTest, FailInterruptedJobsFailsOnlyThoseOfTheNamedDaemons) {
   auto mine = insert_job();
-  auto theirs = insert_job();
   ASSERT_EQ(jobs.acquire(daemon("built-in-0@this"))->id, mine.id);
+  auto theirs = insert_job();
   ASSERT_EQ(jobs.acquire(daemon("built-in-0@other"))->id, theirs.id);
   EXPECT_EQ(jobs.fail_interrupted_jobs("@this"), 1u);
   EXPECT_EQ(status(mine.id), sdk::ProvisionerJobStatus::failed);

@@ -81,6 +81,15 @@ std::vector<Row> collect_by_ids(Database& db, const std::string& sql, const std:
 
 constexpr const char* kInIds = "IN (SELECT value FROM json_each(?))";
 
+// `IN` over the ids of one uuid_list parameter, for reads by id. PostgreSQL gets the ids as an
+// array first: through json_each its planner expects a hundred rows and scans the table, while
+// `= ANY` of an array looks each id up in the index (9 ms against 0.4 ms at 10 000 workspaces).
+inline const char* in_ids(const Database& db) {
+  return db.dialect() == Dialect::postgres
+             ? "= ANY(ARRAY(SELECT json_array_elements_text(CAST(? AS json))))"
+             : kInIds;
+}
+
 template <typename T>
 void bind_optional(Statement& q, int index, const std::optional<T>& value) {
   if (value)

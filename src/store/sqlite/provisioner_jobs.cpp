@@ -73,8 +73,8 @@ std::vector<ProvisionerJobRow> SqliteStore::list_provisioner_jobs_by_ids(
     const std::vector<Uuid>& ids) {
   auto db = pool_.reader();
   return collect_by_ids<ProvisionerJobRow>(
-      *db, select_from(kJobColumns, "provisioner_jobs", std::string("WHERE id ") + kInIds), ids,
-      read_job);
+      *db, select_from(kJobColumns, "provisioner_jobs", std::string("WHERE id ") + in_ids(*db)),
+      ids, read_job);
 }
 
 std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(

@@ -150,7 +150,8 @@ std::optional<UserRow> SqliteStore::get_user_by_id(const Uuid& id) {
 std::vector<UserRow> SqliteStore::list_users_by_ids(const std::vector<Uuid>& ids) {
   auto db = pool_.reader();
   return collect_by_ids<UserRow>(
-      *db, select_from(kUserColumns, "users", std::string("WHERE id ") + kInIds), ids, read_user);
+      *db, select_from(kUserColumns, "users", std::string("WHERE id ") + in_ids(*db)), ids,
+      read_user);
 }
 
 std::optional<UserRow> SqliteStore::get_user_by_username(const std::string& username) {

@@ -219,7 +219,7 @@ std::vector<TaskWorkspaceAppRow> SqliteStore::list_latest_task_workspace_apps(
       *db,
       std::string("SELECT a.task_id, a.build_number, a.agent_id, a.app_id FROM "
                   "task_workspace_apps a WHERE a.task_id ") +
-          kInIds + " AND " + kIsLatestTaskApp,
+          in_ids(*db) + " AND " + kIsLatestTaskApp,
       task_ids, read_task_app);
 }
 
@@ -271,7 +271,7 @@ std::vector<WorkspaceAppStatusRow> SqliteStore::list_latest_workspace_app_status
                   std::string("WHERE id IN (SELECT (SELECT s.id FROM workspace_app_statuses s"
                               " WHERE s.workspace_id = w.id ORDER BY s.created_at DESC,"
                               " s.rowid DESC LIMIT 1) FROM workspaces w WHERE w.id ") +
-                      kInIds + ")"),
+                      in_ids(*db) + ")"),
       workspace_ids, read_status);
 }
 

@@ -111,7 +111,7 @@ std::optional<TemplateRow> SqliteStore::get_template_by_id(const Uuid& id) {
 std::vector<TemplateRow> SqliteStore::list_templates_by_ids(const std::vector<Uuid>& ids) {
   auto db = pool_.reader();
   return collect_by_ids<TemplateRow>(
-      *db, select_from(kTemplateColumns, "templates", std::string("WHERE id ") + kInIds), ids,
+      *db, select_from(kTemplateColumns, "templates", std::string("WHERE id ") + in_ids(*db)), ids,
       read_template);
 }
 
@@ -214,7 +214,8 @@ std::vector<TemplateVersionRow> SqliteStore::list_template_versions_by_ids(
     const std::vector<Uuid>& ids) {
   auto db = pool_.reader();
   return collect_by_ids<TemplateVersionRow>(
-      *db, select_from(kVersionColumns, "template_versions", std::string("WHERE id ") + kInIds),
+      *db,
+      select_from(kVersionColumns, "template_versions", std::string("WHERE id ") + in_ids(*db)),
       ids, read_version);
 }
 

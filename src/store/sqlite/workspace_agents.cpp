@@ -124,7 +124,7 @@ std::vector<WorkspaceAgentLogSourceRow> SqliteStore::list_workspace_agent_log_so
       *db,
       select_from(
           "id, agent_id, created_at, display_name, icon", "workspace_agent_log_sources",
-          std::string("WHERE agent_id ") + kInIds + " ORDER BY agent_id, created_at, rowid"),
+          std::string("WHERE agent_id ") + in_ids(*db) + " ORDER BY agent_id, created_at, rowid"),
       agent_ids, [](const Statement& s) {
         return WorkspaceAgentLogSourceRow{s.uuid(0), s.uuid(1), s.time(2), s.text(3), s.text(4)};
       });
@@ -157,7 +157,7 @@ std::vector<WorkspaceAppHealthRow> SqliteStore::list_workspace_app_health_by_age
   return collect_by_ids<WorkspaceAppHealthRow>(
       *db,
       select_from("agent_id, app_id, health, updated_at", "workspace_app_health",
-                  std::string("WHERE agent_id ") + kInIds + " ORDER BY agent_id, app_id"),
+                  std::string("WHERE agent_id ") + in_ids(*db) + " ORDER BY agent_id, app_id"),
       agent_ids, [](const Statement& s) {
         return WorkspaceAppHealthRow{s.uuid(0), s.text(1), s.text(2), s.time(3)};
       });
@@ -235,7 +235,7 @@ std::vector<WorkspaceAgentStatsRow> SqliteStore::list_workspace_agent_stats_by_a
   return collect_by_ids<WorkspaceAgentStatsRow>(
       *db,
       select_from("agent_id, updated_at, stats, latency_us", "workspace_agent_stats",
-                  std::string("WHERE agent_id ") + kInIds),
+                  std::string("WHERE agent_id ") + in_ids(*db)),
       agent_ids, [](const Statement& s) {
         return WorkspaceAgentStatsRow{s.uuid(0), s.time(1), s.text(2),
                                       s.is_null(3) ? std::nullopt : std::optional(s.integer(3))};

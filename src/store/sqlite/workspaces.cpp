@@ -144,8 +144,8 @@ std::optional<WorkspaceRow> SqliteStore::get_workspace_by_id(const Uuid& id) {
 std::vector<WorkspaceRow> SqliteStore::list_workspaces_by_ids(const std::vector<Uuid>& ids) {
   auto db = pool_.reader();
   return collect_by_ids<WorkspaceRow>(
-      *db, select_from(kWorkspaceColumns, "workspaces", std::string("WHERE id ") + kInIds), ids,
-      read_workspace);
+      *db, select_from(kWorkspaceColumns, "workspaces", std::string("WHERE id ") + in_ids(*db)),
+      ids, read_workspace);
 }
 
 std::optional<WorkspaceRow> SqliteStore::get_workspace_by_owner_and_name(const Uuid& owner_id,
@@ -497,7 +497,7 @@ std::vector<WorkspaceBuildRow> SqliteStore::list_latest_workspace_builds(
       *db,
       select_from(kBuildColumns, "workspace_builds",
                   std::string("WHERE id IN (SELECT latest_build_id FROM workspaces WHERE id ") +
-                      kInIds + ")"),
+                      in_ids(*db) + ")"),
       workspace_ids, read_build);
 }
 
@@ -511,7 +511,7 @@ std::vector<WorkspaceBuildRow> SqliteStore::list_latest_task_workspace_app_build
                               " JOIN tasks t ON t.id = a.task_id"
                               " JOIN workspace_builds b ON b.workspace_id = t.workspace_id"
                               " AND b.build_number = a.build_number WHERE a.task_id ") +
-                      kInIds +
+                      in_ids(*db) +
                       " AND a.build_number = (SELECT MAX(l.build_number) FROM task_workspace_apps"
                       " l WHERE l.task_id = a.task_id))"),
       task_ids, read_build);
@@ -645,8 +645,9 @@ std::vector<WorkspaceResourceRow> SqliteStore::list_workspace_resources_by_job_i
   auto db = pool_.reader();
   return collect_by_ids<WorkspaceResourceRow>(
       *db,
-      select_from(kResourceColumns, "workspace_resources",
-                  std::string("WHERE job_id ") + kInIds + " ORDER BY job_id, created_at, rowid"),
+      select_from(
+          kResourceColumns, "workspace_resources",
+          std::string("WHERE job_id ") + in_ids(*db) + " ORDER BY job_id, created_at, rowid"),
       job_ids, read_resource);
 }
 
@@ -677,8 +678,8 @@ std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_ids(
     const std::vector<Uuid>& ids) {
   auto db = pool_.reader();
   return collect_by_ids<WorkspaceAgentRow>(
-      *db, select_from(kAgentColumns, "workspace_agents", std::string("WHERE id ") + kInIds), ids,
-      read_agent);
+      *db, select_from(kAgentColumns, "workspace_agents", std::string("WHERE id ") + in_ids(*db)),
+      ids, read_agent);
 }
 
 std::optional<WorkspaceAgentRow> SqliteStore::get_workspace_agent_by_token_hash(
@@ -695,9 +696,9 @@ std::vector<WorkspaceAgentRow> SqliteStore::list_workspace_agents_by_resource_id
   auto db = pool_.reader();
   return collect_by_ids<WorkspaceAgentRow>(
       *db,
-      select_from(
-          kAgentColumns, "workspace_agents",
-          std::string("WHERE resource_id ") + kInIds + " ORDER BY resource_id, created_at, name"),
+      select_from(kAgentColumns, "workspace_agents",
+                  std::string("WHERE resource_id ") + in_ids(*db) +
+                      " ORDER BY resource_id, created_at, name"),
       resource_ids, read_agent);
 }
 
