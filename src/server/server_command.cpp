@@ -186,7 +186,8 @@ int run_server(const ServerOptions& options) {
   auto store_owner = open_store(options, data_dir);
   store::Store& store = *store_owner;
   auto pubsub_owner = open_pubsub(options, clock);
-  store::Pubsub& pubsub = *pubsub_owner;
+  // Every notification leaves once what it announces is committed.
+  store::CommitOrderedPubsub pubsub(*pubsub_owner, store);
   coderd::initialize_deployment(store, clock);
   coderd::set_default_quiet_hours(store, options.default_quiet_hours_schedule);
   coderd::ApiKeys api_keys(store, pubsub, clock, coderd::TokenPolicy{});

@@ -2,6 +2,8 @@
 
 #include <vector>
 
+#include "store/store.hpp"
+
 namespace berth::store {
 
 void MemoryPubsub::publish(const std::string& channel, const std::string& message) {
@@ -47,6 +49,10 @@ Pubsub::Subscription MemoryPubsub::subscribe(const std::string& channel, Listene
     std::lock_guard lock(entry->mutex);  // waits for a call in progress
     entry->alive = false;
   });
+}
+
+void CommitOrderedPubsub::publish(const std::string& channel, const std::string& message) {
+  store_.after_commit([this, channel, message] { inner_.publish(channel, message); });
 }
 
 }  // namespace berth::store

@@ -55,6 +55,24 @@ class Pubsub {
   virtual Subscription subscribe(const std::string& channel, Listener listener) = 0;
 };
 
+class Store;
+
+// Publishes through another Pubsub once the publishing thread's open transaction commits
+// (Store::after_commit), and not at all if it rolls back: a subscriber woken in this process,
+// or on another replica, then finds the change when it reads. Subscribing is the inner one's.
+class CommitOrderedPubsub final : public Pubsub {
+ public:
+  CommitOrderedPubsub(Pubsub& inner, Store& store) : inner_(inner), store_(store) {}
+  void publish(const std::string& channel, const std::string& message) override;
+  Subscription subscribe(const std::string& channel, Listener listener) override {
+    return inner_.subscribe(channel, std::move(listener));
+  }
+
+ private:
+  Pubsub& inner_;
+  Store& store_;
+};
+
 // The in-process Pubsub, used with SQLite and in tests.
 class MemoryPubsub final : public Pubsub {
  public:

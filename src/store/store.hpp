@@ -23,6 +23,10 @@ class Store {
   // transaction), e.g. to render a page from several queries; writes go on as usual and are
   // not seen by those reads. A nested call, or one inside in_tx, joins what is open.
   virtual void in_read_tx(const std::function<void(Store&)>& fn) = 0;
+  // Runs `fn` once what this thread's open transaction wrote is committed (now, when none is
+  // open); never, when it rolls back. For notifications: whoever they wake, in this process or
+  // on another replica, must find the change when it reads.
+  virtual void after_commit(std::function<void()> fn) = 0;
 
   // Site-wide settings (deployment id, ...).
   virtual std::optional<std::string> get_site_config(const std::string& key) = 0;

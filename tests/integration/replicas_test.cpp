@@ -151,13 +151,11 @@ TEST_F(Replicas, AWatcherOnOneReplicaSeesTheFinalStateOfABuildRunByTheOther) {
   EXPECT_EQ(last_status, "stopped");
 }
 
-// Disabled: a workspace created through B is sometimes never built. Workspaces::create runs
-// build() inside its own transaction, so the "job posted" notification leaves B before the job
-// is committed; A's daemon then runs acquire_provisioner_job, whose `while (q.step())` after a
-// first step that found nothing runs the UPDATE a second time, which (the job committed by
-// then) claims the job and throws the row away: the job stays "running" with no one running
-// it until the reaper fails it. Enable once both are fixed.
-TEST_F(Replicas, DISABLED_ABuildRequestedOnOneReplicaRunsOnTheOther) {
+// B has no daemons: every build requested through it runs on A, woken by B's "job posted".
+// That notification used to leave inside the creating transaction, before the job was
+// committed, and A's claim could then run twice and drop the job (both fixed: notifications
+// wait for the commit, and the claim runs once).
+TEST_F(Replicas, ABuildRequestedOnOneReplicaRunsOnTheOther) {
   auto template_id = push_template_following_on_b();
   for (int i = 0; i < 5; ++i)
     create_workspace(*on_b_, template_id, "through-b-" + std::to_string(i));

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "common/error.hpp"
 #include "support/temp_dir.hpp"
@@ -185,6 +186,34 @@ TEST_P(StoreConformance, RollsBackAFailedTransactionWhole) {
   EXPECT_FALSE(store_->get_site_config("k"));
   store_->in_tx([&](Store& tx) { tx.insert_user(user); });
   EXPECT_TRUE(store_->get_user_by_id(user.id));
+}
+
+// What waits for a commit runs after it, once, with the change readable from another
+// connection; a rollback drops it; outside a transaction it runs at once.
+TEST_P(StoreConformance, RunsWhatWaitsForTheCommitAfterIt) {
+  auto user = make_user("kim");
+  std::vector<std::string> seen;
+  store_->in_tx([&](Store& tx) {
+    tx.insert_user(user);
+    tx.in_tx([&](Store& nested) {
+      nested.after_commit([&] {
+        // Another thread reads through a reader connection: the last committed state.
+        std::optional<UserRow> read;
+        std::thread([&] { read = store_->get_user_by_id(user.id); }).join();
+        seen.push_back(read ? "committed" : "not yet");
+      });
+    });
+    EXPECT_TRUE(seen.empty());
+  });
+  EXPECT_EQ(seen, std::vector<std::string>{"committed"});
+
+  EXPECT_THROW(store_->in_tx([&](Store& tx) {
+    tx.after_commit([&] { seen.push_back("rolled back"); });
+    throw Error{ErrorCode::conflict, "boom"};
+  }),
+               Error);
+  store_->after_commit([&] { seen.push_back("at once"); });
+  EXPECT_EQ(seen, (std::vector<std::string>{"committed", "at once"}));
 }
 
 TEST_P(StoreConformance, KeepsDataAcrossReopen) {

@@ -52,22 +52,37 @@ void ConnectionPool::give_back(Database* reader) {
 }
 
 void ConnectionPool::transaction(const std::function<void()>& fn) {
-  auto lease = writer();
-  if (tx_depth_ > 0) {
-    fn();
+  std::vector<std::function<void()>> committed;
+  {
+    auto lease = writer();
+    if (tx_depth_ > 0) {
+      fn();
+      return;
+    }
+    (*lease).begin_write();
+    ++tx_depth_;
+    try {
+      fn();
+      --tx_depth_;
+      (*lease).exec("COMMIT");
+    } catch (...) {
+      --tx_depth_;
+      after_commit_.clear();
+      (*lease).exec("ROLLBACK");
+      throw;
+    }
+    committed.swap(after_commit_);
+  }
+  // With the writer given back: what they wake may write in turn.
+  for (auto& fn_after : committed) fn_after();
+}
+
+void ConnectionPool::after_commit(std::function<void()> fn) {
+  if (this_thread_owns_writer() && tx_depth_ > 0) {
+    after_commit_.push_back(std::move(fn));
     return;
   }
-  (*lease).begin_write();
-  ++tx_depth_;
-  try {
-    fn();
-    --tx_depth_;
-    (*lease).exec("COMMIT");
-  } catch (...) {
-    --tx_depth_;
-    (*lease).exec("ROLLBACK");
-    throw;
-  }
+  fn();
 }
 
 void ConnectionPool::read_transaction(const std::function<void()>& fn) {

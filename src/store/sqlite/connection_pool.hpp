@@ -54,6 +54,9 @@ class ConnectionPool {
   // Runs `fn` in one transaction on the writer; a nested call joins the open transaction, and
   // an exception rolls it back.
   void transaction(const std::function<void()>& fn);
+  // Runs `fn` after this thread's open write transaction commits (dropped if it rolls back),
+  // or now when this thread has none open.
+  void after_commit(std::function<void()> fn);
   // Runs `fn` with one reader pinned to this thread in one read transaction, so that its
   // reads share a snapshot and the cost of starting a transaction is paid once. Joins an
   // open transaction (read or write) of this thread instead.
@@ -70,7 +73,8 @@ class ConnectionPool {
   std::size_t max_readers_;
   std::mutex writer_mutex_;
   std::atomic<std::thread::id> writer_owner_{};
-  int tx_depth_ = 0;  // touched only by the writer's owner
+  int tx_depth_ = 0;                                 // touched only by the writer's owner
+  std::vector<std::function<void()>> after_commit_;  // the same
 
   std::mutex readers_mutex_;
   std::condition_variable reader_free_;

@@ -110,6 +110,10 @@ void SqliteStore::in_read_tx(const std::function<void(Store&)>& fn) {
   pool_.read_transaction([&] { fn(*this); });
 }
 
+void SqliteStore::after_commit(std::function<void()> fn) {
+  pool_.after_commit(std::move(fn));
+}
+
 std::optional<std::string> SqliteStore::get_site_config(const std::string& key) {
   auto db = pool_.reader();
   Statement q(*db, "SELECT value FROM site_configs WHERE key = ?");

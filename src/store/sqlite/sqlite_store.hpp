@@ -20,6 +20,7 @@ class SqliteStore final : public Store {
 
   void in_tx(const std::function<void(Store&)>& fn) override;
   void in_read_tx(const std::function<void(Store&)>& fn) override;
+  void after_commit(std::function<void()> fn) override;
 
   std::optional<std::string> get_site_config(const std::string& key) override;
   void upsert_site_config(const std::string& key, const std::string& value) override;
