@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common/error.hpp"
-#include "support/postgres_server.hpp"
+#include "support/postgres_suite.hpp"
 
 namespace berth::store::postgres {
 namespace {
@@ -57,22 +57,14 @@ TEST(PostgresDatabaseConnect, FailsWithUnavailableWhenNoServerListens) {
 
 // Each test gets a database of its own on one server for the test binary. When the server
 // cannot start, every test fails, saying why: PostgreSQL is part of the test setup.
-class PostgresDatabaseTest : public ::testing::Test {
+class PostgresDatabaseTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      server_ = std::make_unique<testing::PostgresServer>();
-    } catch (const std::exception& e) {
-      start_error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
+  PostgresDatabaseTest() : PostgresSuite("test_") {}
 
   void SetUp() override {
-    ASSERT_TRUE(server_) << "cannot start PostgreSQL: " << start_error_;
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    url_ = server_->create_database("test_" + name);
-    db_ = std::make_unique<PostgresDatabase>(url_);
+    PostgresSuite::SetUp();
+    if (HasFatalFailure()) return;
+    db_ = std::make_unique<PostgresDatabase>(url());
   }
 
   std::string text_of(const char* sql) {
@@ -97,7 +89,7 @@ class PostgresDatabaseTest : public ::testing::Test {
   // Ends this connection's server session from another connection, as a server restart or a
   // network cut would.
   void terminate_session() {
-    PostgresDatabase admin(url_);
+    PostgresDatabase admin(url());
     Statement pid(*db_, "SELECT pg_backend_pid()");
     ASSERT_TRUE(pid.step());
     Statement kill(admin, "SELECT pg_terminate_backend(?)");
@@ -106,9 +98,6 @@ class PostgresDatabaseTest : public ::testing::Test {
     ASSERT_TRUE(kill.boolean(0));
   }
 
-  static inline std::unique_ptr<testing::PostgresServer> server_;
-  static inline std::string start_error_;
-  std::string url_;
   std::unique_ptr<PostgresDatabase> db_;
 };
 
@@ -349,7 +338,7 @@ TEST_F(PostgresDatabaseTest, ReadTransactionsAreReadOnlySnapshots) {
   db_->begin_read();
   EXPECT_EQ(integer_of("SELECT count(*) FROM t"), 1);
   {
-    PostgresDatabase other(url_);
+    PostgresDatabase other(url());
     Statement(other, "INSERT INTO t VALUES (2)").run();
   }
   EXPECT_EQ(integer_of("SELECT count(*) FROM t"), 1);  // the snapshot from the first read

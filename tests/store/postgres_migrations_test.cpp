@@ -16,7 +16,7 @@
 #include "store/postgres/postgres_database.hpp"
 #include "store/sqlite/migrations.hpp"
 #include "store/sqlite/sqlite_database.hpp"
-#include "support/postgres_server.hpp"
+#include "support/postgres_suite.hpp"
 #include "support/temp_dir.hpp"
 
 namespace berth::store::postgres {
@@ -90,27 +90,16 @@ class SqliteReference {
 };
 
 // Each test gets a database of its own on one server for the suite.
-class PostgresMigrationsTest : public ::testing::Test {
+class PostgresMigrationsTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      server_ = std::make_unique<testing::PostgresServer>();
-    } catch (const std::exception& e) {
-      start_error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
+  PostgresMigrationsTest() : PostgresSuite("migrations_") {}
 
   void SetUp() override {
-    ASSERT_TRUE(server_) << "cannot start PostgreSQL: " << start_error_;
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    url_ = server_->create_database("migrations_" + name);
-    db_ = std::make_unique<PostgresDatabase>(url_);
+    PostgresSuite::SetUp();
+    if (HasFatalFailure()) return;
+    db_ = std::make_unique<PostgresDatabase>(url());
   }
 
-  static inline std::unique_ptr<testing::PostgresServer> server_;
-  static inline std::string start_error_;
-  std::string url_;
   std::unique_ptr<PostgresDatabase> db_;
 };
 
@@ -128,7 +117,7 @@ TEST_F(PostgresMigrationsTest, MigratesAnEmptyDatabase) {
 TEST_F(PostgresMigrationsTest, MigratingAgainIsANoOp) {
   postgres::migrate(*db_);
   postgres::migrate(*db_);
-  PostgresDatabase other(url_);
+  PostgresDatabase other(url());
   postgres::migrate(other);
   EXPECT_EQ(integer(*db_, "SELECT COUNT(*) FROM schema_migrations"), latest_schema_version());
   // The advisory lock was given back each time.
@@ -139,7 +128,7 @@ TEST_F(PostgresMigrationsTest, ReplicasMigratingTogetherApplyEachMigrationOnce) 
   constexpr int kReplicas = 4;
   std::vector<std::unique_ptr<PostgresDatabase>> connections;
   for (int i = 0; i < kReplicas; ++i)
-    connections.push_back(std::make_unique<PostgresDatabase>(url_));
+    connections.push_back(std::make_unique<PostgresDatabase>(url()));
   std::atomic<int> ready = 0;
   std::atomic<int> failures = 0;
   std::vector<std::string> errors(kReplicas);
@@ -174,7 +163,7 @@ TEST_F(PostgresMigrationsTest, RefusesADatabaseFromANewerVersion) {
     EXPECT_NE(e.message().find("newer version of Berth"), std::string::npos) << e.message();
   }
   // The lock went back although migrate threw: another replica would not wait forever.
-  PostgresDatabase other(url_);
+  PostgresDatabase other(url());
   EXPECT_EQ(integer(other, kAdvisoryLocks), 0);
 }
 

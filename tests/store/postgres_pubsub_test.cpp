@@ -15,7 +15,7 @@
 #include "common/clock.hpp"
 #include "common/error.hpp"
 #include "store/postgres/postgres_database.hpp"
-#include "support/postgres_server.hpp"
+#include "support/postgres_suite.hpp"
 
 namespace berth::store::postgres {
 namespace {
@@ -72,29 +72,21 @@ TEST(PostgresPubsubChannel, IsAStableIdentifierOfAHash) {
 
 // Each test gets a database of its own on one server for the test binary, and two
 // PostgresPubsub on it, as two replicas would have.
-class PostgresPubsubTest : public ::testing::Test {
+class PostgresPubsubTest : public testing::PostgresSuite {
  protected:
-  static void SetUpTestSuite() {
-    try {
-      server_ = std::make_unique<testing::PostgresServer>();
-    } catch (const std::exception& e) {
-      start_error_ = e.what();
-    }
-  }
-  static void TearDownTestSuite() { server_.reset(); }
+  PostgresPubsubTest() : PostgresSuite("pubsub_") {}
 
   void SetUp() override {
-    ASSERT_TRUE(server_) << "cannot start PostgreSQL: " << start_error_;
-    std::string name = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    url_ = server_->create_database("pubsub_" + name);
-    a_ = std::make_unique<PostgresPubsub>(url_, clock_);
-    b_ = std::make_unique<PostgresPubsub>(url_, clock_);
+    PostgresSuite::SetUp();
+    if (HasFatalFailure()) return;
+    a_ = std::make_unique<PostgresPubsub>(url(), clock_);
+    b_ = std::make_unique<PostgresPubsub>(url(), clock_);
   }
 
   // Ends the server sessions named `application_name` on this test's database, as a
   // database restart or a network cut would; returns how many.
   std::int64_t terminate(const char* application_name) {
-    PostgresDatabase admin(url_);
+    PostgresDatabase admin(url());
     sqlite::Statement kill(admin,
                            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                            "WHERE application_name = ? AND datname = current_database()");
@@ -103,10 +95,7 @@ class PostgresPubsubTest : public ::testing::Test {
     return kill.integer(0);
   }
 
-  static inline std::unique_ptr<testing::PostgresServer> server_;
-  static inline std::string start_error_;
   SystemClock clock_;
-  std::string url_;
   std::unique_ptr<PostgresPubsub> a_;
   std::unique_ptr<PostgresPubsub> b_;
 };
