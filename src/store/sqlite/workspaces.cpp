@@ -7,6 +7,7 @@
 #include "store/sqlite/helpers.hpp"
 #include "store/sqlite/row_json.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "store/sqlite/where.hpp"
 
 namespace berth::store::sqlite {
 
@@ -197,8 +198,7 @@ constexpr const char* kLatestBuildJoins =
     " LEFT JOIN workspace_builds b ON b.id = w.latest_build_id"
     " LEFT JOIN provisioner_jobs j ON j.id = b.job_id";
 
-// A value bound to a placeholder.
-using Value = std::variant<std::monostate, std::string, std::int64_t, bool, Uuid, TimePoint>;
+using Value = Where::Value;
 
 // A WHERE clause made of only the filters that are set, with their values in placeholder
 // order, so that the planner sees conditions it can use an index for.
@@ -207,7 +207,8 @@ class WorkspaceFilter {
   explicit WorkspaceFilter(const ListWorkspacesParams& p) {
     add("w.deleted = 0");
     if (p.owner_id) add("w.owner_id = ?", {*p.owner_id});
-    if (!p.name_contains.empty()) add("instr(lower(w.name), lower(?)) > 0", {p.name_contains});
+    if (!p.name_contains.empty())
+      add("lower(w.name) LIKE ? ESCAPE '!'", {contains_pattern(p.name_contains)});
     if (p.exact_name) add("lower(w.name) = lower(?)", {*p.exact_name});
     if (p.filter_templates)
       add("w.template_id IN (SELECT value FROM json_each(?))", {uuid_list(p.template_ids)});
@@ -226,10 +227,8 @@ class WorkspaceFilter {
   }
 
   // Adds a condition of the caller's (e.g. the favourites split of a page).
-  void add(std::string clause, std::vector<Value> values = {}) {
-    where_ += where_.empty() ? " WHERE " : " AND ";
-    where_ += clause;
-    for (auto& v : values) values_.push_back(std::move(v));
+  void add(const std::string& clause, std::vector<Value> values = {}) {
+    where_.add(clause, std::move(values));
   }
 
   // The FROM clause: the workspaces, joined to their latest build when a filter reads it.
@@ -238,25 +237,11 @@ class WorkspaceFilter {
     if (joins_latest_build_) out += kLatestBuildJoins;
     return out;
   }
-  const std::string& where() const { return where_; }
+  const std::string& where() const { return where_.sql(); }
   // Whether it selects every live workspace: no filter, and the caller may read them all.
-  bool selects_every_live_workspace() const { return where_ == " WHERE w.deleted = 0"; }
-  int size() const { return int(values_.size()); }
-
-  void bind(Statement& q) const {
-    int index = 1;
-    for (const auto& v : values_) {
-      std::visit(
-          [&](const auto& value) {
-            if constexpr (std::is_same_v<std::decay_t<decltype(value)>, std::monostate>)
-              q.bind_null(index);
-            else
-              q.bind(index, value);
-          },
-          v);
-      ++index;
-    }
-  }
+  bool selects_every_live_workspace() const { return where_.sql() == " WHERE w.deleted = 0"; }
+  int size() const { return where_.size(); }
+  void bind(Statement& q) const { where_.bind(q); }
 
  private:
   void add_latest_build_filters(const ListWorkspacesParams& p) {
@@ -293,8 +278,7 @@ class WorkspaceFilter {
     }
   }
 
-  std::string where_;
-  std::vector<Value> values_;
+  Where where_;
   bool joins_latest_build_ = false;
 };
 
