@@ -31,16 +31,9 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "commit: $(git rev-parse --short HEAD)$(git diff --quiet || echo ' (with uncommitted changes)')"
 echo "chromium: $(chromium --version 2>/dev/null | head -1)"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-"$bin/src/berth" server --dangerous-disable-rate-limits --http-address 127.0.0.1:0 \
-  --data-dir "$workdir/data" --log-level warn >"$workdir/stdout" 2>"$workdir/stderr" &
-pid=$!
-base=""
-for _ in $(seq 100); do
-  base="$(sed -n 's/^Started HTTP listener at \(http:\/\/[^ ]*\).*$/\1/p' "$workdir/stdout")"
-  [[ -n "$base" ]] && break
-  sleep 0.1
-done
-[[ -n "$base" ]] || { echo "berth did not start" >&2; cat "$workdir/stderr" >&2; exit 1; }
+source bench/lib.sh
+start_berth "$workdir" -- --data-dir "$workdir/data"
+pid=$berth_pid
 grep -q "View the Web UI" "$workdir/stdout" || { echo "berth serves no dashboard" >&2; exit 1; }
 RUNS="${RUNS:-5}" node bench/dashboard_bench.mjs "$base" owner@example.com 'SomeStr0ng!Passw0rd'
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -28,12 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# load URL CONNECTIONS [header] -> "req/s p50 p99"
-load() {
-  local args=("$1" -c "$2" -d "$DURATION" --timeout 60)
-  [[ $# -ge 3 ]] && args+=(-H "$3")
-  "$bin/bench/berth_http_load" "${args[@]}" | awk '/^ *[0-9]/ {print $4, $5, $7}'
-}
+source bench/lib.sh
 
 bash scripts/postgres-test-server.sh start "$workdir/pg"
 admin_url="$(cat "$workdir/pg/url")"
@@ -57,17 +52,8 @@ for backend in sqlite postgres; do
     flags+=(--postgres-url "$pg_url")
   fi
   echo "=== $backend (load average: $(cut -d' ' -f1-3 /proc/loadavg))"
-  : >"$workdir/stdout"
-  "$bin/src/berth" server --dangerous-disable-rate-limits --http-address 127.0.0.1:0 \
-    "${flags[@]}" --log-level warn >"$workdir/stdout" 2>"$workdir/stderr" &
-  pid=$!
-  base=""
-  for _ in $(seq 100); do
-    base="$(sed -n 's/^Started HTTP listener at \(http:\/\/[^ ]*\).*$/\1/p' "$workdir/stdout")"
-    [[ -n "$base" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$base" ]] || { echo "berth did not start" >&2; cat "$workdir/stderr" >&2; exit 1; }
+  start_berth "$workdir" -- "${flags[@]}"
+  pid=$berth_pid
   token="$(python3 bench/workspaces_api.py login "$base" owner@example.com 'SomeStr0ng!Passw0rd')"
   read -r workspace_id _build_id _count < <(python3 bench/workspaces_api.py ids "$base" "$token")
   auth="Coder-Session-Token: $token"

@@ -33,13 +33,7 @@ cleanup() {
 }
 trap cleanup EXIT
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
-
-# load URL CONNECTIONS [header] -> "req/s p50 p99"
-load() {
-  local args=("$1" -c "$2" -d "$DURATION" --timeout 60)
-  [[ $# -ge 3 ]] && args+=(-H "$3")
-  "$bin/bench/berth_http_load" "${args[@]}" | awk '/^ *[0-9]/ {print $4, $5, $7}'
-}
+source bench/lib.sh
 
 row() {  # name result baseline_rps
   read -r rps p50 p99 <<<"$2"
@@ -64,17 +58,8 @@ for cores in $CORE_SETS; do
   kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 
   rm -rf "$workdir/data" && cp -r "$workdir/seed" "$workdir/data"
-  : >"$workdir/stdout"
-  taskset -c "$cores" "$bin/src/berth" server --dangerous-disable-rate-limits --http-address 127.0.0.1:0 \
-    --data-dir "$workdir/data" --log-level warn >"$workdir/stdout" 2>"$workdir/stderr" &
-  pids+=($!)
-  base=""
-  for _ in $(seq 100); do
-    base="$(sed -n 's/^Started HTTP listener at \(http:\/\/[^ ]*\).*$/\1/p' "$workdir/stdout")"
-    [[ -n "$base" ]] && break
-    sleep 0.1
-  done
-  [[ -n "$base" ]] || { echo "berth did not start" >&2; cat "$workdir/stderr" >&2; exit 1; }
+  start_berth "$workdir" taskset -c "$cores" -- --data-dir "$workdir/data"
+  pids+=("$berth_pid")
   token="$(python3 bench/workspaces_api.py login "$base" owner@example.com 'SomeStr0ng!Passw0rd')"
   read -r workspace_id _build_id _count < <(python3 bench/workspaces_api.py ids "$base" "$token")
   auth="Coder-Session-Token: $token"

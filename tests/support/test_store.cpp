@@ -7,52 +7,20 @@
 #include <fstream>
 #include <stdexcept>
 
-#include "common/uuid.hpp"
 #include "store/postgres/postgres_store.hpp"
 #include "store/sqlite/sqlite_store.hpp"
+#include "support/postgres_server.hpp"
 
 namespace berth::testing {
-
-namespace {
-
-std::string server_url() {
-  const char* file = std::getenv("BERTH_TEST_POSTGRES_URL_FILE");
-  if (!file) throw std::runtime_error("not on PostgreSQL: BERTH_TEST_POSTGRES_URL_FILE is not set");
-  std::ifstream in(file);
-  std::string url;
-  if (!std::getline(in, url) || url.empty())
-    throw std::runtime_error(std::string("no PostgreSQL server URL in ") + file +
-                             " (is the `postgres` CTest fixture running?)");
-  return url;
-}
-
-// The URL with its database (the path after the authority) replaced.
-std::string with_database(const std::string& url, const std::string& database) {
-  auto authority = url.find("://");
-  auto slash = url.find('/', authority == std::string::npos ? 0 : authority + 3);
-  return url.substr(0, slash) + "/" + database;
-}
-
-}  // namespace
 
 bool on_postgres() {
   return std::getenv("BERTH_TEST_POSTGRES_URL_FILE") != nullptr;
 }
 
 std::string new_postgres_database() {
-  auto url = server_url();
-  std::unique_ptr<PGconn, decltype(&PQfinish)> conn(PQconnectdb(url.c_str()), PQfinish);
-  if (PQstatus(conn.get()) != CONNECTION_OK)
-    throw std::runtime_error("cannot reach the test PostgreSQL server: " +
-                             std::string(PQerrorMessage(conn.get())));
-  auto name = "t_" + Uuid::random_v4().to_string();
-  for (auto& c : name)
-    if (c == '-') c = '_';
-  std::unique_ptr<PGresult, decltype(&PQclear)> result(
-      PQexec(conn.get(), ("CREATE DATABASE " + name).c_str()), PQclear);
-  if (PQresultStatus(result.get()) != PGRES_COMMAND_OK)
-    throw std::runtime_error("CREATE DATABASE failed: " + std::string(PQerrorMessage(conn.get())));
-  return with_database(url, name);
+  if (!on_postgres()) throw std::runtime_error("not on PostgreSQL: no shared test server");
+  // Attached to the run's shared server, which it leaves running; the name gets a suffix.
+  return PostgresServer().create_database("t");
 }
 
 std::string postgres_database_for(const std::string& dir) {
