@@ -15,7 +15,7 @@ swagger = json.loads(pathlib.Path(swagger_path).read_text())
 # Route literals may be split over lines ("…/versions/" "{…}"): join adjacent literals first.
 routes = re.sub(r'"\s*\n\s*"', "", (root / "src/api/routes.cpp").read_text())
 served = set()
-for method, path in re.findall(r'\b(?:pub|priv|agent)\("([A-Z]+)",\s*"([^"]+)"', routes):
+for method, path in re.findall(r'\b(?:pub|priv|agent|daemon)\("([A-Z]+)",\s*"([^"]+)"', routes):
     if path.startswith("/api/v2"):
         served.add((method, re.sub(r"\{[^}]+\}", "{}", path[len("/api/v2"):])))
 

@@ -8,6 +8,7 @@
 #include "agent_commands.hpp"
 #include "cli/cli.hpp"
 #include "common/error.hpp"
+#include "provisionerd/provisionerd_command.hpp"
 #include "server/server_command.hpp"
 
 namespace {
@@ -74,12 +75,18 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
       ->envname("BERTH_PG_CONNECTION_URL");
   cmd->add_option("--relay-address", options.relay_address,
                   "The URL the other replicas on the same database reach this server at "
-                  "(default: --access-url)")
+                  "(default: http://<--http-address> when that is one address, else "
+                  "--access-url); requests for an agent connected there are relayed to it")
       ->envname("BERTH_RELAY_ADDRESS");
   // Coder's 5s; tests shorten it to see a killed replica drop out quickly.
   cmd->add_option("--replica-heartbeat-interval", options.replica_heartbeat_interval,
                   "How often this replica tells the database it is alive")
       ->envname("BERTH_REPLICA_HEARTBEAT_INTERVAL")
+      ->group("");
+  // Coder's 5m; tests shorten it to see a killed provisioner daemon's job failed quickly.
+  cmd->add_option("--provisioner-job-hung-after", options.provisioner_job_hung_after,
+                  "How long a running job may go without a heartbeat before it is failed")
+      ->envname("BERTH_PROVISIONER_JOB_HUNG_AFTER")
       ->group("");
   cmd->add_option("--dashboard-dir", options.dashboard_dir,
                   "The built web dashboard served at / (default: dashboard/ next to this "
@@ -128,6 +135,8 @@ int main(int argc, char** argv) {
   berth::cli::add_task_commands(app, cli_options);
   berth::cli::add_ssh_command(app, cli_options);
   berth::cli::add_port_forward_command(app, cli_options);
+  berth::cli::add_provisioner_commands(app, cli_options);
+  berth::provisionerd::add_provisionerd_command(app, cli_options, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

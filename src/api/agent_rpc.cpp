@@ -70,6 +70,10 @@ void AgentRpcSession::on_open(std::shared_ptr<http::DuplexChannel> channel) {
     channel_ = std::move(channel);
   }
   deps_.agent_registry.add(identity_.agent.id, shared_from_this());
+  // Other replicas relay requests for this agent here.
+  if (deps_.replicas)
+    deps_.store.upsert_agent_connection(identity_.agent.id, deps_.replicas->id(),
+                                        deps_.clock.now());
   deps_.agents.connected(identity_);
   spdlog::info("agent {} ({}) connected", identity_.agent.name, identity_.agent.id.to_string());
 }
@@ -146,6 +150,10 @@ void AgentRpcSession::on_close() {
   // A connection replaced by the agent's newer one must not mark the agent disconnected.
   if (!deps_.agent_registry.remove(identity_.agent.id, this)) return;
   try {
+    // Nor one the agent has since replaced with a connection to another replica.
+    if (deps_.replicas &&
+        !deps_.store.delete_agent_connection(identity_.agent.id, deps_.replicas->id()))
+      return;
     deps_.agents.disconnected(identity_);
   } catch (const std::exception& e) {
     spdlog::warn("agent {}: recording the disconnect failed: {}", identity_.agent.id.to_string(),

@@ -13,6 +13,7 @@
 #include "api/agent_rpc.hpp"
 #include "api/agent_stream_bridge.hpp"
 #include "api/auth.hpp"
+#include "api/replica_relay.hpp"
 #include "coderd/workspaces.hpp"
 #include "common/error.hpp"
 #include "http/error_response.hpp"
@@ -82,15 +83,6 @@ http::Response app_error(int status, std::string message, std::string detail = {
   json::object body{{"message", std::move(message)}};
   if (!detail.empty()) body["detail"] = std::move(detail);
   return http::json_response(status, body);
-}
-
-std::string raw_http_error(int status, const std::string& reason, const std::string& message,
-                           const std::string& detail) {
-  auto body = json::serialize(json::object{{"message", message}, {"detail", detail}});
-  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
-  out.append("Content-Type: application/json\r\nConnection: close\r\nContent-Length: ");
-  out.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
-  return out;
 }
 
 // The workspace's agents in its latest build.
@@ -291,6 +283,8 @@ http::Response proxy_app(Deps& deps, http::Request& request) {
                          url + "\".");
   auto session = std::dynamic_pointer_cast<AgentRpcSession>(deps.agent_registry.find(agent->id));
   if (!session)
+    if (auto relay = relay_to_agent_replica(deps, request, agent->id)) return std::move(*relay);
+  if (!session)
     return app_error(502, "Failed to proxy the request to the application.",
                      "The workspace agent is not connected.");
   record_app_usage(deps, auth, *workspace);
@@ -299,8 +293,8 @@ http::Response proxy_app(Deps& deps, http::Request& request) {
   options.params = json::object{{"port", upstream->port}};
   options.preamble = upstream_request(request, *address, *upstream);
   options.failure_reply = [](const std::string& why) {
-    return raw_http_error(502, "Bad Gateway", "Failed to proxy the request to the application.",
-                          why);
+    return http::raw_http_error(502, "Bad Gateway",
+                                "Failed to proxy the request to the application.", why);
   };
   auto filter = std::make_shared<ResponseHeadFilter>();
   options.transform_output = [filter](std::string bytes) { return filter->feed(std::move(bytes)); };

@@ -51,6 +51,7 @@ std::optional<coderd::Resource> resource_named(const std::string& name) {
       {"file", coderd::Resource::file},
       {"workspace", coderd::Resource::workspace},
       {"provisioner_jobs", coderd::Resource::provisioner_job},
+      {"provisioner_daemon", coderd::Resource::provisioner_daemon},
       {"audit_log", coderd::Resource::audit_log},
       {"system", coderd::Resource::system},
       {"deployment_config", coderd::Resource::system},

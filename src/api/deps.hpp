@@ -8,6 +8,8 @@
 
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
+#include "coderd/daemon_polls.hpp"
+#include "coderd/provisioner_daemons.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/replicas.hpp"
 #include "coderd/tasks.hpp"
@@ -15,6 +17,7 @@
 #include "coderd/users.hpp"
 #include "coderd/workspaces.hpp"
 #include "common/clock.hpp"
+#include "http/tcp_forward.hpp"
 #include "store/pubsub.hpp"
 #include "store/store.hpp"
 
@@ -42,9 +45,12 @@ struct Deps {
   coderd::AppHttpClient& app_http;
   coderd::Agents& agents;
   coderd::AgentRegistry& agent_registry;
-  std::shared_ptr<const AgentBinary> agent_binary;  // null when the server has none
-  std::shared_ptr<RateLimits> rate_limits;          // null: no limits
-  coderd::Replicas* replicas = nullptr;             // null: GET /replicas lists none
+  std::shared_ptr<const AgentBinary> agent_binary;      // null when the server has none
+  std::shared_ptr<RateLimits> rate_limits;              // null: no limits
+  coderd::Replicas* replicas = nullptr;                 // null: GET /replicas lists none
+  coderd::ProvisionerKeys* provisioner_keys = nullptr;  // null: no external daemons
+  coderd::DaemonPolls* daemon_polls = nullptr;          // null: no external daemons
+  http::OutboundIo* outbound = nullptr;  // null: nothing is relayed to other replicas
 };
 
 }  // namespace berth::api

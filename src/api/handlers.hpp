@@ -143,4 +143,25 @@ Response patch_agent_app_status(Deps& deps, Request& request, const coderd::Agen
 Response post_agent_task_log_snapshot(Deps& deps, Request& request,
                                       const coderd::AgentIdentity& agent);
 
+// provisioner_keys.cpp
+Response create_provisioner_key(Deps& deps, Request& request, const Authenticated& auth);
+Response list_provisioner_keys(Deps& deps, Request& request, const Authenticated& auth);
+Response delete_provisioner_key(Deps& deps, Request& request, const Authenticated& auth);
+// Called with a provisioner key (the Coder-Provisioner-Daemon-Key header).
+Response get_provisioner_key(Deps& deps, Request& request, const store::ProvisionerKeyRow& key);
+
+// provisioner_daemons.cpp
+Response list_provisioner_daemons(Deps& deps, Request& request, const Authenticated& auth);
+// Called with a provisioner key: Berth's protocol for external provisioner daemons.
+Response acquire_provisioner_job(Deps& deps, Request& request, const store::ProvisionerKeyRow& key);
+Response cancel_provisioner_job_acquire(Deps& deps, Request& request,
+                                        const store::ProvisionerKeyRow& key);
+Response post_provisioner_job_logs(Deps& deps, Request& request,
+                                   const store::ProvisionerKeyRow& key);
+Response heartbeat_provisioner_job(Deps& deps, Request& request,
+                                   const store::ProvisionerKeyRow& key);
+Response complete_provisioner_job(Deps& deps, Request& request,
+                                  const store::ProvisionerKeyRow& key);
+Response fail_provisioner_job(Deps& deps, Request& request, const store::ProvisionerKeyRow& key);
+
 }  // namespace berth::api

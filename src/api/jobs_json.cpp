@@ -1,5 +1,8 @@
 #include "api/jobs_json.hpp"
 
+#include <algorithm>
+
+#include "coderd/provisioner_daemons.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/templates.hpp"
 #include "sdk/templates.hpp"
@@ -7,6 +10,34 @@
 namespace berth::api {
 
 namespace {
+
+// codersdk.MatchedProvisioners for a job: the daemons that may run it, those of them online,
+// and when one was last heard from.
+json::object matched_provisioners(Deps& deps, const std::optional<store::ProvisionerJobRow>& job) {
+  std::int64_t count = 0;
+  std::int64_t available = 0;
+  std::optional<TimePoint> most_recently_seen;
+  if (job) {
+    auto online_after = deps.clock.now() - coderd::kProvisionerDaemonStaleInterval;
+    constexpr std::int64_t kMaxDaemons = 1000;
+    for (const auto& d : deps.store.list_provisioner_daemons_by_organization_id(
+             job->organization_id, kMaxDaemons)) {
+      if (!coderd::daemon_may_run(d.tags, job->tags)) continue;
+      if (std::find(d.provisioners.begin(), d.provisioners.end(), job->provisioner) ==
+          d.provisioners.end())
+        continue;
+      ++count;
+      if (d.last_seen_at >= online_after) ++available;
+      if (!most_recently_seen || d.last_seen_at > *most_recently_seen)
+        most_recently_seen = d.last_seen_at;
+    }
+  }
+  return json::object{{"count", count},
+                      {"available", available},
+                      {"most_recently_seen", json::time_or_null(most_recently_seen)}};
+}
+
+}  // namespace
 
 JobContext job_context(Deps& deps, const store::ProvisionerJobInput& input) {
   JobContext context;
@@ -22,8 +53,6 @@ JobContext job_context(Deps& deps, const store::ProvisionerJobInput& input) {
     context.version_template = deps.store.get_template_by_id(*context.version->template_id);
   return context;
 }
-
-}  // namespace
 
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job) {
   return provisioner_job_json(deps, job, job_context(deps, job.input));
@@ -50,8 +79,8 @@ sdk::ProvisionerJob provisioner_job(Deps& deps, const store::ProvisionerJobRow& 
   out.file_id = job.file_id;
   for (const auto& [k, v] : job.tags) out.tags[k] = v;
   if (out.status == sdk::ProvisionerJobStatus::pending)
-    std::tie(out.queue_position, out.queue_size) =
-        deps.store.get_provisioner_job_queue_position(job.id);
+    std::tie(out.queue_position, out.queue_size) = deps.store.get_provisioner_job_queue_position(
+        job.id, deps.clock.now() - coderd::kProvisionerDaemonStaleInterval);
   out.organization_id = job.organization_id;
   out.initiator_id = job.initiator_id;
   out.type = job.type;
@@ -92,26 +121,21 @@ json::value minimal_user_json(Deps& deps, const Uuid& user_id) {
 
 json::value template_version_json(Deps& deps, const store::TemplateVersionRow& v) {
   auto job = deps.store.get_provisioner_job_by_id(v.job_id);
-  return json::object{
-      {"id", v.id.to_string()},
-      {"template_id",
-       v.template_id ? json::value(v.template_id->to_string()) : json::value(nullptr)},
-      {"organization_id", v.organization_id.to_string()},
-      {"created_at", format_rfc3339(v.created_at)},
-      {"updated_at", format_rfc3339(v.updated_at)},
-      {"name", v.name},
-      {"message", v.message},
-      {"job", job ? provisioner_job_json(deps, *job) : json::value(nullptr)},
-      {"readme", v.readme},
-      {"created_by", minimal_user_json(deps, v.created_by)},
-      {"archived", v.archived},
-      {"warnings", json::array{}},
-      {"has_external_agent", v.has_external_agent},
-      // In-process daemons serve every organization; one is always there while the server runs.
-      {"matched_provisioners",
-       json::object{{"count", 1},
-                    {"available", 1},
-                    {"most_recently_seen", format_rfc3339(deps.clock.now())}}}};
+  return json::object{{"id", v.id.to_string()},
+                      {"template_id", v.template_id ? json::value(v.template_id->to_string())
+                                                    : json::value(nullptr)},
+                      {"organization_id", v.organization_id.to_string()},
+                      {"created_at", format_rfc3339(v.created_at)},
+                      {"updated_at", format_rfc3339(v.updated_at)},
+                      {"name", v.name},
+                      {"message", v.message},
+                      {"job", job ? provisioner_job_json(deps, *job) : json::value(nullptr)},
+                      {"readme", v.readme},
+                      {"created_by", minimal_user_json(deps, v.created_by)},
+                      {"archived", v.archived},
+                      {"warnings", json::array{}},
+                      {"has_external_agent", v.has_external_agent},
+                      {"matched_provisioners", matched_provisioners(deps, job)}};
 }
 
 json::value template_json(Deps& deps, const store::TemplateRow& t) {

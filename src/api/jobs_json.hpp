@@ -15,6 +15,9 @@ struct JobContext {
   std::optional<store::TemplateRow> version_template;
 };
 
+// The context of a job that works on `input`, read from the store.
+JobContext job_context(Deps& deps, const store::ProvisionerJobInput& input);
+
 // codersdk.ProvisionerJob for a job row (queue position computed for pending jobs).
 json::value provisioner_job_json(Deps& deps, const store::ProvisionerJobRow& job);
 // The same with its context already loaded (e.g. for a page of builds).

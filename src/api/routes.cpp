@@ -21,6 +21,7 @@ namespace {
 using Public = Response (*)(Deps&, Request&);
 using Private = Response (*)(Deps&, Request&, const Authenticated&);
 using AgentOnly = Response (*)(Deps&, Request&, const coderd::AgentIdentity&);
+using DaemonOnly = Response (*)(Deps&, Request&, const store::ProvisionerKeyRow&);
 
 // Middleware, outermost first:
 // 1. build-version header: clients (Coder's CLI) read it from every response, errors too;
@@ -94,6 +95,18 @@ http::Handler route_handler(Deps& deps, AgentOnly fn, const std::optional<AuditS
   };
 }
 
+// Routes external provisioner daemons call, with a provisioner key. Not rate limited: a key's
+// daemons poll, heartbeat and send logs as their jobs need, and only a key's holder gets in.
+http::Handler route_handler(Deps& deps, DaemonOnly fn, const std::optional<AuditSpec>&) {
+  return [&deps, fn](Request& r) {
+    if (!deps.provisioner_keys)
+      throw Error{ErrorCode::unauthenticated, "Provisioner daemon key invalid."};
+    auto key =
+        deps.provisioner_keys->authenticate(r.header("coder-provisioner-daemon-key").value_or(""));
+    return fn(deps, r, key);
+  };
+}
+
 RouteKind kind_of(Public) {
   return RouteKind::public_;
 }
@@ -103,6 +116,9 @@ RouteKind kind_of(Private) {
 RouteKind kind_of(AgentOnly) {
   return RouteKind::agent;
 }
+RouteKind kind_of(DaemonOnly) {
+  return RouteKind::provisioner_daemon;
+}
 
 // The table, handed to `add` one route at a time (method, path, handler function), so that
 // the router and route_table() are filled from the same list.
@@ -111,6 +127,7 @@ void add_routes(Add&& add) {
   auto pub = [&](const char* method, const char* path, Public fn) { add(method, path, fn); };
   auto priv = [&](const char* method, const char* path, Private fn) { add(method, path, fn); };
   auto agent = [&](const char* method, const char* path, AgentOnly fn) { add(method, path, fn); };
+  auto daemon = [&](const char* method, const char* path, DaemonOnly fn) { add(method, path, fn); };
   pub("GET", "/healthz", get_healthz);
   pub("GET", "/bin/berth-linux-amd64", get_agent_binary);
   pub("GET", "/bin/coder-linux-amd64", get_agent_binary);
@@ -163,6 +180,20 @@ void add_routes(Add&& add) {
   priv("GET", "/api/v2/organizations", list_organizations);
   priv("GET", "/api/v2/organizations/{organization}", get_organization);
   priv("GET", "/api/v2/organizations/{organization}/members", list_organization_members);
+  priv("GET", "/api/v2/organizations/{organization}/provisionerkeys", list_provisioner_keys);
+  priv("POST", "/api/v2/organizations/{organization}/provisionerkeys", create_provisioner_key);
+  priv("DELETE", "/api/v2/organizations/{organization}/provisionerkeys/{provisionerkey}",
+       delete_provisioner_key);
+  priv("GET", "/api/v2/organizations/{organization}/provisionerdaemons", list_provisioner_daemons);
+  // Berth's protocol for external provisioner daemons (`berth provisionerd start`); Coder's
+  // daemons use dRPC over a WebSocket instead. `acquire` routes before `{job}`.
+  daemon("GET", "/api/v2/provisionerkeys/{provisionerkey}", get_provisioner_key);
+  daemon("POST", "/api/v2/provisionerdaemons/jobs/acquire", acquire_provisioner_job);
+  daemon("POST", "/api/v2/provisionerdaemons/jobs/acquire/cancel", cancel_provisioner_job_acquire);
+  daemon("POST", "/api/v2/provisionerdaemons/jobs/{job}/logs", post_provisioner_job_logs);
+  daemon("POST", "/api/v2/provisionerdaemons/jobs/{job}/heartbeat", heartbeat_provisioner_job);
+  daemon("POST", "/api/v2/provisionerdaemons/jobs/{job}/complete", complete_provisioner_job);
+  daemon("POST", "/api/v2/provisionerdaemons/jobs/{job}/fail", fail_provisioner_job);
 
   priv("POST", "/api/v2/files", create_file);
   priv("GET", "/api/v2/files/{fileID}", get_file);

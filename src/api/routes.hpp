@@ -14,8 +14,9 @@ namespace berth::api {
 // that match no route; unknown /api/ paths keep their JSON 404.
 http::Handler make_api_handler(Deps& deps, http::Handler fallback = {});
 
-// Who a route lets in: anyone, a signed-in user (session or API token), or a workspace agent.
-enum class RouteKind { public_, private_, agent };
+// Who a route lets in: anyone, a signed-in user (session or API token), a workspace agent, or
+// an external provisioner daemon (a provisioner key).
+enum class RouteKind { public_, private_, agent, provisioner_daemon };
 
 // One row of the route table.
 struct RouteInfo {

@@ -9,6 +9,7 @@
 #include "api/handlers.hpp"
 #include "api/params.hpp"
 #include "api/query.hpp"
+#include "api/replica_relay.hpp"
 #include "api/workspaces_json.hpp"
 #include "coderd/tasks.hpp"
 #include "coderd/users.hpp"
@@ -407,6 +408,12 @@ Response update_task_input(Deps& deps, Request& request, const Authenticated& au
 
 Response pause_task(Deps& deps, Request& request, const Authenticated& auth) {
   auto task = resolve_task(deps, request, auth);
+  // The conversation is read through the task's agent: where another replica holds it, that
+  // replica pauses the task.
+  auto view = deps.tasks.view(task);
+  if (view.status == "active" && view.agent)
+    if (auto relay = relay_to_agent_replica(deps, request, view.agent->id))
+      return std::move(*relay);
   auto deferred = make_deferred();
   capture_conversation(deps, task, deferred, [&deps, task, auth]() -> std::optional<Response> {
     auto build = deps.tasks.pause(auth.subject, task);
@@ -441,6 +448,7 @@ Response send_task_input(Deps& deps, Request& request, const Authenticated& auth
   auto view = deps.tasks.view(task);
   require_active(view);
   auto url = task_app_url(deps, view);
+  if (auto relay = relay_to_agent_replica(deps, request, view.agent->id)) return std::move(*relay);
   // Asks whether the app is ready, then posts the message: two requests through the agent,
   // and no thread waits for either.
   auto deferred = make_deferred();
@@ -488,6 +496,7 @@ Response get_task_logs(Deps& deps, Request& request, const Authenticated& auth) 
                 "Task status is \"" + s + "\"."};
   require_app_connect(deps, task, auth);
   auto url = task_app_url(deps, view);
+  if (auto relay = relay_to_agent_replica(deps, request, view.agent->id)) return std::move(*relay);
   auto deferred = make_deferred();
   call_app(deps, view.agent->id, deferred, "GET", url + "/messages", {},
            [](const coderd::AppHttpResponse& r) -> std::optional<Response> {

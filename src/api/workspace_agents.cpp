@@ -7,6 +7,7 @@
 #include "api/auth.hpp"
 #include "api/handlers.hpp"
 #include "api/params.hpp"
+#include "api/replica_relay.hpp"
 #include "api/workspace_agents_json.hpp"
 #include "api/workspace_watch.hpp"
 #include "api/workspaces_json.hpp"
@@ -69,20 +70,26 @@ store::WorkspaceAgentRow resolve_agent_param(Deps& deps, const Request& request,
   return *agent;
 }
 
-// The live connection of an agent whose workspace the caller may reach into (Coder's SSH
-// permission: the owner and those who may change the workspace).
-std::shared_ptr<AgentRpcSession> connectable_agent(Deps& deps, const Request& request,
-                                                   const Authenticated& auth) {
+// Where a request into an agent's workspace goes: the agent's live connection here, or a relay
+// to the replica that holds it.
+struct AgentRoute {
+  std::shared_ptr<AgentRpcSession> session;
+  std::optional<Response> relay;
+};
+
+// The route to an agent whose workspace the caller may reach into (Coder's SSH permission: the
+// owner and those who may change the workspace).
+AgentRoute route_to_agent(Deps& deps, const Request& request, const Authenticated& auth) {
   store::WorkspaceRow workspace;
   auto agent = resolve_agent_param(deps, request, auth, &workspace);
   if (!coderd::authorize(auth.subject, coderd::Action::update, coderd::workspace_object(workspace)))
     throw Error{ErrorCode::forbidden, "Forbidden.",
                 "You may not open connections into this workspace."};
   auto session = std::dynamic_pointer_cast<AgentRpcSession>(deps.agent_registry.find(agent.id));
-  if (!session)
-    throw Error{ErrorCode::unavailable, "The workspace agent is not connected.",
-                "agent " + agent.id.to_string() + " has no live connection"};
-  return session;
+  if (session) return {session, std::nullopt};
+  if (auto relay = relay_to_agent_replica(deps, request, agent.id)) return {nullptr, relay};
+  throw Error{ErrorCode::unavailable, "The workspace agent is not connected.",
+              "agent " + agent.id.to_string() + " has no live connection"};
 }
 
 std::shared_ptr<AgentMetadataWatch> metadata_watch(Deps& deps, const Request& request,
@@ -170,7 +177,8 @@ Response workspace_agent_pty(Deps& deps, Request& request, const Authenticated& 
   if (command.size() > kMaxCommandBytes)
     throw Error{ErrorCode::invalid, "Query param \"command\" is too long.",
                 "at most " + std::to_string(kMaxCommandBytes) + " bytes"};
-  auto session = connectable_agent(deps, request, auth);
+  auto route = route_to_agent(deps, request, auth);
+  if (route.relay) return std::move(*route.relay);
   BridgeOptions options;
   options.method = "open_pty";
   options.params = json::object{{"reconnect", reconnect->to_string()},
@@ -178,7 +186,7 @@ Response workspace_agent_pty(Deps& deps, Request& request, const Authenticated& 
                                 {"width", width},
                                 {"command", command}};
   Response r;
-  r.duplex = std::make_shared<AgentStreamBridge>(session, std::move(options));
+  r.duplex = std::make_shared<AgentStreamBridge>(route.session, std::move(options));
   return r;
 }
 
@@ -186,12 +194,13 @@ Response workspace_agent_stream(Deps& deps, Request& request, const Authenticate
   auto port = bounded_param(request, "port", 65535);
   if (port == 0)
     throw Error{ErrorCode::invalid, "Query param \"port\" must be a TCP port from 1 to 65535."};
-  auto session = connectable_agent(deps, request, auth);
+  auto route = route_to_agent(deps, request, auth);
+  if (route.relay) return std::move(*route.relay);
   BridgeOptions options;
   options.method = "open_stream";
   options.params = json::object{{"port", port}};
   Response r;
-  r.duplex = std::make_shared<AgentStreamBridge>(session, std::move(options));
+  r.duplex = std::make_shared<AgentStreamBridge>(route.session, std::move(options));
   return r;
 }
 

@@ -6,31 +6,6 @@ namespace berth::cli {
 
 namespace {
 
-ErrorCode code_for_status(int status) {
-  switch (status) {
-    case 400:
-      return ErrorCode::invalid;
-    case 401:
-      return ErrorCode::unauthenticated;
-    case 403:
-      return ErrorCode::forbidden;
-    case 404:
-      return ErrorCode::not_found;
-    case 409:
-      return ErrorCode::conflict;
-    case 413:
-      return ErrorCode::too_large;
-    case 417:
-      return ErrorCode::precondition_unmet;
-    case 429:
-      return ErrorCode::rate_limited;
-    case 503:
-      return ErrorCode::unavailable;
-    default:
-      return ErrorCode::internal;
-  }
-}
-
 // Validations name the offending fields, which the message alone ("Validation failed.") does not.
 std::string detail_with_validations(const json::object& body) {
   std::string detail = str(body, "detail");
@@ -53,10 +28,10 @@ json::value expect_status(const sdk::HttpResponse& r, int expected) {
   } catch (const Error&) {
   }
   if (body.is_object() && body.as_object().contains("message"))
-    throw Error{code_for_status(r.status), str(body.as_object(), "message"),
+    throw Error{error_code_for_status(r.status), str(body.as_object(), "message"),
                 detail_with_validations(body.as_object())};
-  throw Error{code_for_status(r.status), "Unexpected status " + std::to_string(r.status) + ".",
-              r.body};
+  throw Error{error_code_for_status(r.status),
+              "Unexpected status " + std::to_string(r.status) + ".", r.body};
 }
 
 json::value get_json(sdk::Client& client, const std::string& target) {

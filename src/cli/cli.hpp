@@ -31,5 +31,7 @@ void add_task_commands(CLI::App& app, GlobalOptions& options);
 void add_ssh_command(CLI::App& app, GlobalOptions& options);
 // port-forward <workspace> --tcp [ip:]local[:remote]...
 void add_port_forward_command(CLI::App& app, GlobalOptions& options);
+// provisioner list, provisioner keys create|list|delete
+void add_provisioner_commands(CLI::App& app, GlobalOptions& options);
 
 }  // namespace berth::cli

@@ -22,6 +22,7 @@ enum class Resource {
   file,
   workspace,
   provisioner_job,
+  provisioner_daemon,  // provisioner daemons and the keys they present
   audit_log,
   system,
 };

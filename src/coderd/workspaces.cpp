@@ -331,6 +331,7 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
     auto values = resolve_parameters(definitions.as_array(), previous_values, p.parameters,
                                      preset_values, !previous.has_value());
     Uuid build_id = Uuid::random_v4();
+    // A build runs where its version was imported: the import's tags (Coder's).
     job = store::ProvisionerJobRow{Uuid::random_v4(),
                                    now,
                                    now,
@@ -346,7 +347,7 @@ store::WorkspaceBuildRow Workspaces::build(const Subject* actor, const Uuid& ini
                                    "workspace_build",
                                    import->file_id,
                                    store::ProvisionerJobInput{std::nullopt, build_id, {}},
-                                   {{"scope", "organization"}, {"owner", ""}},
+                                   import->tags,
                                    std::nullopt,
                                    "",
                                    0,

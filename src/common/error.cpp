@@ -38,4 +38,29 @@ const char* to_string(ErrorCode code) {
   return "internal";
 }
 
+ErrorCode error_code_for_status(int status) {
+  switch (status) {
+    case 400:
+      return ErrorCode::invalid;
+    case 401:
+      return ErrorCode::unauthenticated;
+    case 403:
+      return ErrorCode::forbidden;
+    case 404:
+      return ErrorCode::not_found;
+    case 409:
+      return ErrorCode::conflict;
+    case 413:
+      return ErrorCode::too_large;
+    case 417:
+      return ErrorCode::precondition_unmet;
+    case 429:
+      return ErrorCode::rate_limited;
+    case 503:
+      return ErrorCode::unavailable;
+    default:
+      return ErrorCode::internal;
+  }
+}
+
 }  // namespace berth

@@ -51,4 +51,8 @@ inline constexpr const char* kResourceNotFoundMessage =
 
 const char* to_string(ErrorCode code);
 
+// The ErrorCode a server's HTTP error status stands for (the reverse of http::status_for), for
+// clients of Berth's API; a status with no code of its own is `internal`.
+ErrorCode error_code_for_status(int status);
+
 }  // namespace berth

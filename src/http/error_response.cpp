@@ -58,4 +58,13 @@ Response error_response(const Error& error) {
   return json_response(status_for(error.code()), body);
 }
 
+std::string raw_http_error(int status, const std::string& reason, const std::string& message,
+                           const std::string& detail) {
+  auto body = json::serialize(json::object{{"message", message}, {"detail", detail}});
+  std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
+  out.append("Content-Type: application/json\r\nConnection: close\r\nContent-Length: ");
+  out.append(std::to_string(body.size())).append("\r\n\r\n").append(body);
+  return out;
+}
+
 }  // namespace berth::http

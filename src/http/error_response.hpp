@@ -18,4 +18,9 @@ Response no_content();
 // Coder's error body {"message","detail","validations"} for an Error.
 Response error_response(const Error& error);
 
+// A whole HTTP/1.1 response as bytes, Coder's error body and `Connection: close`: what a raw
+// tunnel writes when it cannot reach its target.
+std::string raw_http_error(int status, const std::string& reason, const std::string& message,
+                           const std::string& detail);
+
 }  // namespace berth::http

@@ -374,6 +374,7 @@ struct Server::Impl {
   tcp::acceptor acceptor{ioc};
   asio::signal_set signals{ioc};
   std::atomic<bool> stopping{false};  // set first, so responses from now on say "close"
+  std::function<void()> on_stop;      // set before run()
   std::atomic<bool> stop_begun{false};
   std::atomic<std::size_t> active{0};
   std::atomic<std::size_t> active_streams{0};
@@ -920,6 +921,13 @@ struct Server::Impl {
   void begin_stop() {
     stopping = true;
     if (stop_begun.exchange(true)) return;
+    if (on_stop) {
+      try {
+        on_stop();
+      } catch (const std::exception& e) {
+        spdlog::error("shutdown hook failed: {}", e.what());
+      }
+    }
     beast::error_code ignored;
     acceptor.close(ignored);
     signals.cancel(ignored);
@@ -980,6 +988,10 @@ void Server::run(bool stop_on_signals) {
   for (unsigned i = 1; i < impl.threads; ++i) workers.emplace_back([&impl] { impl.ioc.run(); });
   impl.ioc.run();
   for (auto& t : workers) t.join();
+}
+
+void Server::on_stop(std::function<void()> fn) {
+  impl_->on_stop = std::move(fn);
 }
 
 void Server::stop() {

@@ -39,6 +39,9 @@ class Server {
   void run(bool stop_on_signals);
   // Stops accepting, lets in-flight requests finish, closes idle connections. Thread-safe.
   void stop();
+  // Called once when shutdown begins (a signal or stop()), before the listener closes; set it
+  // before run().
+  void on_stop(std::function<void()> fn);
 
  private:
   struct Impl;

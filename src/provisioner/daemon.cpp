@@ -2,26 +2,30 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "archive/tar_reader.hpp"
-#include "common/crypto.hpp"
 #include "common/error.hpp"
-#include "common/json.hpp"
 
 namespace berth::provisioner {
 
 namespace {
 
+// After a heartbeat that could not be sent, the next waits at least this long.
+constexpr std::chrono::seconds kHeartbeatRetry{1};
+constexpr std::chrono::seconds kCanceledHeartbeat = QueueJobSource::kHeartbeatInterval;
+// A daemon that cannot reach its source tries again after a delay that doubles up to this.
+constexpr std::chrono::milliseconds kFirstRetry{500};
+constexpr std::chrono::milliseconds kMaxRetry{10000};
+
 // Heartbeats a running job on its own thread and records whether cancellation was requested.
 class Heartbeat {
  public:
-  // A cancel request is published on the job's channel: it pokes the loop to check at once
-  // (and so does a resync, which may stand for a lost cancel request).
-  Heartbeat(coderd::JobQueue& jobs, store::Pubsub& pubsub, const Clock& clock, Uuid job_id)
-      : jobs_(jobs), clock_(clock), job_id_(job_id) {
-    subscription_ = pubsub.subscribe(coderd::job_channel(job_id), [this](const std::string& m) {
-      if (m != "state" && m != store::Pubsub::kResync) return;
+  Heartbeat(JobSource& source, const Clock& clock, Uuid job_id)
+      : source_(source), clock_(clock), job_id_(job_id) {
+    // A poke (a cancel request, or what may stand for one) makes the loop check at once.
+    subscription_ = source.watch(job_id, [this] {
       {
         std::lock_guard lock(mutex_);
         poked_ = true;
@@ -40,27 +44,39 @@ class Heartbeat {
     thread_.join();
   }
   bool canceled() const { return canceled_; }
-  void check_now() { canceled_ = canceled_ || jobs_.heartbeat(job_id_); }
 
  private:
   void loop() {
+    auto pause = source_.heartbeat_pause();
+    bool failed = false;
     std::unique_lock lock(mutex_);
     for (;;) {
-      clock_.wait_for(lock, cv_, DaemonPool::kHeartbeatInterval,
-                      [this] { return done_ || poked_; });
+      std::chrono::milliseconds wait = pause;
+      if (failed) wait = std::max<std::chrono::milliseconds>(wait, kHeartbeatRetry);
+      // A canceled job still heartbeats while its daemon tears it down, but a source whose
+      // heartbeat waits answers at once now: pause as in-process daemons do.
+      if (canceled_) wait = std::max<std::chrono::milliseconds>(wait, kCanceledHeartbeat);
+      clock_.wait_for(lock, cv_, wait, [this] { return done_ || poked_; });
       if (done_) return;
       poked_ = false;
       lock.unlock();
       try {
-        check_now();
+        if (!canceled_ && source_.heartbeat(job_id_)) {
+          canceled_ = true;
+          spdlog::info("job {}: canceled (or ended elsewhere); stopping it", job_id_.to_string());
+        } else if (canceled_) {
+          source_.heartbeat(job_id_);
+        }
+        failed = false;
       } catch (const std::exception& e) {
         spdlog::warn("heartbeat for job {} failed: {}", job_id_.to_string(), e.what());
+        failed = true;
       }
       lock.lock();
     }
   }
 
-  coderd::JobQueue& jobs_;
+  JobSource& source_;
   const Clock& clock_;
   Uuid job_id_;
   std::atomic<bool> canceled_{false};
@@ -72,10 +88,8 @@ class Heartbeat {
   std::thread thread_;
 };
 
-std::map<std::string, std::string> variable_values(const store::ProvisionerJobInput& input) {
-  std::map<std::string, std::string> out;
-  for (const auto& v : input.user_variable_values) out[v.name] = v.value;
-  return out;
+std::string error_text(const Error& e) {
+  return e.detail().empty() ? e.message() : e.message() + " " + e.detail();
 }
 
 }  // namespace
@@ -83,13 +97,28 @@ std::map<std::string, std::string> variable_values(const store::ProvisionerJobIn
 DaemonPool::DaemonPool(coderd::JobQueue& jobs, store::Store& store, store::Pubsub& pubsub,
                        const Clock& clock, Provisioner& provisioner, int count,
                        std::string workspaces_dir, std::string name_suffix)
-    : jobs_(jobs),
-      name_suffix_(std::move(name_suffix)),
-      store_(store),
-      pubsub_(pubsub),
+    : owned_source_(std::make_unique<QueueJobSource>(jobs, store, pubsub, clock)),
+      source_(*owned_source_),
+      store_(&store),
       clock_(clock),
       provisioner_(provisioner),
-      count_(count),
+      workspaces_dir_(std::move(workspaces_dir)) {
+  // In-process daemons have the default tags only: they take untagged jobs, of every
+  // organization.
+  for (int i = 0; i < count; ++i)
+    daemons_.push_back(coderd::DaemonIdentity{.id = Uuid::random_v4(),
+                                              .name = "built-in-" + std::to_string(i) + name_suffix,
+                                              .tags = coderd::default_provisioner_tags(),
+                                              .provisioners = {"terraform"},
+                                              .api_version = sdk::kProvisionerDaemonApiVersion});
+}
+
+DaemonPool::DaemonPool(JobSource& source, const Clock& clock, Provisioner& provisioner,
+                       std::vector<coderd::DaemonIdentity> daemons, std::string workspaces_dir)
+    : source_(source),
+      clock_(clock),
+      provisioner_(provisioner),
+      daemons_(std::move(daemons)),
       workspaces_dir_(std::move(workspaces_dir)) {}
 
 DaemonPool::~DaemonPool() {
@@ -97,28 +126,19 @@ DaemonPool::~DaemonPool() {
 }
 
 void DaemonPool::start() {
-  subscription_ = pubsub_.subscribe(coderd::kJobPostedChannel, [this](const std::string&) {
-    {
-      std::lock_guard lock(mutex_);
-      ++posted_;
-    }
-    wake_.notify_all();
-  });
-  for (int i = 0; i < count_; ++i) {
-    coderd::DaemonIdentity identity{
-        Uuid::random_v4(), "built-in-" + std::to_string(i) + name_suffix_, {}, {"terraform"}};
+  for (const auto& identity : daemons_)
     threads_.emplace_back([this, identity] { run_daemon(identity); });
-  }
 }
 
 void DaemonPool::reconcile_workspaces() {
+  if (!store_) return;
   std::error_code ec;
   for (std::filesystem::directory_iterator it(workspaces_dir_, ec), end; !ec && it != end;
        it.increment(ec)) {
     auto id = Uuid::parse(it->path().filename().string());
     if (!id || !it->is_directory()) continue;
     try {
-      auto latest = store_.get_latest_workspace_build(*id);
+      auto latest = store_->get_latest_workspace_build(*id);
       provisioner_.reconcile_workspace(it->path().string(), latest ? latest->provisioner_state : "",
                                        [&](const std::string& line) {
                                          spdlog::warn("workspace {}: {}", id->to_string(), line);
@@ -136,188 +156,123 @@ void DaemonPool::stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  source_.interrupt();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  subscription_ = {};
 }
 
-void DaemonPool::run_daemon(coderd::DaemonIdentity identity) {
-  // Jobs need the default scope tags to match; in-process daemons serve every organization.
-  identity.tags = {{"scope", "organization"}, {"owner", ""}};
-  for (;;) {
-    std::uint64_t seen;
-    {
-      std::lock_guard lock(mutex_);
-      if (stopping_) return;
-      seen = posted_;
-    }
-    std::optional<store::ProvisionerJobRow> job;
+void DaemonPool::begin_drain() {
+  {
+    std::lock_guard lock(mutex_);
+    if (draining_) return;
+    draining_ = true;
+  }
+  wake_.notify_all();
+  source_.interrupt();  // ends idle daemons' waits for a job
+}
+
+void DaemonPool::drain(std::chrono::milliseconds grace) {
+  begin_drain();
+  {
+    std::unique_lock lock(mutex_);
+    if (running_ > 0) spdlog::info("waiting for {} running provisioner job(s) to finish", running_);
+    if (!clock_.wait_for(lock, wake_, grace, [&] { return running_ == 0; }))
+      spdlog::warn("{} provisioner job(s) still running after {} ms; canceling them", running_,
+                   grace.count());
+  }
+  stop();
+}
+
+bool DaemonPool::stopping() {
+  std::lock_guard lock(mutex_);
+  return stopping_;
+}
+
+bool DaemonPool::taking_jobs() {
+  std::lock_guard lock(mutex_);
+  return !stopping_ && !draining_;
+}
+
+void DaemonPool::run_daemon(const coderd::DaemonIdentity& identity) {
+  auto retry = kFirstRetry;
+  while (taking_jobs()) {
+    std::optional<sdk::AcquiredJob> job;
     try {
-      job = jobs_.acquire(identity);
+      job = source_.acquire(identity);
+      retry = kFirstRetry;
     } catch (const std::exception& e) {
-      spdlog::error("{}: acquiring a job failed: {}", identity.name, e.what());
-    }
-    if (job) {
-      run_job(identity, *job);
+      spdlog::error("{}: acquiring a job failed (trying again in {} ms): {}", identity.name,
+                    retry.count(), e.what());
+      std::unique_lock lock(mutex_);
+      clock_.wait_for(lock, wake_, retry, [&] { return stopping_ || draining_; });
+      retry = std::min(retry * 2, kMaxRetry);
       continue;
     }
-    std::unique_lock lock(mutex_);
-    clock_.wait_for(lock, wake_, kIdleRecheck, [&] { return stopping_ || posted_ != seen; });
+    if (!job) continue;
+    {
+      std::lock_guard lock(mutex_);
+      ++running_;
+    }
+    run_job(identity, *job);
+    {
+      std::lock_guard lock(mutex_);
+      --running_;
+    }
+    wake_.notify_all();  // drain() waits for the count to reach 0
   }
 }
 
-void DaemonPool::run_job(const coderd::DaemonIdentity& identity,
-                         const store::ProvisionerJobRow& job) {
+void DaemonPool::fail_job(const Uuid& job_id, const std::string& error,
+                          const std::string& error_code) {
+  try {
+    source_.fail(job_id, error, error_code);
+  } catch (const std::exception& e) {
+    spdlog::error("job {}: cannot record its failure ({}): {}", job_id.to_string(), error,
+                  e.what());
+  }
+}
+
+void DaemonPool::run_job(const coderd::DaemonIdentity& identity, const sdk::AcquiredJob& job) {
   spdlog::info("{}: running {} job {}", identity.name, job.type, job.id.to_string());
-  Heartbeat heartbeat(jobs_, pubsub_, clock_, job.id);
-  JobContext context{[&](coderd::JobLogLine line) { jobs_.append_logs(job.id, {std::move(line)}); },
-                     [&] {
-                       {
-                         std::lock_guard lock(mutex_);
-                         if (stopping_) return true;
-                       }
-                       return heartbeat.canceled();
-                     }};
+  Heartbeat heartbeat(source_, clock_, job.id);
+  JobContext context{
+      [&](coderd::JobLogLine line) { source_.append_logs(job.id, {std::move(line)}); },
+      [&] { return stopping() || heartbeat.canceled(); }};
   try {
     if (job.type == "template_version_import") {
       run_import(job, context);
     } else if (job.type == "workspace_build") {
       run_build(job, context);
     } else {
-      jobs_.fail(job.id, "Job type \"" + job.type + "\" is not supported by this provisioner.");
+      fail_job(job.id, "Job type \"" + job.type + "\" is not supported by this provisioner.", "");
     }
   } catch (const JobFailure& e) {
-    jobs_.fail(job.id, e.message(), e.error_code());
+    fail_job(job.id, e.message(), e.error_code());
   } catch (const Error& e) {
-    jobs_.fail(job.id, e.detail().empty() ? e.message() : e.message() + " " + e.detail());
+    fail_job(job.id, error_text(e), "");
   } catch (const std::exception& e) {
     spdlog::error("{}: job {} crashed: {}", identity.name, job.id.to_string(), e.what());
-    jobs_.fail(job.id, std::string("internal error: ") + e.what());
+    fail_job(job.id, std::string("internal error: ") + e.what(), "");
   }
 }
 
-void DaemonPool::run_import(const store::ProvisionerJobRow& job, JobContext& context) {
+void DaemonPool::run_import(const sdk::AcquiredJob& job, JobContext& context) {
   context.log({"info", "Setting up", "Unpacking the template archive", "provisioner_daemon"});
-  auto file = store_.get_file_by_id(job.file_id);
-  if (!file) throw JobFailure("The template archive no longer exists.", "");
-  ImportRequest request{archive::read_tar(file->data), variable_values(job.input)};
+  ImportRequest request{archive::read_tar(job.archive), job.variable_values};
   auto result = provisioner_.import_template(request, context);
   if (context.canceled()) throw JobFailure("canceled", "");
-  jobs_.complete_import(job.id, result);
+  source_.complete_import(job.id, result);
 }
 
-namespace {
-
-template <typename T>
-T must(std::optional<T> value, const char* what) {
-  if (!value) throw JobFailure(std::string("The build's ") + what + " no longer exists.", "");
-  return std::move(*value);
-}
-
-std::string str(const json::object& o, const char* key) {
-  auto* v = o.if_contains(key);
-  return v && v->is_string() ? std::string(v->get_string()) : "";
-}
-
-// A resource document's coder_metadata items ({key, value, sensitive}).
-std::vector<store::ResourceMetadataItem> metadata_items(const json::value& items) {
-  std::vector<store::ResourceMetadataItem> out;
-  if (!items.is_array()) return out;
-  for (const auto& item : items.get_array()) {
-    if (!item.is_object()) continue;
-    const auto& o = item.get_object();
-    auto* sensitive = o.if_contains("sensitive");
-    out.push_back({str(o, "key"), str(o, "value"),
-                   sensitive && sensitive->is_bool() && sensitive->get_bool()});
-  }
-  return out;
-}
-
-// The provisioner's resource documents as rows: resources, and agents with hashed tokens.
-coderd::BuildOutcome to_outcome(const BuildResponse& response,
-                                const store::WorkspaceBuildRow& build, TimePoint now) {
-  coderd::BuildOutcome out;
-  out.state = response.state;
-  out.has_ai_task = response.has_ai_task;
-  out.ai_task_app_id = response.ai_task_app_id;
-  out.daily_cost = response.daily_cost;
-  for (const auto& item : response.resources) {
-    const auto& r = item.as_object();
-    auto* hide = r.if_contains("hide");
-    auto* cost = r.if_contains("daily_cost");
-    store::WorkspaceResourceRow resource{Uuid::parse(str(r, "id")).value_or(Uuid::random_v4()),
-                                         now,
-                                         build.job_id,
-                                         build.transition,
-                                         str(r, "type"),
-                                         str(r, "name"),
-                                         hide && hide->is_bool() && hide->get_bool(),
-                                         str(r, "icon"),
-                                         cost && cost->is_int64() ? cost->get_int64() : 0,
-                                         metadata_items(r.at("metadata"))};
-    out.resources.push_back(resource);
-    for (const auto& a : r.at("agents").as_array()) {
-      const auto& agent = a.as_object();
-      auto id = str(agent, "id");
-      auto token = response.tokens.find(id);
-      store::WorkspaceAgentRow row;
-      row.id = Uuid::parse(id).value_or(Uuid::random_v4());
-      row.created_at = row.updated_at = now;
-      row.resource_id = resource.id;
-      row.name = str(agent, "name");
-      row.auth_token_hash = to_hex(
-          sha256(token == response.tokens.end() ? Uuid::random_v4().to_string() : token->second));
-      row.config = json::serialize(agent);
-      out.agents.push_back(std::move(row));
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-void DaemonPool::run_build(const store::ProvisionerJobRow& job, JobContext& context) {
-  const auto& build_id = job.input.workspace_build_id;
-  auto build =
-      must(build_id ? store_.get_workspace_build_by_id(*build_id) : std::nullopt, "record");
-  auto workspace = must(store_.get_workspace_by_id(build.workspace_id), "workspace");
-  auto tmpl = must(store_.get_template_by_id(workspace.template_id), "template");
-  auto version =
-      must(store_.get_template_version_by_id(build.template_version_id), "template version");
-  auto owner = must(store_.get_user_by_id(workspace.owner_id), "owner");
-  auto file = must(store_.get_file_by_id(job.file_id), "template archive");
-  auto import = store_.get_provisioner_job_by_id(version.job_id);
+void DaemonPool::run_build(const sdk::AcquiredJob& job, JobContext& context) {
+  if (!job.build) throw JobFailure("The build's record no longer exists.", "");
   context.log({"info", "Setting up", "Unpacking the template archive", "provisioner_daemon"});
-  BuildRequest request;
-  request.files = archive::read_tar(file.data);
-  request.variable_values =
-      import ? variable_values(import->input) : decltype(request.variable_values){};
-  for (const auto& p : store_.list_build_parameters(build.id))
-    request.parameter_values[p.name] = p.value;
-  request.transition = build.transition;
-  request.state = build.provisioner_state;
-  if (build.build_number > 1)
-    if (auto previous = store_.get_workspace_build_by_number(workspace.id, build.build_number - 1))
-      if (auto previous_job = store_.get_provisioner_job_by_id(previous->job_id))
-        request.previous_build_failed =
-            coderd::job_status(*previous_job) != sdk::ProvisionerJobStatus::succeeded;
-  request.workspace_id = workspace.id.to_string();
-  request.workspace_name = workspace.name;
-  request.workspace_dir = workspaces_dir_ + "/" + workspace.id.to_string();
-  request.owner_id = owner.id.to_string();
-  request.owner_name = owner.username;
-  request.owner_email = owner.email;
-  request.owner_full_name = owner.name;
-  request.template_id = tmpl.id.to_string();
-  request.template_name = tmpl.name;
-  request.template_version = version.name;
-  if (auto task = store_.get_task_by_workspace_id(workspace.id)) {
-    request.task_id = task->id.to_string();
-    request.task_prompt = task->prompt;
-  }
+  BuildRequest request = *job.build;
+  request.files = archive::read_tar(job.archive);
+  request.workspace_dir = workspaces_dir_ + "/" + request.workspace_id;
   auto response = provisioner_.build_workspace(request, context);
   if (context.canceled()) throw JobFailure("canceled", "");
-  jobs_.complete_build(job.id, to_outcome(response, build, clock_.now()));
+  source_.complete_build(job.id, response);
 }
 
 }  // namespace berth::provisioner

@@ -7,6 +7,7 @@
 #include "coderd/provisioner_jobs.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
+#include "sdk/provisioner_daemons.hpp"
 #include "store/rows.hpp"
 
 namespace berth::provisioner {
@@ -17,45 +18,11 @@ struct JobContext {
   std::function<bool()> canceled;
 };
 
-// A template version's source, unpacked, and the variable values its creator gave.
-struct ImportRequest {
-  std::map<std::string, std::string> files;  // path → contents
-  std::map<std::string, std::string> variable_values;
-};
-
-// Everything a workspace build needs to know besides the template source.
-struct BuildRequest {
-  std::map<std::string, std::string> files;  // the template version's archive, unpacked
-  std::map<std::string, std::string> variable_values;
-  std::map<std::string, std::string> parameter_values;
-  sdk::WorkspaceTransition transition = sdk::WorkspaceTransition::start;
-  std::string state;  // what the previous build left (empty for the first)
-  // The previous build did not succeed (failed, canceled, or interrupted by a crash): what it
-  // created may be recorded nowhere, so the provisioner looks for leftovers.
-  bool previous_build_failed = false;
-  std::string workspace_id;
-  std::string workspace_name;
-  std::string workspace_dir;  // default home of the workspace's local resources
-  std::string owner_id;
-  std::string owner_name;
-  std::string owner_email;
-  std::string owner_full_name;
-  std::string template_id;
-  std::string template_name;
-  std::string template_version;
-  std::string task_id;  // set when the workspace belongs to an AI task
-  std::string task_prompt;
-};
-
-// What a successful build produced.
-struct BuildResponse {
-  std::string state;
-  json::array resources;                      // codersdk.WorkspaceResource documents
-  std::map<std::string, std::string> tokens;  // agent id → agent token
-  bool has_ai_task = false;
-  std::string ai_task_app_id;  // the coder_app a coder_ai_task points at
-  std::int64_t daily_cost = 0;
-};
+// What the provisioner is given and gives back: the daemon protocol's own types, since an
+// external daemon receives them over the API.
+using ImportRequest = sdk::ImportRequest;
+using BuildRequest = sdk::BuildRequest;
+using BuildResponse = sdk::BuildResponse;
 
 // A job failure with Coder's error code (e.g. REQUIRED_TEMPLATE_VARIABLES).
 class JobFailure : public Error {

@@ -1,5 +1,8 @@
 #include "sdk/client.hpp"
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,6 +22,20 @@ namespace berth::sdk {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
+
+namespace {
+
+// Blocking reads and writes on the socket fail after `timeout` (beast's own timeouts apply to
+// asynchronous operations only).
+void set_socket_timeout(int fd, std::chrono::milliseconds timeout) {
+  timeval tv{};
+  tv.tv_sec = timeout.count() / 1000;
+  tv.tv_usec = (timeout.count() % 1000) * 1000;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+}  // namespace
 
 std::optional<std::string> HttpResponse::header(const std::string& lower_name) const {
   for (const auto& [name, value] : headers)
@@ -68,6 +85,7 @@ HttpResponse Client::request(const std::string& method, const std::string& targe
       if (!c.open) {
         asio::ip::tcp::resolver resolver(c.ioc);
         c.stream.connect(resolver.resolve(host_, port_));
+        if (timeout_.count() > 0) set_socket_timeout(c.stream.socket().native_handle(), timeout_);
         c.buffer.clear();
         c.open = true;
       }

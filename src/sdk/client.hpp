@@ -35,6 +35,9 @@ class Client {
   Client& operator=(Client&&) noexcept;
 
   void set_session_token(std::string token) { token_ = std::move(token); }
+  // How long request() waits on the server to take a request or to answer before giving up
+  // with Error{unavailable}; zero (the default): as long as it takes.
+  void set_timeout(std::chrono::milliseconds timeout) { timeout_ = timeout; }
   const std::string& session_token() const { return token_; }
 
   // Sends one request with the session token header (if set) and returns what came back.
@@ -63,6 +66,7 @@ class Client {
   std::string host_;
   std::string port_;
   std::string token_;
+  std::chrono::milliseconds timeout_{0};
   std::unique_ptr<Connection> connection_;
 };
 

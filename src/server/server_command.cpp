@@ -16,8 +16,10 @@
 #include "api/routes.hpp"
 #include "coderd/agents.hpp"
 #include "coderd/api_keys.hpp"
+#include "coderd/daemon_polls.hpp"
 #include "coderd/lifecycle_executor.hpp"
 #include "coderd/organizations.hpp"
+#include "coderd/provisioner_daemons.hpp"
 #include "coderd/provisioner_jobs.hpp"
 #include "coderd/quiet_hours.hpp"
 #include "coderd/replicas.hpp"
@@ -125,6 +127,28 @@ void raise_open_files_limit(std::size_t max_connections) {
                  static_cast<std::uint64_t>(limit.rlim_cur), max_connections);
 }
 
+// How long a shutdown waits for the builds running on this server's daemons to finish before
+// it cancels them (systemd's default stop timeout is 90 s).
+constexpr std::chrono::seconds kBuildDrainGrace{30};
+
+// How the other replicas reach this one unless --relay-address says: the address it listens
+// on, when that is one address; the access URL when it listens on every interface.
+std::string default_relay_address(const std::string& bound, const std::string& access_url) {
+  bool wildcard = bound.starts_with("0.0.0.0:") || bound.starts_with("[::]:");
+  return wildcard ? access_url : "http://" + bound;
+}
+
+// The reaper's limits: a running job silent for `hung_after` fails (Coder's 5 minutes; tests
+// shorten it), checked a few times within that; a job no daemon took fails after 30 minutes.
+provisioner::JobReaper::Settings job_reaper_settings(std::chrono::milliseconds hung_after) {
+  provisioner::JobReaper::Settings settings;
+  settings.hung_after = std::max(std::chrono::seconds(1),
+                                 std::chrono::duration_cast<std::chrono::seconds>(hung_after));
+  settings.interval =
+      std::clamp(settings.hung_after / 3, std::chrono::seconds(1), settings.interval);
+  return settings;
+}
+
 }  // namespace
 
 std::chrono::milliseconds parse_duration(const std::string& text, const std::string& flag) {
@@ -161,6 +185,8 @@ int run_server(const ServerOptions& options) {
       parse_duration(options.agent_stats_interval, "--agent-stats-refresh-interval");
   auto heartbeat_interval =
       parse_duration(options.replica_heartbeat_interval, "--replica-heartbeat-interval");
+  auto reaper_settings = job_reaper_settings(
+      parse_duration(options.provisioner_job_hung_after, "--provisioner-job-hung-after"));
   auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off")
     throw Error{ErrorCode::invalid, "Unknown --log-level \"" + options.log_level +
@@ -210,6 +236,14 @@ int run_server(const ServerOptions& options) {
   if (auto n = jobs.fail_interrupted_jobs(options.postgres_url.empty() ? "" : daemon_suffix))
     spdlog::warn("failed {} provisioner job(s) left running by the previous process", n);
 
+  // External provisioner daemons: their keys, and their long polls, which wait less than the
+  // reaper's limit so that a daemon waiting on its job's heartbeat never looks hung.
+  coderd::ProvisionerKeys provisioner_keys(store, clock);
+  coderd::DaemonPolls daemon_polls(
+      pubsub, clock,
+      std::min<std::chrono::milliseconds>(coderd::DaemonPolls::kDefaultMaxWait,
+                                          reaper_settings.hung_after / 4));
+
   http::ServerLimits limits;
   limits.max_body_bytes = options.max_body_bytes;
   limits.max_connections = options.max_connections;
@@ -240,14 +274,21 @@ int run_server(const ServerOptions& options) {
           ? nullptr
           : std::make_shared<api::RateLimits>(
                 clock, api::RateLimitSettings{options.api_rate_limit, options.login_rate_limit})};
+  // Relays to other replicas run on their own event loop; it outlives the listener, whose
+  // tunnels use it.
+  http::OutboundIo outbound;
+  deps.outbound = &outbound;
+  deps.provisioner_keys = &provisioner_keys;
+  deps.daemon_polls = &daemon_polls;
   http::Server server(api::make_api_handler(deps, dashboard_handler(dashboard)), limits,
                       log_request, worker_threads(options.http_threads));
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
   // This server among the replicas on the database (GET /replicas).
   coderd::ReplicaSettings replica_settings;
-  replica_settings.relay_address =
-      options.relay_address.empty() ? deps.build.access_url : options.relay_address;
+  replica_settings.relay_address = options.relay_address.empty()
+                                       ? default_relay_address(bound, deps.build.access_url)
+                                       : options.relay_address;
   replica_settings.version = BERTH_VERSION;
   replica_settings.heartbeat_interval = heartbeat_interval;
   coderd::Replicas replicas(store, clock, replica_settings);
@@ -271,7 +312,7 @@ int run_server(const ServerOptions& options) {
                                   data_dir + "/workspaces", daemon_suffix);
   daemons.reconcile_workspaces();
   daemons.start();
-  provisioner::JobReaper reaper(jobs, clock, {});
+  provisioner::JobReaper reaper(jobs, clock, reaper_settings);
   reaper.start();
   coderd::LifecycleExecutor executor(store, workspaces, clock, replicas.id().to_string());
   coderd::LifecycleTicker ticker(executor, clock, poll_interval);
@@ -282,13 +323,23 @@ int run_server(const ServerOptions& options) {
   std::fflush(stdout);
   spdlog::info("data directory: {}", data_dir);
 
+  // The moment shutdown begins: out of the replica list, so that the others stop relaying here
+  // while this one's agents reconnect to them; external daemons' waiting polls answered at once
+  // (no job), so that the drain does not wait them out; the built-in daemons take no new job
+  // (another replica's, or a daemon elsewhere, takes it).
+  server.on_stop([&replicas, &daemon_polls, &daemons] {
+    replicas.stop();
+    daemon_polls.stop();
+    daemons.begin_drain();
+  });
   server.run(/*stop_on_signals=*/true);
-  // Out of the replica list at once, not after the heartbeat window.
   replicas.stop();
+  daemon_polls.stop();
   spdlog::info("HTTP server stopped; stopping provisioner daemons");
   ticker.stop();
   reaper.stop();
-  daemons.stop();
+  // Builds running here finish, up to the grace period, rather than fail.
+  daemons.drain(kBuildDrainGrace);
   spdlog::info("closing the database");
   return 0;
 }

@@ -18,6 +18,7 @@ struct ServerOptions {
   std::string autobuild_poll_interval = "1m";     // how often the lifecycle executor ticks
   std::string agent_stats_interval = "30s";       // how often agents report stats
   std::string replica_heartbeat_interval = "5s";  // hidden flag: tests shorten it
+  std::string provisioner_job_hung_after = "5m";  // hidden flag: tests shorten it
   std::string default_quiet_hours_schedule = "CRON_TZ=UTC 0 0 * * *";
   std::string agent_binary_path;       // default: berth-agent next to this binary
   std::string postgres_url;            // PostgreSQL instead of SQLite when set

@@ -565,4 +565,42 @@ struct ReplicaRow {
   std::int64_t database_latency_us = 0;
 };
 
+// A provisioner key: the secret external provisioner daemons of one organization present; the
+// daemons it lets in carry its tags. Only a hash of the secret is kept.
+struct ProvisionerKeyRow {
+  Uuid id{};
+  TimePoint created_at{};
+  Uuid organization_id{};
+  std::string name{};           // unique in the organization, lower case
+  std::string hashed_secret{};  // SHA-256 of the secret, lower-case hex
+  std::map<std::string, std::string> tags{};
+};
+
+// A provisioner daemon as last heard from (Coder's provisioner_daemons): written each time it
+// asks for a job or heartbeats one.
+struct ProvisionerDaemonRow {
+  Uuid id{};
+  TimePoint created_at{};
+  std::optional<Uuid> organization_id{};  // none: built in, serving every organization
+  std::string name{};
+  std::optional<Uuid> key_id{};  // the provisioner key it presented; none: built in
+  std::map<std::string, std::string> tags{};
+  std::vector<std::string> provisioners{};
+  std::string version{};
+  std::string api_version{};
+  TimePoint last_seen_at{};
+  std::optional<Uuid> current_job_id{};   // the job it acquired last, until that job ends
+  std::optional<Uuid> previous_job_id{};  // the job it ran before
+};
+
+// Who claims a job (acquire_provisioner_job).
+struct AcquireJobParams {
+  Uuid worker_id{};
+  std::string worker_name{};
+  std::optional<Uuid> organization_id{};  // none: jobs of every organization (built-in daemons)
+  std::map<std::string, std::string> tags{};
+  std::vector<std::string> provisioners{};
+  TimePoint now{};
+};
+
 }  // namespace berth::store

@@ -93,12 +93,12 @@ class Store {
   virtual std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) = 0;
   virtual std::vector<ProvisionerJobRow> list_provisioner_jobs_by_ids(
       const std::vector<Uuid>& ids) = 0;
-  // Claims the oldest pending job whose tags are all among `worker_tags` and whose provisioner
-  // is one of `provisioners`; atomically marks it started by the worker.
+  // Claims the oldest pending job the worker may run, and atomically marks it started by the
+  // worker. Coder's tag rules: every tag of the job is among the worker's, and a job with only
+  // the default tags (scope=organization, owner="") runs only on a worker with exactly those;
+  // its provisioner is one of the worker's, its organization the worker's when it has one.
   virtual std::optional<ProvisionerJobRow> acquire_provisioner_job(
-      const Uuid& worker_id, const std::string& worker_name,
-      const std::map<std::string, std::string>& worker_tags,
-      const std::vector<std::string>& provisioners, TimePoint now) = 0;
+      const AcquireJobParams& params) = 0;
   virtual void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) = 0;
   // Marks the job completed; an error (even empty-coded) makes it failed. A job that already
   // completed (e.g. failed by the reaper) keeps its first verdict.
@@ -113,9 +113,12 @@ class Store {
   virtual std::vector<ProvisionerJobRow> list_stale_provisioner_jobs(TimePoint before,
                                                                      TimePoint pending_before,
                                                                      std::int64_t limit) = 0;
-  // Where a pending job stands: its 1-based position among pending jobs, and their count.
+  // Where a pending job stands (Coder's queue position): for each daemon seen at or after
+  // `daemons_seen_after` that may run it, its 1-based position among the pending jobs that daemon
+  // may run and their count; the best position and the largest count. With no such daemon,
+  // among the pending jobs of its organization with the same tags. (0, 0) when not pending.
   virtual std::pair<std::int64_t, std::int64_t> get_provisioner_job_queue_position(
-      const Uuid& id) = 0;
+      const Uuid& id, TimePoint daemons_seen_after) = 0;
 
   // Provisioner job logs; inserting updates the job's logs_length and returns the new ids.
   virtual std::vector<std::int64_t> insert_provisioner_job_logs(
@@ -124,6 +127,38 @@ class Store {
   virtual std::vector<ProvisionerJobLogRow> list_provisioner_job_logs_after(const Uuid& job_id,
                                                                             std::int64_t after_id,
                                                                             std::int64_t limit) = 0;
+
+  // Provisioner keys. Inserting a name the organization already has is Error{conflict}.
+  virtual void insert_provisioner_key(const ProvisionerKeyRow& row) = 0;
+  virtual std::optional<ProvisionerKeyRow> get_provisioner_key_by_hashed_secret(
+      const std::string& hashed_secret) = 0;
+  virtual std::optional<ProvisionerKeyRow> get_provisioner_key_by_name(const Uuid& organization_id,
+                                                                       const std::string& name) = 0;
+  // Oldest first.
+  virtual std::vector<ProvisionerKeyRow> list_provisioner_keys_by_organization_id(
+      const Uuid& organization_id) = 0;
+  virtual bool delete_provisioner_key_by_id(const Uuid& id) = 0;
+
+  // Provisioner daemons.
+  // Writes the daemon's row (creating it, or updating all but created_at and the job columns).
+  virtual void upsert_provisioner_daemon(const ProvisionerDaemonRow& row) = 0;
+  // Forgets the other daemons of the same organization (or built in) and name: a daemon that
+  // restarted under a new id.
+  virtual void delete_provisioner_daemons_by_name(const std::optional<Uuid>& organization_id,
+                                                  const std::string& name,
+                                                  const Uuid& except_id) = 0;
+  virtual void delete_provisioner_daemons_by_key_id(const Uuid& key_id) = 0;
+  // Forgets the daemons last heard from before `before`; returns how many.
+  virtual std::int64_t delete_provisioner_daemons_seen_before(TimePoint before) = 0;
+  virtual std::optional<ProvisionerDaemonRow> get_provisioner_daemon_by_id(const Uuid& id) = 0;
+  // The organization's daemons and the built-in ones, oldest first.
+  virtual std::vector<ProvisionerDaemonRow> list_provisioner_daemons_by_organization_id(
+      const Uuid& organization_id, std::int64_t limit) = 0;
+  virtual void update_provisioner_daemon_last_seen_by_id(const Uuid& id, TimePoint now) = 0;
+  // The daemon took `job_id`: it is its current job.
+  virtual void update_provisioner_daemon_current_job_by_id(const Uuid& id, const Uuid& job_id) = 0;
+  // `job_id` ended: on the daemon whose current job it was, it becomes the previous one.
+  virtual void update_provisioner_daemon_job_finished(const Uuid& job_id) = 0;
 
   // Templates
   virtual void insert_template(const TemplateRow& row) = 0;
@@ -341,6 +376,18 @@ class Store {
   virtual std::vector<ReplicaRow> list_alive_replicas(TimePoint updated_after) = 0;
   // Forgets the replicas last heard from (or stopped) before `before`; returns how many.
   virtual std::int64_t delete_replicas_updated_before(TimePoint before) = 0;
+
+  // Agent connections: which replica holds each agent's live connection.
+  // Records that `replica_id` holds the agent's connection now (replacing any other's).
+  virtual void upsert_agent_connection(const Uuid& agent_id, const Uuid& replica_id,
+                                       TimePoint now) = 0;
+  // Forgets the agent's connection only while `replica_id` holds it (a newer one elsewhere
+  // stays); true if it did.
+  virtual bool delete_agent_connection(const Uuid& agent_id, const Uuid& replica_id) = 0;
+  // The replica holding the agent's connection, if it is alive (heard from at or after
+  // `alive_after` and not stopped).
+  virtual std::optional<ReplicaRow> get_agent_connection_replica(const Uuid& agent_id,
+                                                                 TimePoint alive_after) = 0;
 };
 
 }  // namespace berth::store

@@ -9,6 +9,7 @@
 
 #include "coderd/files.hpp"
 #include "coderd/fixtures.hpp"
+#include "coderd/provisioner_daemons.hpp"
 #include "coderd/templates.hpp"
 #include "common/error.hpp"
 #include "common/json.hpp"
@@ -148,6 +149,11 @@ class JobQueueTest : public ::testing::Test {
   }
 
   ProvisionerJobRow job(const Uuid& id) { return *s.store.get_provisioner_job_by_id(id); }
+  // Where a pending job stands among those the daemons seen lately may run.
+  std::pair<std::int64_t, std::int64_t> position(const Uuid& id) {
+    return s.store.get_provisioner_job_queue_position(
+        id, s.clock.now() - kProvisionerDaemonStaleInterval);
+  }
   sdk::ProvisionerJobStatus status(const Uuid& id) { return job_status(job(id)); }
   std::vector<store::ProvisionerJobLogRow> logs(const Uuid& id) {
     return s.store.list_provisioner_job_logs_after(id, 0, 0);
@@ -251,15 +257,82 @@ TEST_F(JobQueueTest, JobTagsMustBeASubsetOfTheDaemonTags) {
   // A daemon without the default scope tags serves nothing.
   EXPECT_FALSE(jobs.acquire(daemon("untagged", {})));
   EXPECT_FALSE(jobs.acquire(daemon("user-scoped", {{"scope", "user"}, {"owner", ""}})));
-  // A daemon tagged env=dev serves the plain job, not the prod one.
+  // A daemon tagged env=dev serves neither: the plain job runs only on an untagged daemon
+  // (Coder's rule), the prod one needs env=prod.
   auto dev = daemon("dev", {{"scope", "organization"}, {"owner", ""}, {"env", "dev"}});
-  EXPECT_EQ(jobs.acquire(dev)->id, plain.id);
   EXPECT_FALSE(jobs.acquire(dev));
-  // A plain daemon cannot take the prod job; a superset of its tags can.
-  EXPECT_FALSE(jobs.acquire(daemon("plain")));
+  // A plain daemon takes the plain job, not the prod one; a superset of its tags takes that.
+  auto plain_daemon = daemon("plain");
+  EXPECT_EQ(jobs.acquire(plain_daemon)->id, plain.id);
+  EXPECT_FALSE(jobs.acquire(plain_daemon));
   auto prod_daemon =
       daemon("prod", {{"scope", "organization"}, {"owner", ""}, {"env", "prod"}, {"x", "y"}});
   EXPECT_EQ(jobs.acquire(prod_daemon)->id, prod.id);
+}
+
+TEST_F(JobQueueTest, DaemonMayRunFollowsTheSameRules) {
+  auto plain = default_provisioner_tags();
+  auto prod = plain;
+  prod["env"] = "prod";
+  auto more = prod;
+  more["x"] = "y";
+  EXPECT_TRUE(daemon_may_run(plain, plain));
+  EXPECT_FALSE(daemon_may_run(prod, plain));
+  EXPECT_FALSE(daemon_may_run(plain, prod));
+  EXPECT_TRUE(daemon_may_run(prod, prod));
+  EXPECT_TRUE(daemon_may_run(more, prod));
+  EXPECT_TRUE(daemon_may_run({}, {}));
+}
+
+TEST_F(JobQueueTest, AcquireRegistersTheDaemonAndItsJobs) {
+  auto first = insert_job();
+  auto d = daemon("registered");
+  d.version = "v9";
+  ASSERT_EQ(jobs.acquire(d)->id, first.id);
+  auto row = *s.store.get_provisioner_daemon_by_id(d.id);
+  EXPECT_EQ(row.name, "registered");
+  EXPECT_EQ(row.version, "v9");
+  EXPECT_EQ(row.last_seen_at, s.clock.now());
+  EXPECT_EQ(row.current_job_id, first.id);
+  EXPECT_EQ(daemon_status(row, job(first.id), s.clock.now()), sdk::ProvisionerDaemonStatus::busy);
+
+  s.clock.advance(30s);
+  jobs.heartbeat(first.id);
+  EXPECT_EQ(s.store.get_provisioner_daemon_by_id(d.id)->last_seen_at, s.clock.now());
+  jobs.fail(first.id, "boom");
+  row = *s.store.get_provisioner_daemon_by_id(d.id);
+  EXPECT_FALSE(row.current_job_id);
+  EXPECT_EQ(row.previous_job_id, first.id);
+  EXPECT_EQ(daemon_status(row, std::nullopt, s.clock.now()), sdk::ProvisionerDaemonStatus::idle);
+  s.clock.advance(kProvisionerDaemonStaleInterval + 1s);
+  EXPECT_EQ(daemon_status(row, std::nullopt, s.clock.now()), sdk::ProvisionerDaemonStatus::offline);
+
+  // The same name under a new id (the daemon restarted) replaces the old row.
+  auto restarted = daemon("registered");
+  EXPECT_FALSE(jobs.acquire(restarted));
+  EXPECT_FALSE(s.store.get_provisioner_daemon_by_id(d.id));
+  EXPECT_TRUE(s.store.get_provisioner_daemon_by_id(restarted.id));
+  // A week of silence, and the reaper forgets it.
+  s.clock.advance(std::chrono::hours(7 * 24) - 1s);
+  jobs.reap(5min, 30min);
+  EXPECT_TRUE(s.store.get_provisioner_daemon_by_id(restarted.id));
+  s.clock.advance(2s);
+  jobs.reap(5min, 30min);
+  EXPECT_FALSE(s.store.get_provisioner_daemon_by_id(restarted.id));
+}
+
+// An external daemon's job outlives a server restart: the daemon still runs it.
+TEST_F(JobQueueTest, FailInterruptedJobsLeavesExternalDaemonsJobs) {
+  auto built_in = insert_job();
+  ASSERT_EQ(jobs.acquire(daemon("built-in-0"))->id, built_in.id);
+  auto external = insert_job();
+  auto d = daemon("outside");
+  d.organization_id = org.id;
+  d.key_id = Uuid::random_v4();
+  ASSERT_EQ(jobs.acquire(d)->id, external.id);
+  EXPECT_EQ(jobs.fail_interrupted_jobs(), 1u);
+  EXPECT_EQ(status(built_in.id), sdk::ProvisionerJobStatus::failed);
+  EXPECT_EQ(status(external.id), sdk::ProvisionerJobStatus::running);
 }
 
 TEST_F(JobQueueTest, JobsWithoutTagsMatchAnyDaemon) {
@@ -500,7 +573,7 @@ TEST_F(JobQueueTest, ReapFailsHungAndLongPendingJobsOnly) {
   EXPECT_EQ(job_status(row), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(row.error,
             "Berth: Build has been detected as hung for 5 minutes and has been terminated by "
-            "the reaper.");
+            "the reaper. Its provisioner daemon \"d1\" stopped sending heartbeats.");
   EXPECT_EQ(row.completed_at, s.clock.now());
   auto lines = logs(hung.id);
   ASSERT_EQ(lines.size(), 5u);
@@ -601,24 +674,24 @@ TEST_F(JobQueueTest, QueuePositionCountsPendingJobs) {
   s.clock.advance(1s);
   auto c = insert_job();
   using Pos = std::pair<std::int64_t, std::int64_t>;
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(a.id), Pos(1, 3));
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(b.id), Pos(2, 3));
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(c.id), Pos(3, 3));
+  EXPECT_EQ(position(a.id), Pos(1, 3));
+  EXPECT_EQ(position(b.id), Pos(2, 3));
+  EXPECT_EQ(position(c.id), Pos(3, 3));
 
   jobs.acquire(daemon());  // takes a
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(b.id), Pos(1, 2));
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(c.id), Pos(2, 2));
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(a.id).first, 0);
+  EXPECT_EQ(position(b.id), Pos(1, 2));
+  EXPECT_EQ(position(c.id), Pos(2, 2));
+  EXPECT_EQ(position(a.id).first, 0);
 
   jobs.cancel(b.id);
-  EXPECT_EQ(s.store.get_provisioner_job_queue_position(c.id), Pos(1, 1));
+  EXPECT_EQ(position(c.id), Pos(1, 1));
 }
 
 TEST_F(JobQueueTest, QueuePositionBreaksTiesLikeAcquire) {
   auto a = insert_job();
   auto b = insert_job();  // same created_at
-  auto pa = s.store.get_provisioner_job_queue_position(a.id).first;
-  auto pb = s.store.get_provisioner_job_queue_position(b.id).first;
+  auto pa = position(a.id).first;
+  auto pb = position(b.id).first;
   EXPECT_EQ(std::set<std::int64_t>({pa, pb}), std::set<std::int64_t>({1, 2}));
   auto first = jobs.acquire(daemon());
   EXPECT_EQ(first->id, pa == 1 ? a.id : b.id);

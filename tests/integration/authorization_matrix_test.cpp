@@ -30,8 +30,9 @@
 namespace berth::testing {
 namespace {
 
-// Callers, in the order of each expectation row. Berth has no provisioner keys yet (no
-// external provisioner daemon routes), so that caller is left out until it has.
+// Callers, in the order of each expectation row. A provisioner key is no caller here: every
+// caller below is refused the daemon routes, and what a key may do there is tested with real
+// daemons (provisionerd_test.cpp).
 enum Caller { anonymous, agent, other_member, auditor, template_admin, user_admin, member, owner };
 constexpr std::size_t kCallers = 8;
 constexpr std::array<const char*, kCallers> kCallerNames = {
@@ -115,6 +116,26 @@ const std::map<std::string, Row>& expectations() {
     {"GET /api/v2/organizations", {401, 401, 200, 200, 200, 200, 200, 200}},
     {"GET /api/v2/organizations/{organization}", {401, 401, 200, 200, 200, 200, 200, 200}},
     {"GET /api/v2/organizations/{organization}/members", {401, 401, 200, 200, 200, 200, 200, 200}},
+    // Provisioner keys and daemons: for those who manage provisioners (template admins, owners).
+    {"GET /api/v2/organizations/{organization}/provisionerkeys",
+     {401, 401, 404, 404, 200, 404, 404, 200}},
+    {"POST /api/v2/organizations/{organization}/provisionerkeys",
+     {401, 401, 404, 404, 201, 404, 404, 201}},
+    {"DELETE /api/v2/organizations/{organization}/provisionerkeys/{provisionerkey}",
+     {401, 401, 404, 404, 204, 404, 404, 204}},
+    {"GET /api/v2/organizations/{organization}/provisionerdaemons",
+     {401, 401, 404, 404, 200, 404, 404, 200}},
+    // The daemon protocol takes a provisioner key, never a session or an agent token.
+    {"GET /api/v2/provisionerkeys/{provisionerkey}", {401, 401, 401, 401, 401, 401, 401, 401}},
+    {"POST /api/v2/provisionerdaemons/jobs/acquire", {401, 401, 401, 401, 401, 401, 401, 401}},
+    {"POST /api/v2/provisionerdaemons/jobs/acquire/cancel",
+     {401, 401, 401, 401, 401, 401, 401, 401}},
+    {"POST /api/v2/provisionerdaemons/jobs/{job}/logs", {401, 401, 401, 401, 401, 401, 401, 401}},
+    {"POST /api/v2/provisionerdaemons/jobs/{job}/heartbeat",
+     {401, 401, 401, 401, 401, 401, 401, 401}},
+    {"POST /api/v2/provisionerdaemons/jobs/{job}/complete",
+     {401, 401, 401, 401, 401, 401, 401, 401}},
+    {"POST /api/v2/provisionerdaemons/jobs/{job}/fail", {401, 401, 401, 401, 401, 401, 401, 401}},
     {"POST /api/v2/files", {401, 401, 201, 201, 201, 201, 201, 201}},
     {"GET /api/v2/files/{fileID}", {401, 401, 404, 404, 200, 404, 200, 200}},
     {"POST /api/v2/organizations/{organization}/templateversions",
@@ -391,6 +412,16 @@ resource "berth_process" "workspace" {
     params_["keyname"] = "matrix-token";
     params_["keyid"] = str(obj(token).at("key")).substr(0, 10);
     agent_token_ = await_agent_token(params_["workspace"]);
+    EXPECT_EQ(create_provisioner_key("matrix-existing"), 201);
+    params_["provisionerkey"] = "matrix-existing";
+    params_["job"] = Uuid::random_v4().to_string();
+  }
+
+  int create_provisioner_key(const std::string& name) {
+    return owner_
+        ->request_json("POST", "/api/v2/organizations/default/provisionerkeys",
+                       json::object{{"name", name}})
+        .status;
   }
 
   std::string await_agent_token(const std::string& workspace_id) {
@@ -466,6 +497,7 @@ resource "berth_process" "workspace" {
   std::map<std::string, std::string> params_;
   json::object version_;
   std::string agent_token_;
+  int doomed_keys_ = 0;
 };
 
 std::map<std::string, Call> AuthorizationMatrix::calls() {
@@ -505,6 +537,20 @@ std::map<std::string, Call> AuthorizationMatrix::calls() {
   c["DELETE /api/v2/users/{user}/keys/{keyid}"].fresh =
       [this]() -> std::map<std::string, std::string> {
     return {{"keyid", new_token_id()}};
+  };
+  // A key made, then deleted again so that the next caller may make it too.
+  c["POST /api/v2/organizations/{organization}/provisionerkeys"] =
+      json_body(json::object{{"name", "matrix-made"}});
+  c["POST /api/v2/organizations/{organization}/provisionerkeys"].undo = [this] {
+    EXPECT_EQ(owner_->request("DELETE", "/api/v2/organizations/default/provisionerkeys/matrix-made")
+                  .status,
+              204);
+  };
+  c["DELETE /api/v2/organizations/{organization}/provisionerkeys/{provisionerkey}"].fresh =
+      [this]() -> std::map<std::string, std::string> {
+    auto name = "matrix-doomed-" + std::to_string(++doomed_keys_);
+    EXPECT_EQ(create_provisioner_key(name), 201);
+    return {{"provisionerkey", name}};
   };
   c["POST /api/v2/files"] = with_body(make_tar({{"other.txt", "x", ""}}), "application/x-tar");
   c["POST /api/v2/organizations/{organization}/templateversions"] =
@@ -628,7 +674,8 @@ TEST_F(AuthorizationMatrix, EveryRouteAnswersEveryCallerAsExpected) {
       auto caller = Caller(i);
       bool refused =
           (route.kind == api::RouteKind::private_ && (caller == anonymous || caller == agent)) ||
-          (route.kind == api::RouteKind::agent && caller != agent);
+          (route.kind == api::RouteKind::agent && caller != agent) ||
+          route.kind == api::RouteKind::provisioner_daemon;
       if (refused) {
         EXPECT_EQ(actual[i], 401) << key << " answered " << kCallerNames[i];
       }

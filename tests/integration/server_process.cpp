@@ -76,6 +76,13 @@ ServerProcess::ServerProcess(std::string data_dir, std::vector<std::string> extr
   start("127.0.0.1:0");
 }
 
+void ServerProcess::kill_now() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  wait_exit(pid_);
+  pid_ = -1;
+}
+
 void ServerProcess::kill_and_restart() {
   auto address = url_.substr(url_.find("://") + 3);
   kill(pid_, SIGKILL);

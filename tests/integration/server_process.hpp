@@ -21,6 +21,8 @@ class ServerProcess {
   const std::string& data_dir() const { return data_dir_; }
   // Sends SIGTERM and waits; returns the exit status (or 128 + signal).
   int stop();
+  // SIGKILLs the server (no clean shutdown) and waits for it, as when its machine dies.
+  void kill_now();
   // SIGKILLs the server (no clean shutdown) and starts it again on the same address and data
   // directory, as after a crash.
   void kill_and_restart();

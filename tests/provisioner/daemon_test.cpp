@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <mutex>
+#include <thread>
 
 #include "coderd/files.hpp"
 #include "coderd/fixtures.hpp"
@@ -250,6 +251,54 @@ TEST_F(DaemonPoolTest, StopInterruptsARunningJob) {
   auto version = create_version();
   ASSERT_TRUE(provisioner.wait_entered());
   pool->stop();
+  auto job = *s.store.get_provisioner_job_by_id(version.job_id);
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
+  EXPECT_EQ(job.error, "canceled");
+}
+
+// A server shutting down: the running job finishes and is recorded, and no daemon takes the
+// job queued after the drain began (another replica, or the next start, runs it).
+TEST_F(DaemonPoolTest, DrainLetsTheRunningJobFinishAndTakesNoNewOne) {
+  std::mutex m;
+  std::condition_variable cv;
+  bool released = false;
+  provisioner.set([&](const ImportRequest&, JobContext&) {
+    std::unique_lock lock(m);
+    cv.wait_for(lock, kWaitLimit, [&] { return released; });
+    store::TemplateVersionImportResult r;
+    r.readme = "# finished";
+    return r;
+  });
+  start(2);
+  auto running = create_version();
+  ASSERT_TRUE(provisioner.wait_entered());
+  pool->begin_drain();
+  auto queued = create_version();
+  std::thread drainer([&] { pool->drain(1h); });
+  {
+    std::lock_guard lock(m);
+    released = true;
+  }
+  cv.notify_all();
+  drainer.join();
+  auto job = *s.store.get_provisioner_job_by_id(running.job_id);
+  EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::succeeded);
+  EXPECT_EQ(s.store.get_template_version_by_id(running.id)->readme, "# finished");
+  EXPECT_EQ(coderd::job_status(*s.store.get_provisioner_job_by_id(queued.job_id)),
+            sdk::ProvisionerJobStatus::pending);
+  EXPECT_EQ(provisioner.calls(), 1);
+}
+
+TEST_F(DaemonPoolTest, DrainCancelsAJobThatOutlastsTheGracePeriod) {
+  provisioner.set(wait_for_cancel);
+  start(1);
+  auto version = create_version();
+  ASSERT_TRUE(provisioner.wait_entered());
+  auto began = s.clock.steady_now();
+  std::thread drainer([&] { pool->drain(17s); });  // not 10 s: the heartbeat waits that long
+  ASSERT_TRUE(s.clock.await_waiter(began + 17s));
+  s.clock.advance(17s);
+  drainer.join();
   auto job = *s.store.get_provisioner_job_by_id(version.job_id);
   EXPECT_EQ(coderd::job_status(job), sdk::ProvisionerJobStatus::failed);
   EXPECT_EQ(job.error, "canceled");

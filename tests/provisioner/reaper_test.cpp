@@ -93,7 +93,7 @@ TEST_F(JobReaperTest, FailsAHungJobOnTheFirstTickItsHeartbeatIsOlderThanTheLimit
   EXPECT_EQ(row.completed_at, s.clock.now());
   EXPECT_EQ(row.error,
             "Berth: Build has been detected as hung for 5 minutes and has been terminated by "
-            "the reaper.");
+            "the reaper. Its provisioner daemon \"d1\" stopped sending heartbeats.");
 
   tick();
   EXPECT_TRUE(reaped(newer));
@@ -129,6 +129,21 @@ TEST_F(JobReaperTest, StopsWithoutWaitingForItsNextTick) {
   reaper.stop();
   EXPECT_EQ(s.clock.waiters(), 0u);
   EXPECT_EQ(s.clock.steady_now(), started);
+}
+
+// Replicas share the database: while another replica holds the reap lease, this one leaves
+// the stale jobs to it, so that each is failed (and its lines written) once.
+TEST_F(JobReaperTest, LeavesTheRoundToAnotherReplicaHoldingTheLease) {
+  auto id = queue_job();
+  acquire(id);
+  s.clock.advance(kHungAfter + 1s);
+  auto now = s.clock.now();
+  ASSERT_TRUE(s.store.try_acquire_lease("provisioner-job-reaper", "other", now, now + 1min));
+  EXPECT_EQ(jobs.reap(kHungAfter, kPendingAfter), 0u);
+  EXPECT_FALSE(reaped(id));
+  s.store.release_lease("provisioner-job-reaper", "other");
+  EXPECT_EQ(jobs.reap(kHungAfter, kPendingAfter), 1u);
+  EXPECT_TRUE(reaped(id));
 }
 
 }  // namespace

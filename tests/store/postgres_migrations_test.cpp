@@ -105,13 +105,13 @@ class PostgresMigrationsTest : public testing::PostgresSuite {
 
 TEST(PostgresSchemaVersion, IsSqlites) {
   EXPECT_EQ(latest_schema_version(), sqlite::latest_schema_version());
-  EXPECT_EQ(latest_schema_version(), 11);
+  EXPECT_EQ(latest_schema_version(), 13);
 }
 
 TEST_F(PostgresMigrationsTest, MigratesAnEmptyDatabase) {
   postgres::migrate(*db_);
   EXPECT_EQ(rows(*db_, "SELECT COUNT(*), MAX(version) FROM schema_migrations", 2),
-            std::vector<std::string>{"11|11"});
+            std::vector<std::string>{"13|13"});
 }
 
 TEST_F(PostgresMigrationsTest, MigratingAgainIsANoOp) {
@@ -147,7 +147,7 @@ TEST_F(PostgresMigrationsTest, ReplicasMigratingTogetherApplyEachMigrationOnce) 
   for (auto& t : threads) t.join();
   EXPECT_EQ(failures, 0) << errors[0] << errors[1] << errors[2] << errors[3];
   EXPECT_EQ(rows(*db_, "SELECT COUNT(*), MAX(version) FROM schema_migrations", 2),
-            std::vector<std::string>{"11|11"});
+            std::vector<std::string>{"13|13"});
 }
 
 TEST_F(PostgresMigrationsTest, RefusesADatabaseFromANewerVersion) {

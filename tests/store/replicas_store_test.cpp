@@ -119,5 +119,36 @@ TEST_F(ReplicasStoreConformance, DeletesTheOnesNotHeardFromSinceACutoff) {
   EXPECT_EQ(store_->delete_replicas_updated_before(at(10)), 0);
 }
 
+// Which replica holds an agent: the newest connection wins, a stale replica's disconnect does
+// not erase it, and a replica that stopped or went silent holds nothing.
+TEST_F(ReplicasStoreConformance, AnAgentIsHeldByTheReplicaItLastConnectedTo) {
+  auto a = make_replica("a", at(0));
+  auto b = make_replica("b", at(0));
+  for (const auto& r : {a, b}) store_->upsert_replica(r);
+  auto agent = Uuid::random_v4();
+  EXPECT_FALSE(store_->get_agent_connection_replica(agent, at(0)));
+
+  store_->upsert_agent_connection(agent, b.id, at(1));
+  auto held = store_->get_agent_connection_replica(agent, at(0));
+  ASSERT_TRUE(held);
+  EXPECT_EQ(held->id, b.id);
+  EXPECT_EQ(held->relay_address, "http://b:3000");
+
+  // The agent reconnects to A before B notices its old connection closed.
+  store_->upsert_agent_connection(agent, a.id, at(2));
+  EXPECT_FALSE(store_->delete_agent_connection(agent, b.id));
+  EXPECT_EQ(store_->get_agent_connection_replica(agent, at(0))->id, a.id);
+
+  // A went silent (heard from last at 0): not alive for a reader whose cutoff is later.
+  EXPECT_FALSE(store_->get_agent_connection_replica(agent, at(1)));
+  store_->update_replica_heartbeat(a.id, at(5), 0, "");
+  EXPECT_TRUE(store_->get_agent_connection_replica(agent, at(1)));
+  store_->update_replica_stopped(a.id, at(6));
+  EXPECT_FALSE(store_->get_agent_connection_replica(agent, at(0)));
+
+  EXPECT_TRUE(store_->delete_agent_connection(agent, a.id));
+  EXPECT_FALSE(store_->delete_agent_connection(agent, a.id));
+}
+
 }  // namespace
 }  // namespace berth::store

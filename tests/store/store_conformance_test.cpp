@@ -348,13 +348,18 @@ TEST_P(StoreConformanceTypedColumns, AcquiringMatchesTagsWithAwkwardText) {
   auto untagged = make_job({std::nullopt, Uuid::random_v4(), {}}, {}, 1);
   auto worker = Uuid::random_v4();
   // A worker without the tag takes only the untagged job; one with it (and more) the other.
-  auto first = store_->acquire_provisioner_job(worker, "w", {{"scope", "organization"}},
-                                               {"terraform"}, at(10));
+  auto claim = [&](std::map<std::string, std::string> tags, int seconds) {
+    return store_->acquire_provisioner_job(AcquireJobParams{.worker_id = worker,
+                                                            .worker_name = "w",
+                                                            .tags = std::move(tags),
+                                                            .provisioners = {"terraform"},
+                                                            .now = at(seconds)});
+  };
+  auto first = claim({{"scope", "organization"}}, 10);
   ASSERT_TRUE(first);
   EXPECT_EQ(first->id, untagged.id);
-  EXPECT_FALSE(store_->acquire_provisioner_job(worker, "w", {}, {"terraform"}, at(10)));
-  auto second = store_->acquire_provisioner_job(worker, "w", {{"scope", kAwkward}, {"x", "y"}},
-                                                {"terraform"}, at(11));
+  EXPECT_FALSE(claim({}, 10));
+  auto second = claim({{"scope", kAwkward}, {"x", "y"}}, 11);
   ASSERT_TRUE(second);
   EXPECT_EQ(second->id, tagged.id);
   EXPECT_EQ(second->tags, tagged.tags);

@@ -542,6 +542,47 @@ CREATE TABLE replicas (
 );
 )sql";
 
+// Which replica holds each agent's live connection.
+constexpr const char* kMigration12 = R"sql(
+CREATE TABLE agent_connections (
+  agent_id TEXT COLLATE "C" PRIMARY KEY,
+  replica_id TEXT COLLATE "C" NOT NULL,
+  connected_at BIGINT NOT NULL
+);
+)sql";
+
+// Provisioner keys and the provisioner daemons heard from.
+constexpr const char* kMigration13 = R"sql(
+CREATE TABLE provisioner_keys (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  created_at BIGINT NOT NULL,
+  organization_id TEXT COLLATE "C" NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  name TEXT COLLATE "C" NOT NULL,
+  hashed_secret TEXT COLLATE "C" NOT NULL,
+  tags TEXT COLLATE "C" NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX provisioner_keys_organization_name_idx
+  ON provisioner_keys (organization_id, lower(name));
+CREATE UNIQUE INDEX provisioner_keys_hashed_secret_idx ON provisioner_keys (hashed_secret);
+
+CREATE TABLE provisioner_daemons (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  created_at BIGINT NOT NULL,
+  organization_id TEXT COLLATE "C",
+  name TEXT COLLATE "C" NOT NULL,
+  key_id TEXT COLLATE "C",
+  tags TEXT COLLATE "C" NOT NULL DEFAULT '{}',
+  provisioners TEXT COLLATE "C" NOT NULL DEFAULT '[]',
+  version TEXT COLLATE "C" NOT NULL DEFAULT '',
+  api_version TEXT COLLATE "C" NOT NULL DEFAULT '',
+  last_seen_at BIGINT NOT NULL,
+  current_job_id TEXT COLLATE "C",
+  previous_job_id TEXT COLLATE "C"
+);
+CREATE INDEX provisioner_daemons_organization_idx ON provisioner_daemons (organization_id);
+CREATE INDEX provisioner_daemons_current_job_idx ON provisioner_daemons (current_job_id);
+)sql";
+
 // SQLite's functions that the shared SQL calls, as PostgreSQL functions of the same names and
 // results. Not part of the numbered schema: replaced on every start, so that a fix ships with
 // the binary.
@@ -595,12 +636,12 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 $$;
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2,  kMigration3, kMigration4,
-                                    kMigration5, kMigration6,  kMigration7, kMigration8,
-                                    kMigration9, kMigration10, kMigration11};
+constexpr std::array kMigrations = {
+    kMigration1, kMigration2, kMigration3,  kMigration4,  kMigration5,  kMigration6, kMigration7,
+    kMigration8, kMigration9, kMigration10, kMigration11, kMigration12, kMigration13};
 // One schema, two engines: a migration added to SQLite's list is added here with the same
 // number (tests/store/postgres_migrations_test.cpp compares the two).
-static_assert(kMigrations.size() == 11);
+static_assert(kMigrations.size() == 13);
 
 // The advisory lock that serializes migrations of one database: FNV-1a of "berth-migrations".
 constexpr std::int64_t lock_key(std::string_view name) {

@@ -500,9 +500,56 @@ CREATE TABLE replicas (
 );
 )sql";
 
-constexpr std::array kMigrations = {kMigration1, kMigration2,  kMigration3, kMigration4,
-                                    kMigration5, kMigration6,  kMigration7, kMigration8,
-                                    kMigration9, kMigration10, kMigration11};
+// Which replica holds each agent's live connection, so that a request that must reach into a
+// workspace (app, terminal, port stream, task call) arriving at another replica is relayed to
+// it. Written when the agent connects, removed when it disconnects from that replica; a row
+// of a replica that died stays until the agent connects elsewhere (readers check the replica
+// is alive).
+constexpr const char* kMigration12 = R"sql(
+CREATE TABLE agent_connections (
+  agent_id TEXT PRIMARY KEY,
+  replica_id TEXT NOT NULL,
+  connected_at INTEGER NOT NULL
+);
+)sql";
+
+// Provisioner keys (secrets hashed) and the provisioner daemons heard from, built in or
+// external: Coder's provisioner_keys and provisioner_daemons. A daemon row is written each time
+// the daemon asks for a job or heartbeats one; it names the job it runs and the one before.
+constexpr const char* kMigration13 = R"sql(
+CREATE TABLE provisioner_keys (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  organization_id TEXT NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+  name TEXT NOT NULL,
+  hashed_secret TEXT NOT NULL,
+  tags TEXT NOT NULL DEFAULT '{}'
+);
+CREATE UNIQUE INDEX provisioner_keys_organization_name_idx
+  ON provisioner_keys (organization_id, lower(name));
+CREATE UNIQUE INDEX provisioner_keys_hashed_secret_idx ON provisioner_keys (hashed_secret);
+
+CREATE TABLE provisioner_daemons (
+  id TEXT PRIMARY KEY,
+  created_at INTEGER NOT NULL,
+  organization_id TEXT,
+  name TEXT NOT NULL,
+  key_id TEXT,
+  tags TEXT NOT NULL DEFAULT '{}',
+  provisioners TEXT NOT NULL DEFAULT '[]',
+  version TEXT NOT NULL DEFAULT '',
+  api_version TEXT NOT NULL DEFAULT '',
+  last_seen_at INTEGER NOT NULL,
+  current_job_id TEXT,
+  previous_job_id TEXT
+);
+CREATE INDEX provisioner_daemons_organization_idx ON provisioner_daemons (organization_id);
+CREATE INDEX provisioner_daemons_current_job_idx ON provisioner_daemons (current_job_id);
+)sql";
+
+constexpr std::array kMigrations = {
+    kMigration1, kMigration2, kMigration3,  kMigration4,  kMigration5,  kMigration6, kMigration7,
+    kMigration8, kMigration9, kMigration10, kMigration11, kMigration12, kMigration13};
 
 int current_version(Database& db) {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)");

@@ -38,6 +38,24 @@ ProvisionerJobRow read_job(const Statement& q) {
 
 constexpr const char* kLogColumns = "id, job_id, created_at, source, level, stage, output";
 
+// The default tags every job and daemon has (Coder's untagged set), as tags_json writes them.
+const std::string& untagged_json() {
+  static const std::string text = tags_json({{"scope", "organization"}, {"owner", ""}});
+  return text;
+}
+
+// Whether a daemon with the tags document `daemon` may run a job with the tags document `job`
+// (SQL expressions; `untagged` is a placeholder bound to untagged_json()): Coder's rule, an
+// untagged job only on an untagged daemon, any other when all its tags are the daemon's.
+// Tags documents are written by tags_json, keys in order, so equal sets are equal texts.
+std::string tags_match(const std::string& daemon, const std::string& job,
+                       const std::string& untagged) {
+  return "(CASE WHEN " + job + " = " + untagged + " THEN " + daemon + " = " + untagged +
+         " ELSE NOT EXISTS (SELECT 1 FROM json_each(" + job +
+         ") jt WHERE NOT EXISTS (SELECT 1 FROM json_each(" + daemon +
+         ") dt WHERE dt.key = jt.key AND dt.value = jt.value)) END)";
+}
+
 ProvisionerJobLogRow read_log(const Statement& q) {
   return ProvisionerJobLogRow{q.integer(0), q.uuid(1), q.time(2), q.text(3),
                               q.text(4),    q.text(5), q.text(6)};
@@ -77,10 +95,7 @@ std::vector<ProvisionerJobRow> SqliteStore::list_provisioner_jobs_by_ids(
       ids, read_job);
 }
 
-std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
-    const Uuid& worker_id, const std::string& worker_name,
-    const std::map<std::string, std::string>& worker_tags,
-    const std::vector<std::string>& provisioners, TimePoint now) {
+std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(const AcquireJobParams& p) {
   auto db = pool_.writer();
   // One statement picks and claims the job, so two workers of this process can never take the
   // same one. Other processes on the same PostgreSQL database (replicas) skip the row this one
@@ -90,16 +105,17 @@ std::optional<ProvisionerJobRow> SqliteStore::acquire_provisioner_job(
               "UPDATE provisioner_jobs SET started_at = ?1, updated_at = ?1, worker_id = ?2, "
               "worker_name = ?3 WHERE id = (SELECT j.id FROM provisioner_jobs j "
               "WHERE j.started_at IS NULL AND j.canceled_at IS NULL AND j.completed_at IS NULL "
-              "AND j.provisioner IN (SELECT value FROM json_each(?5)) "
-              "AND NOT EXISTS (SELECT 1 FROM json_each(j.tags) jt WHERE NOT EXISTS ("
-              "SELECT 1 FROM json_each(?4) wt WHERE wt.key = jt.key AND wt.value = jt.value)) "
-              "ORDER BY j.created_at, j.id LIMIT 1" +
+              "AND (?6 = '' OR j.organization_id = ?6) "
+              "AND j.provisioner IN (SELECT value FROM json_each(?5)) AND " +
+                  tags_match("?4", "j.tags", "?7") + " ORDER BY j.created_at, j.id LIMIT 1" +
                   std::string(postgres ? " FOR UPDATE SKIP LOCKED" : "") + ") RETURNING " +
                   kJobColumns);
   json::array names;
-  for (const auto& p : provisioners) names.emplace_back(p);
-  q.bind(1, now).bind(2, worker_id).bind(3, worker_name).bind(4, tags_json(worker_tags));
+  for (const auto& provisioner : p.provisioners) names.emplace_back(provisioner);
+  q.bind(1, p.now).bind(2, p.worker_id).bind(3, p.worker_name).bind(4, tags_json(p.tags));
   q.bind(5, json::serialize(names));
+  q.bind(6, p.organization_id ? p.organization_id->to_string() : std::string());
+  q.bind(7, untagged_json());
   auto job = first<ProvisionerJobRow>(q, read_job);
   // Drain a claimed row's statement to its end; after "no row" it is already done, and
   // stepping it again would run the UPDATE again and claim a job nobody then runs.
@@ -149,17 +165,49 @@ std::vector<ProvisionerJobRow> SqliteStore::list_stale_provisioner_jobs(TimePoin
 }
 
 std::pair<std::int64_t, std::int64_t> SqliteStore::get_provisioner_job_queue_position(
-    const Uuid& id) {
+    const Uuid& id, TimePoint daemons_seen_after) {
   auto db = pool_.reader();
-  Statement q(*db,
-              "SELECT (SELECT COUNT(*) FROM provisioner_jobs p, provisioner_jobs me "
-              "WHERE me.id = ?1 AND p.started_at IS NULL AND p.completed_at IS NULL AND "
-              "p.canceled_at IS NULL AND (p.created_at < me.created_at OR (p.created_at = "
-              "me.created_at AND p.id <= me.id))), (SELECT COUNT(*) FROM provisioner_jobs "
-              "WHERE started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL)");
-  q.bind(1, id);
+  // Coder's rule: per daemon that may run the job, the pending jobs it may run that were queued
+  // before it; the best of those positions. A daemon serves its organization, or (built in)
+  // every one. Jobs queued at the same moment go in id order, as acquire takes them.
+  constexpr const char* kPending =
+      "started_at IS NULL AND completed_at IS NULL AND canceled_at IS NULL";
+  std::string serves =
+      "(d.organization_id IS NULL OR d.organization_id = %.organization_id) AND "
+      "%.provisioner IN (SELECT value FROM json_each(d.provisioners)) AND ";
+  auto serves_job = [&](const std::string& job) {
+    std::string out = serves;
+    for (std::size_t at; (at = out.find('%')) != std::string::npos;) out.replace(at, 1, job);
+    return out + tags_match("d.tags", job + ".tags", "?3");
+  };
+  Statement q(
+      *db,
+      std::string("WITH me AS (SELECT id, created_at, organization_id, provisioner, tags FROM "
+                  "provisioner_jobs WHERE id = ?1 AND ") +
+          kPending +
+          "), pending AS (SELECT id, created_at, organization_id, provisioner, tags FROM "
+          "provisioner_jobs WHERE " +
+          kPending +
+          "), eligible AS (SELECT d.id, d.organization_id, d.provisioners, d.tags FROM "
+          "provisioner_daemons d JOIN me ON " +
+          serves_job("me") +
+          " WHERE d.last_seen_at >= ?2), per_daemon AS (SELECT d.id, SUM(CASE WHEN "
+          "p.created_at < me.created_at OR (p.created_at = me.created_at AND p.id <= me.id) "
+          "THEN 1 ELSE 0 END) AS position, COUNT(*) AS size FROM eligible d JOIN pending p ON " +
+          serves_job("p") +
+          " CROSS JOIN me GROUP BY d.id), same_tags AS (SELECT p.id, p.created_at FROM pending p "
+          "JOIN me ON p.tags = me.tags AND p.organization_id = me.organization_id) "
+          "SELECT CASE WHEN EXISTS (SELECT 1 FROM per_daemon) THEN (SELECT MIN(position) FROM "
+          "per_daemon) ELSE (SELECT COUNT(*) FROM same_tags p, me WHERE p.created_at < "
+          "me.created_at OR (p.created_at = me.created_at AND p.id <= me.id)) END, "
+          "CASE WHEN EXISTS (SELECT 1 FROM per_daemon) THEN (SELECT MAX(size) FROM per_daemon) "
+          "ELSE (SELECT COUNT(*) FROM same_tags) END");
+  q.bind(1, id).bind(2, daemons_seen_after).bind(3, untagged_json());
   q.step();
-  return {q.integer(0), q.integer(1)};
+  std::pair<std::int64_t, std::int64_t> out{q.integer(0), q.integer(1)};
+  while (q.step()) {
+  }
+  return out;
 }
 
 std::vector<std::int64_t> SqliteStore::insert_provisioner_job_logs(

@@ -11,6 +11,10 @@ constexpr const char* kReplicaColumns =
     "id, hostname, relay_address, region_id, version, started_at, updated_at, stopped_at, error, "
     "database_latency_us";
 
+constexpr const char* kReplicaColumnsOfR =
+    "id, r.hostname, r.relay_address, r.region_id, r.version, r.started_at, r.updated_at, "
+    "r.stopped_at, r.error, r.database_latency_us";
+
 ReplicaRow read_replica(const Statement& q) {
   return ReplicaRow{q.uuid(0), q.text(1), q.text(2),           q.integer(3), q.text(4),
                     q.time(5), q.time(6), optional_time(q, 7), q.text(8),    q.integer(9)};
@@ -71,6 +75,33 @@ std::int64_t SqliteStore::delete_replicas_updated_before(TimePoint before) {
   Statement q(*db, "DELETE FROM replicas WHERE updated_at < ?");
   q.bind(1, before);
   return q.run();
+}
+
+void SqliteStore::upsert_agent_connection(const Uuid& agent_id, const Uuid& replica_id,
+                                          TimePoint now) {
+  auto db = pool_.writer();
+  Statement q(*db,
+              "INSERT INTO agent_connections (agent_id, replica_id, connected_at) VALUES (?, ?, ?) "
+              "ON CONFLICT (agent_id) DO UPDATE SET replica_id = excluded.replica_id, "
+              "connected_at = excluded.connected_at");
+  q.bind(1, agent_id).bind(2, replica_id).bind(3, now).run();
+}
+
+bool SqliteStore::delete_agent_connection(const Uuid& agent_id, const Uuid& replica_id) {
+  auto db = pool_.writer();
+  Statement q(*db, "DELETE FROM agent_connections WHERE agent_id = ? AND replica_id = ?");
+  q.bind(1, agent_id).bind(2, replica_id);
+  return q.run() > 0;
+}
+
+std::optional<ReplicaRow> SqliteStore::get_agent_connection_replica(const Uuid& agent_id,
+                                                                    TimePoint alive_after) {
+  auto db = pool_.reader();
+  Statement q(*db, std::string("SELECT r.") + kReplicaColumnsOfR +
+                       " FROM agent_connections c JOIN replicas r ON r.id = c.replica_id "
+                       "WHERE c.agent_id = ? AND r.updated_at >= ? AND r.stopped_at IS NULL");
+  q.bind(1, agent_id).bind(2, alive_after);
+  return first<ReplicaRow>(q, read_replica);
 }
 
 }  // namespace berth::store::sqlite

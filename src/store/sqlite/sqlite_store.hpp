@@ -81,10 +81,7 @@ class SqliteStore final : public Store {
   std::optional<ProvisionerJobRow> get_provisioner_job_by_id(const Uuid& id) override;
   std::vector<ProvisionerJobRow> list_provisioner_jobs_by_ids(
       const std::vector<Uuid>& ids) override;
-  std::optional<ProvisionerJobRow> acquire_provisioner_job(
-      const Uuid& worker_id, const std::string& worker_name,
-      const std::map<std::string, std::string>& worker_tags,
-      const std::vector<std::string>& provisioners, TimePoint now) override;
+  std::optional<ProvisionerJobRow> acquire_provisioner_job(const AcquireJobParams& params) override;
   void update_provisioner_job_heartbeat_by_id(const Uuid& id, TimePoint now) override;
   void update_provisioner_job_completed_by_id(const Uuid& id, TimePoint now,
                                               const std::optional<std::string>& error,
@@ -93,13 +90,37 @@ class SqliteStore final : public Store {
   std::vector<ProvisionerJobRow> list_stale_provisioner_jobs(TimePoint before,
                                                              TimePoint pending_before,
                                                              std::int64_t limit) override;
-  std::pair<std::int64_t, std::int64_t> get_provisioner_job_queue_position(const Uuid& id) override;
+  std::pair<std::int64_t, std::int64_t> get_provisioner_job_queue_position(
+      const Uuid& id, TimePoint daemons_seen_after) override;
   std::vector<std::int64_t> insert_provisioner_job_logs(
       const Uuid& job_id, const std::vector<ProvisionerJobLogRow>& logs,
       std::int64_t max_bytes) override;
   std::vector<ProvisionerJobLogRow> list_provisioner_job_logs_after(const Uuid& job_id,
                                                                     std::int64_t after_id,
                                                                     std::int64_t limit) override;
+
+  // Provisioner keys
+  void insert_provisioner_key(const ProvisionerKeyRow& row) override;
+  std::optional<ProvisionerKeyRow> get_provisioner_key_by_hashed_secret(
+      const std::string& hashed_secret) override;
+  std::optional<ProvisionerKeyRow> get_provisioner_key_by_name(const Uuid& organization_id,
+                                                               const std::string& name) override;
+  std::vector<ProvisionerKeyRow> list_provisioner_keys_by_organization_id(
+      const Uuid& organization_id) override;
+  bool delete_provisioner_key_by_id(const Uuid& id) override;
+
+  // Provisioner daemons
+  void upsert_provisioner_daemon(const ProvisionerDaemonRow& row) override;
+  void delete_provisioner_daemons_by_name(const std::optional<Uuid>& organization_id,
+                                          const std::string& name, const Uuid& except_id) override;
+  void delete_provisioner_daemons_by_key_id(const Uuid& key_id) override;
+  std::int64_t delete_provisioner_daemons_seen_before(TimePoint before) override;
+  std::optional<ProvisionerDaemonRow> get_provisioner_daemon_by_id(const Uuid& id) override;
+  std::vector<ProvisionerDaemonRow> list_provisioner_daemons_by_organization_id(
+      const Uuid& organization_id, std::int64_t limit) override;
+  void update_provisioner_daemon_last_seen_by_id(const Uuid& id, TimePoint now) override;
+  void update_provisioner_daemon_current_job_by_id(const Uuid& id, const Uuid& job_id) override;
+  void update_provisioner_daemon_job_finished(const Uuid& job_id) override;
 
   // Templates
   void insert_template(const TemplateRow& row) override;
@@ -277,6 +298,11 @@ class SqliteStore final : public Store {
   void update_replica_stopped(const Uuid& id, TimePoint now) override;
   std::vector<ReplicaRow> list_alive_replicas(TimePoint updated_after) override;
   std::int64_t delete_replicas_updated_before(TimePoint before) override;
+  void upsert_agent_connection(const Uuid& agent_id, const Uuid& replica_id,
+                               TimePoint now) override;
+  bool delete_agent_connection(const Uuid& agent_id, const Uuid& replica_id) override;
+  std::optional<ReplicaRow> get_agent_connection_replica(const Uuid& agent_id,
+                                                         TimePoint alive_after) override;
 
  private:
   ConnectionPool pool_;
