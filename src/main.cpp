@@ -73,6 +73,33 @@ void add_server_command(CLI::App& app, berth::server::ServerOptions& options, in
                   "--data-dir (libpq URL, e.g. postgres://berth@db/berth); several servers may "
                   "share it (env also CODER_PG_CONNECTION_URL)")
       ->envname("BERTH_PG_CONNECTION_URL");
+  // Coder's variables, as for the database URL.
+  auto split_list = [](const char* text) {
+    std::vector<std::string> out;
+    std::string item;
+    for (const char* c = text; *c; ++c)
+      if (*c == ',') {
+        out.push_back(std::exchange(item, {}));
+      } else {
+        item.push_back(*c);
+      }
+    out.push_back(item);
+    return out;
+  };
+  if (const char* coder_headers = std::getenv("CODER_PROXY_TRUSTED_HEADERS"))
+    options.proxy_trusted_headers = split_list(coder_headers);
+  if (const char* coder_origins = std::getenv("CODER_PROXY_TRUSTED_ORIGINS"))
+    options.proxy_trusted_origins = split_list(coder_origins);
+  cmd->add_option("--proxy-trusted-headers", options.proxy_trusted_headers,
+                  "Headers a trusted reverse proxy names the client in (e.g. X-Forwarded-For); "
+                  "env also CODER_PROXY_TRUSTED_HEADERS")
+      ->envname("BERTH_PROXY_TRUSTED_HEADERS")
+      ->delimiter(',');
+  cmd->add_option("--proxy-trusted-origins", options.proxy_trusted_origins,
+                  "Addresses or networks of the reverse proxies whose --proxy-trusted-headers "
+                  "are believed (e.g. 10.0.0.0/8); env also CODER_PROXY_TRUSTED_ORIGINS")
+      ->envname("BERTH_PROXY_TRUSTED_ORIGINS")
+      ->delimiter(',');
   cmd->add_option("--relay-address", options.relay_address,
                   "The URL the other replicas on the same database reach this server at "
                   "(default: http://<--http-address> when that is one address, else "

@@ -31,6 +31,7 @@
 #include "common/error.hpp"
 #include "common/uuid.hpp"
 #include "http/server.hpp"
+#include "http/trusted_proxies.hpp"
 #include "provisioner/daemon.hpp"
 #include "provisioner/local/local_provisioner.hpp"
 #include "provisioner/reaper.hpp"
@@ -127,6 +128,17 @@ void raise_open_files_limit(std::size_t max_connections) {
                  static_cast<std::uint64_t>(limit.rlim_cur), max_connections);
 }
 
+// The handler, seeing the client a trusted reverse proxy names instead of the proxy (rate
+// limits, audit, the access log, the app proxy's X-Forwarded-For).
+http::Handler behind_proxies(http::Handler handler,
+                             std::shared_ptr<const http::TrustedProxies> proxies) {
+  if (proxies->empty()) return handler;
+  return [handler = std::move(handler), proxies](http::Request& request) {
+    proxies->apply(request);
+    return handler(request);
+  };
+}
+
 // How long a shutdown waits for the builds running on this server's daemons to finish before
 // it cancels them (systemd's default stop timeout is 90 s).
 constexpr std::chrono::seconds kBuildDrainGrace{30};
@@ -187,6 +199,9 @@ int run_server(const ServerOptions& options) {
       parse_duration(options.replica_heartbeat_interval, "--replica-heartbeat-interval");
   auto reaper_settings = job_reaper_settings(
       parse_duration(options.provisioner_job_hung_after, "--provisioner-job-hung-after"));
+  // Checked before anything is opened, like the durations: a bad entry only prints an error.
+  auto proxies = std::make_shared<const http::TrustedProxies>(options.proxy_trusted_headers,
+                                                              options.proxy_trusted_origins);
   auto level = spdlog::level::from_str(options.log_level);
   if (level == spdlog::level::off && options.log_level != "off")
     throw Error{ErrorCode::invalid, "Unknown --log-level \"" + options.log_level +
@@ -280,8 +295,9 @@ int run_server(const ServerOptions& options) {
   deps.outbound = &outbound;
   deps.provisioner_keys = &provisioner_keys;
   deps.daemon_polls = &daemon_polls;
-  http::Server server(api::make_api_handler(deps, dashboard_handler(dashboard)), limits,
-                      log_request, worker_threads(options.http_threads));
+  http::Server server(
+      behind_proxies(api::make_api_handler(deps, dashboard_handler(dashboard)), proxies), limits,
+      log_request, worker_threads(options.http_threads));
   std::string bound = server.listen(options.http_address);
   deps.build.access_url = options.access_url.empty() ? "http://" + bound : options.access_url;
   // This server among the replicas on the database (GET /replicas).

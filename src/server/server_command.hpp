@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 namespace berth::server {
 
@@ -20,9 +21,11 @@ struct ServerOptions {
   std::string replica_heartbeat_interval = "5s";  // hidden flag: tests shorten it
   std::string provisioner_job_hung_after = "5m";  // hidden flag: tests shorten it
   std::string default_quiet_hours_schedule = "CRON_TZ=UTC 0 0 * * *";
-  std::string agent_binary_path;       // default: berth-agent next to this binary
-  std::string postgres_url;            // PostgreSQL instead of SQLite when set
-  std::string relay_address;           // how other replicas reach this one; default: access_url
+  std::string agent_binary_path;  // default: berth-agent next to this binary
+  std::string postgres_url;       // PostgreSQL instead of SQLite when set
+  std::string relay_address;      // how other replicas reach this one; default: access_url
+  std::vector<std::string> proxy_trusted_headers;  // where a trusted proxy names the client
+  std::vector<std::string> proxy_trusted_origins;  // the proxies believed (addresses, CIDRs)
   std::string dashboard_dir;           // the built web dashboard; default: dashboard/ next to it
   std::string terraform_module_dir;    // registry modules for templates; empty: none
   std::int64_t api_rate_limit = 512;   // requests per minute per caller and path; <= 0: none

@@ -70,6 +70,48 @@ TEST(ServerLimits, RateLimitsEachCallerPerPathWith429AndRetryAfter) {
             "You've been rate limited for sending more than 3 requests in 1m0s.");
 }
 
+// Behind a reverse proxy every request comes from the proxy: with the proxy trusted, the login
+// limit counts the client it names in X-Forwarded-For; from anyone else the header is ignored.
+TEST(ServerLimits, TheLoginLimitCountsTheClientATrustedProxyNames) {
+  auto login_as = [](sdk::Client& client, const std::string& forwarded_for) {
+    auto body =
+        json::serialize(json::object{{"email", "owner@example.com"}, {"password", kPassword}});
+    return client
+        .request("POST", "/api/v2/users/login", body,
+                 {{"Content-Type", "application/json"}, {"X-Forwarded-For", forwarded_for}})
+        .status;
+  };
+  {
+    TempDir dir;
+    ServerProcess server(dir.path().string(),
+                         {"--login-rate-limit", "2", "--proxy-trusted-headers", "X-Forwarded-For",
+                          "--proxy-trusted-origins", "127.0.0.0/8"});
+    sign_in_owner(server.url());  // a login from 127.0.0.1 itself
+    sdk::Client proxy(server.url());
+    EXPECT_EQ(login_as(proxy, "203.0.113.1"), 201);
+    EXPECT_EQ(login_as(proxy, "203.0.113.1, 127.0.0.1"), 201);
+    EXPECT_EQ(login_as(proxy, "203.0.113.1"), 429);
+    EXPECT_EQ(login_as(proxy, "203.0.113.2"), 201);  // another client behind the same proxy
+  }
+  {
+    TempDir dir;
+    ServerProcess server(dir.path().string(),
+                         {"--login-rate-limit", "2", "--proxy-trusted-headers", "X-Forwarded-For",
+                          "--proxy-trusted-origins", "10.0.0.0/8"});
+    sign_in_owner(server.url());
+    sdk::Client not_a_proxy(server.url());
+    EXPECT_EQ(login_as(not_a_proxy, "203.0.113.1"), 201);
+    EXPECT_EQ(login_as(not_a_proxy, "203.0.113.2"), 429);  // all from 127.0.0.1
+  }
+  TempDir dir;
+  auto [code, err] =
+      run_berth({"server", "--data-dir", dir.path().string(), "--proxy-trusted-origins",
+                 "10.0.0.0/40", "--proxy-trusted-headers", "X-Forwarded-For"});
+  EXPECT_NE(code, 0);
+  EXPECT_NE(err.find("Invalid --proxy-trusted-origins entry \"10.0.0.0/40\""), std::string::npos)
+      << err;
+}
+
 TEST(ServerLimits, ShutsDownCleanlyOnSigterm) {
   TempDir dir;
   ServerProcess server(dir.path().string());
