@@ -168,7 +168,8 @@ std::string upstream_request(const http::Request& request, const AppAddress& add
                                                     "coder-session-token",
                                                     "x-forwarded-for",
                                                     "x-forwarded-host",
-                                                    "x-forwarded-proto"};
+                                                    "x-forwarded-proto",
+                                                    kRelayHeader};
   bool upgrade = request.is_websocket_upgrade();
   std::string out = request.method + " " + upstream.path + address.rest;
   if (!address.query.empty()) out.append("?").append(address.query);

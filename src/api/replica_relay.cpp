@@ -5,6 +5,7 @@
 #include <boost/url/parse.hpp>
 #include <set>
 
+#include "api/auth.hpp"
 #include "coderd/organizations.hpp"
 #include "http/error_response.hpp"
 #include "http/tcp_forward.hpp"
@@ -16,9 +17,17 @@ namespace {
 // Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), and those the
 // relay writes itself.
 bool hop_by_hop(const std::string& name) {
-  static const std::set<std::string> names = {
-      "connection", "keep-alive",        "proxy-connection", "proxy-authorization", "te",
-      "trailer",    "transfer-encoding", "upgrade",          "content-length",      kRelayHeader};
+  static const std::set<std::string> names = {"connection",
+                                              "keep-alive",
+                                              "proxy-connection",
+                                              "proxy-authorization",
+                                              "te",
+                                              "trailer",
+                                              "transfer-encoding",
+                                              "upgrade",
+                                              "content-length",
+                                              kRelayHeader,
+                                              "x-forwarded-for"};
   return names.contains(name);
 }
 
@@ -41,8 +50,8 @@ std::string relayed_request(const http::Request& request, const std::string& sec
         request.method == "PATCH")
       out.append("content-length: ").append(std::to_string(request.body.size())).append("\r\n");
   }
-  if (!request.remote_address.empty())
-    out.append("x-forwarded-for: ").append(request.remote_address).append("\r\n");
+  if (!request.remote_address.empty())  // the address alone: a port is not a forwarded-for
+    out.append("x-forwarded-for: ").append(client_ip(request)).append("\r\n");
   out.append(kRelayHeader).append(": ").append(secret).append("\r\n\r\n");
   out.append(request.body);
   return out;

@@ -124,8 +124,12 @@ class TcpForward final : public DuplexSession, public std::enable_shared_from_th
           if (!self->channel_->send_binary(std::string(self->buffer_.data(), n)))
             return self->end();
           if (self->channel_->queued_bytes() < kClientHighWater) return self->read();
-          self->channel_->notify_when_below(kClientHighWater / 2, [self] {
-            asio::post(self->strand_, [self] { self->read(); });
+          // Weak: the channel keeps a waiter until it drains, and a client gone before then
+          // would keep this forward (and the channel) alive forever.
+          std::weak_ptr<TcpForward> weak = self;
+          self->channel_->notify_when_below(kClientHighWater / 2, [weak] {
+            if (auto forward = weak.lock())
+              asio::post(forward->strand_, [forward] { forward->read(); });
           });
         });
   }

@@ -245,6 +245,11 @@ TEST_F(ReplicaRelay, AppTerminalAndTaskThroughOneReplicaReachTheAgentOnTheOther)
   ASSERT_TRUE(eventually([&] { return app_answers(*on_a_); }))
       << on_a_->request("GET", "/@owner/" + workspace_name() + "/apps/web/").body;
   EXPECT_TRUE(terminal_works(*on_a_, "through-a"));
+  // A port stream (what `berth port-forward` opens) through A.
+  auto stream = on_a_->open_websocket("/api/v2/workspaceagents/" + agent_id_ +
+                                      "/stream?port=" + std::to_string(app_port_));
+  ASSERT_TRUE(stream->send("GET /streamed HTTP/1.0\r\nHost: x\r\n\r\n"));
+  EXPECT_TRUE(read_until(*stream, "\"path\": \"/streamed\""));
 
   // The prompt was typed by agentapi; its output and a second message are read and sent
   // through A.

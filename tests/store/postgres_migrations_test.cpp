@@ -114,6 +114,28 @@ TEST_F(PostgresMigrationsTest, MigratesAnEmptyDatabase) {
             std::vector<std::string>{"13|13"});
 }
 
+// A database the previous release wrote (schema 11) upgrades in place and keeps its rows.
+TEST_F(PostgresMigrationsTest, UpgradesADatabaseOfThePreviousReleaseKeepingItsRows) {
+  postgres::migrate(*db_, 11);
+  EXPECT_EQ(integer(*db_, "SELECT MAX(version) FROM schema_migrations"), 11);
+  EXPECT_EQ(integer(*db_, "SELECT COUNT(*) FROM pg_tables WHERE tablename = 'agent_connections'"),
+            0);
+  db_->exec(
+      "INSERT INTO replicas (id, hostname, relay_address, started_at, updated_at) VALUES "
+      "('8b0c7f7e-0000-4000-8000-000000000001', 'old-host', 'http://10.0.0.1:3000', 1, 2)");
+  postgres::migrate(*db_);
+  EXPECT_EQ(integer(*db_, "SELECT MAX(version) FROM schema_migrations"), latest_schema_version());
+  EXPECT_EQ(rows(*db_, "SELECT hostname, relay_address FROM replicas", 2),
+            std::vector<std::string>{"old-host|http://10.0.0.1:3000"});
+  db_->exec(
+      "INSERT INTO agent_connections (agent_id, replica_id, connected_at) VALUES "
+      "('8b0c7f7e-0000-4000-8000-000000000002', '8b0c7f7e-0000-4000-8000-000000000001', 3)");
+  EXPECT_EQ(integer(*db_,
+                    "SELECT COUNT(*) FROM agent_connections a JOIN replicas r ON "
+                    "r.id = a.replica_id"),
+            1);
+}
+
 TEST_F(PostgresMigrationsTest, MigratingAgainIsANoOp) {
   postgres::migrate(*db_);
   postgres::migrate(*db_);

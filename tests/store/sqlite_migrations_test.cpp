@@ -45,6 +45,32 @@ TEST(SqliteMigrations, RefusesADatabaseFromANewerVersion) {
   }
 }
 
+// A database the previous release wrote (schema 11: before agent connections, provisioner keys
+// and daemons) upgrades in place and keeps its rows.
+TEST(SqliteMigrations, UpgradesADatabaseOfThePreviousReleaseKeepingItsRows) {
+  testing::TempDir dir;
+  auto path = dir.file("berth.db");
+  auto replica = Uuid::random_v4();
+  {
+    SqliteDatabase db(path);
+    migrate(db, 11);
+    Statement version(db, "SELECT MAX(version) FROM schema_migrations");
+    ASSERT_TRUE(version.step());
+    EXPECT_EQ(version.integer(0), 11);
+    Statement insert(db,
+                     "INSERT INTO replicas (id, hostname, relay_address, started_at, updated_at) "
+                     "VALUES (?, 'old-host', 'http://10.0.0.1:3000', 1, 2)");
+    insert.bind(1, replica).run();
+  }
+  SqliteStore store(path);  // migrates the rest
+  auto kept = store.get_replica_by_id(replica);
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->hostname, "old-host");
+  auto agent = Uuid::random_v4();
+  store.upsert_agent_connection(agent, replica, from_unix_micros(3));
+  EXPECT_EQ(store.get_agent_connection_replica(agent, from_unix_micros(0))->id, replica);
+}
+
 TEST(SqliteMigrations, TurnsOnWalAndForeignKeys) {
   testing::TempDir dir;
   auto path = dir.file("berth.db");

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <string_view>
@@ -720,7 +721,7 @@ int latest_schema_version() {
   return int(kMigrations.size());
 }
 
-void migrate(Database& db) {
+void migrate(Database& db, int up_to) {
   // Everything under the lock, the schema_migrations table's creation included: two sessions
   // racing through CREATE TABLE IF NOT EXISTS can both try to create it, and one fails.
   MigrationLock lock(db);
@@ -731,7 +732,8 @@ void migrate(Database& db) {
                             "{}); this binary supports up to schema version {}. Upgrade Berth.",
                             version, latest_schema_version())};
   in_transaction(db, [&] { db.exec(kSqliteFunctions); });
-  for (int v = version + 1; v <= latest_schema_version(); ++v) apply(db, v, kMigrations[v - 1]);
+  up_to = std::min(up_to, latest_schema_version());
+  for (int v = version + 1; v <= up_to; ++v) apply(db, v, kMigrations[v - 1]);
 }
 
 }  // namespace berth::store::postgres

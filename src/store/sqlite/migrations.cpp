@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 
 #include "common/error.hpp"
@@ -577,14 +578,15 @@ int latest_schema_version() {
   return int(kMigrations.size());
 }
 
-void migrate(Database& db) {
+void migrate(Database& db, int up_to) {
   int version = current_version(db);
   if (version > latest_schema_version())
     throw Error{ErrorCode::unavailable,
                 fmt::format("The database was written by a newer version of Berth (schema version "
                             "{}); this binary supports up to schema version {}. Upgrade Berth.",
                             version, latest_schema_version())};
-  for (int v = version + 1; v <= latest_schema_version(); ++v) apply(db, v, kMigrations[v - 1]);
+  up_to = std::min(up_to, latest_schema_version());
+  for (int v = version + 1; v <= up_to; ++v) apply(db, v, kMigrations[v - 1]);
 }
 
 }  // namespace berth::store::sqlite
