@@ -4,6 +4,7 @@
 #include "api/job_log_stream.hpp"
 #include "api/jobs_json.hpp"
 #include "api/params.hpp"
+#include "coderd/provisioner_daemons.hpp"
 #include "coderd/templates.hpp"
 #include "common/error.hpp"
 #include "http/error_response.hpp"
@@ -119,9 +120,25 @@ Response create_template_version(Deps& deps, Request& request, const Authenticat
   params.name = body.string("name").value_or("");
   params.message = body.string("message").value_or("");
   if (params.message.size() > 1048576) body.invalid("message", "must be <= 1048576 characters");
-  if (const auto* tags = body.object_field("tags"))
-    for (const auto& [k, v] : *tags)
-      if (v.is_string()) params.tags[std::string(k)] = std::string(v.get_string());
+  // Bounded as a provisioner key's tags: every build of the version carries them.
+  if (const auto* tags = body.object_field("tags")) {
+    if (tags->size() > coderd::kMaxProvisionerKeyTags)
+      body.invalid("tags", "At most " + std::to_string(coderd::kMaxProvisionerKeyTags) +
+                               " tags are allowed.");
+    else
+      for (const auto& [k, v] : *tags) {
+        if (k.empty() || k.size() > coderd::kMaxProvisionerTagKeyLength)
+          body.invalid("tags", "Tag keys must be 1 to " +
+                                   std::to_string(coderd::kMaxProvisionerTagKeyLength) +
+                                   " characters.");
+        else if (v.is_string() && v.get_string().size() > coderd::kMaxProvisionerTagValueLength)
+          body.invalid("tags." + std::string(k),
+                       "Tag values must be at most " +
+                           std::to_string(coderd::kMaxProvisionerTagValueLength) + " characters.");
+        else if (v.is_string())
+          params.tags[std::string(k)] = std::string(v.get_string());
+      }
+  }
   if (const auto* items = body.array_field("user_variable_values"))
     for (const auto& item : *items) {
       if (!item.is_object() || !item.as_object().contains("name"))

@@ -97,7 +97,8 @@ void JobQueue::register_daemon(const DaemonIdentity& daemon) {
   store_.in_tx([&](store::Store& tx) {
     auto known = first_time ? tx.get_provisioner_daemon_by_id(daemon.id) : std::nullopt;
     if (first_time && !known)
-      tx.delete_provisioner_daemons_by_name(daemon.organization_id, daemon.name, daemon.id);
+      tx.delete_provisioner_daemons_by_name(daemon.organization_id, daemon.name, daemon.key_id,
+                                            daemon.id);
     tx.upsert_provisioner_daemon(
         store::ProvisionerDaemonRow{.id = daemon.id,
                                     .created_at = known ? known->created_at : now,

@@ -45,10 +45,18 @@ namespace berth::server {
 
 namespace {
 
+// The path as the access log may show it: a provisioner key is a secret, and Coder's route
+// for reading one has it in the path.
+std::string loggable_path(const std::string& path) {
+  constexpr std::string_view kKeyRoute = "/api/v2/provisionerkeys/";
+  if (!path.starts_with(kKeyRoute)) return path;
+  return std::string(kKeyRoute) + "[redacted]";
+}
+
 void log_request(const http::Request& request, int status, std::size_t bytes,
                  std::chrono::microseconds elapsed) {
-  spdlog::info("{} {} {} {}B {:.3f}ms {}", request.method, request.path, status, bytes,
-               double(elapsed.count()) / 1000.0, request.remote_address);
+  spdlog::info("{} {} {} {}B {:.3f}ms {}", request.method, loggable_path(request.path), status,
+               bytes, double(elapsed.count()) / 1000.0, request.remote_address);
 }
 
 unsigned worker_threads(unsigned configured) {

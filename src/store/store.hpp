@@ -142,10 +142,12 @@ class Store {
   // Provisioner daemons.
   // Writes the daemon's row (creating it, or updating all but created_at and the job columns).
   virtual void upsert_provisioner_daemon(const ProvisionerDaemonRow& row) = 0;
-  // Forgets the other daemons of the same organization (or built in) and name: a daemon that
-  // restarted under a new id.
+  // Forgets the other daemons of the same organization (or built in), name and key that run no
+  // job: a daemon that restarted under a new id. Another key's daemon of that name, or one
+  // whose job is still running, stays.
   virtual void delete_provisioner_daemons_by_name(const std::optional<Uuid>& organization_id,
                                                   const std::string& name,
+                                                  const std::optional<Uuid>& key_id,
                                                   const Uuid& except_id) = 0;
   virtual void delete_provisioner_daemons_by_key_id(const Uuid& key_id) = 0;
   // Forgets the daemons last heard from before `before`; returns how many.

@@ -290,7 +290,8 @@ TEST_F(ExternalProvisioners, BuildsWaitForAnExternalDaemonThatImportsBuildsAndSt
   EXPECT_EQ(job.at("queue_position").as_int64(), 1);
   EXPECT_EQ(version.at("matched_provisioners").as_object().at("count").as_int64(), 0);
 
-  auto daemon = start_daemon(create_key("builders"), "d1");
+  auto key = create_key("builders");
+  auto daemon = start_daemon(key, "d1");
   owner().follow_websocket("/api/v2/templateversions/" + vid + "/logs?follow",
                            [](const std::string&) { return true; });
   job = version_job(vid);
@@ -331,6 +332,9 @@ TEST_F(ExternalProvisioners, BuildsWaitForAnExternalDaemonThatImportsBuildsAndSt
             str(done.at("job").as_object().at("id")));
   EXPECT_EQ(json::serialize(listed.at("tags")), R"({"owner":"","scope":"organization"})");
   EXPECT_EQ(daemon->stop(), 0) << daemon->log();
+  // The daemon read its key (GET /provisionerkeys/{key}); the access log does not show it.
+  EXPECT_EQ(server_->log().find(key), std::string::npos);
+  EXPECT_NE(server_->log().find("/api/v2/provisionerkeys/[redacted]"), std::string::npos);
 }
 
 TEST_F(ExternalProvisioners, ATaggedJobWaitsForADaemonWithItsTags) {

@@ -328,6 +328,19 @@ TEST_F(TemplatesApi, ValidatesVersionRequests) {
                                                   {"provisioner", "terraform"},
                                                   {"file_id", Uuid::random_v4().to_string()}});
   EXPECT_EQ(missing.status, 404);
+  // Provisioner tags ride on every build of the version: bounded like a key's.
+  json::object many;
+  for (int i = 0; i < 33; ++i) many[std::to_string(i)] = "v";
+  auto long_value = json::object{{"env", std::string(257, 'x')}};
+  for (const auto& tags : {many, long_value}) {
+    auto tagged = owner_.request_json("POST", "/api/v2/organizations/default/templateversions",
+                                      json::object{{"storage_method", "file"},
+                                                   {"provisioner", "terraform"},
+                                                   {"file_id", Uuid::random_v4().to_string()},
+                                                   {"tags", tags}});
+    EXPECT_EQ(tagged.status, 400) << tagged.body;
+    EXPECT_NE(tagged.body.find("\"field\":\"tags"), std::string::npos) << tagged.body;
+  }
   EXPECT_EQ(
       owner_.request("GET", "/api/v2/templateversions/" + Uuid::random_v4().to_string()).status,
       404);

@@ -285,11 +285,15 @@ TEST_F(ProvisionerStoreConformance, DaemonsKeepTheirRowAndJobs) {
   EXPECT_FALSE(listed[1].organization_id);
   EXPECT_EQ(store_->list_provisioner_daemons_by_organization_id(org_.id, 1).size(), 1u);
 
-  // Restarted under a new id: the old row of that name goes, other names stay.
+  // Restarted under a new id: the old row of that name and key goes, other names stay, and so
+  // does a daemon of that name under another key.
   auto again = make_daemon("d", kUntagged, 30, org_.id);
-  store_->delete_provisioner_daemons_by_name(org_.id, "d", again.id);
-  store_->delete_provisioner_daemons_by_name(std::nullopt, "built-in-0", built_in.id);
+  auto other_key = make_daemon("d", kUntagged, 30, org_.id);
+  store_->delete_provisioner_daemons_by_name(org_.id, "d", d.key_id, again.id);
+  store_->delete_provisioner_daemons_by_name(std::nullopt, "built-in-0", std::nullopt, built_in.id);
   EXPECT_FALSE(store_->get_provisioner_daemon_by_id(d.id));
+  EXPECT_TRUE(store_->get_provisioner_daemon_by_id(other_key.id));
+  store_->delete_provisioner_daemons_by_key_id(*other_key.key_id);
   EXPECT_TRUE(store_->get_provisioner_daemon_by_id(again.id));
   EXPECT_TRUE(store_->get_provisioner_daemon_by_id(built_in.id));
   store_->delete_provisioner_daemons_by_key_id(*again.key_id);

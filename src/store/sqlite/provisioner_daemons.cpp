@@ -119,13 +119,16 @@ void SqliteStore::upsert_provisioner_daemon(const ProvisionerDaemonRow& r) {
 
 void SqliteStore::delete_provisioner_daemons_by_name(const std::optional<Uuid>& organization_id,
                                                      const std::string& name,
+                                                     const std::optional<Uuid>& key_id,
                                                      const Uuid& except_id) {
   auto db = pool_.writer();
   Statement q(*db,
               "DELETE FROM provisioner_daemons WHERE COALESCE(organization_id, '') = ? AND "
-              "name = ? AND id <> ?");
+              "name = ? AND COALESCE(key_id, '') = ? AND id <> ? AND (current_job_id IS NULL OR "
+              "NOT EXISTS (SELECT 1 FROM provisioner_jobs j WHERE j.id = current_job_id AND "
+              "j.completed_at IS NULL))");
   q.bind(1, organization_id ? organization_id->to_string() : std::string());
-  q.bind(2, name).bind(3, except_id).run();
+  q.bind(2, name).bind(3, key_id ? key_id->to_string() : std::string()).bind(4, except_id).run();
 }
 
 void SqliteStore::delete_provisioner_daemons_by_key_id(const Uuid& key_id) {

@@ -112,7 +112,9 @@ class SqliteStore final : public Store {
   // Provisioner daemons
   void upsert_provisioner_daemon(const ProvisionerDaemonRow& row) override;
   void delete_provisioner_daemons_by_name(const std::optional<Uuid>& organization_id,
-                                          const std::string& name, const Uuid& except_id) override;
+                                          const std::string& name,
+                                          const std::optional<Uuid>& key_id,
+                                          const Uuid& except_id) override;
   void delete_provisioner_daemons_by_key_id(const Uuid& key_id) override;
   std::int64_t delete_provisioner_daemons_seen_before(TimePoint before) override;
   std::optional<ProvisionerDaemonRow> get_provisioner_daemon_by_id(const Uuid& id) override;
