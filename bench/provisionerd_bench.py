@@ -16,44 +16,17 @@ started_at), running (started_at → completed_at) and how many jobs each daemon
 
 import collections
 import concurrent.futures
-import datetime
-import http.client
-import io
-import json
 import os
 import sys
-import tarfile
 import threading
 import time
-import urllib.parse
+
+# The same client and helpers as the other API benches (the script's directory is on sys.path).
+from workspaces_api import Api, template_tar, ts
 
 CLIENTS = int(os.environ.get("CLIENTS", "8"))
 STALL_S = float(os.environ.get("STALL_S", "60"))
 PASSWORD = "SomeStr0ng!Passw0rd"
-
-
-class Api:
-    def __init__(self, base, token=None):
-        url = urllib.parse.urlsplit(base)
-        if url.hostname not in ("127.0.0.1", "localhost", "::1"):
-            raise SystemExit(f"refusing non-loopback server {base}")
-        self.conn = http.client.HTTPConnection(url.hostname, url.port, timeout=60)
-        self.token = token
-
-    def call(self, method, path, body=None, content_type="application/json"):
-        headers = {}
-        if self.token:
-            headers["Coder-Session-Token"] = self.token
-        if body is not None:
-            if content_type == "application/json":
-                body = json.dumps(body).encode()
-            headers["Content-Type"] = content_type
-        self.conn.request(method, path, body=body, headers=headers)
-        resp = self.conn.getresponse()
-        data = resp.read()
-        if resp.status >= 300:
-            raise SystemExit(f"{method} {path}: HTTP {resp.status}: {data[:500]!r}")
-        return json.loads(data) if data else None
 
 
 # One Api per thread: http.client connections are not thread-safe.
@@ -64,20 +37,6 @@ def api_for(base, token):
     if getattr(_local, "api", None) is None:
         _local.api = Api(base, token)
     return _local.api
-
-
-def parse_time(text):
-    return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
-def template_tar():
-    data = b"locals {\n  a = 1\n}\n"
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
-        info = tarfile.TarInfo("main.tf")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
 
 
 def key(base):
@@ -101,7 +60,7 @@ def percentile(values, p):
 
 def run(base, token, jobs):
     api = Api(base, token)
-    file_id = api.call("POST", "/api/v2/files", template_tar(), "application/x-tar")["hash"]
+    file_id = api.call("POST", "/api/v2/files", template_tar(b"locals {\n  a = 1\n}\n"), "application/x-tar")["hash"]
     body = {"storage_method": "file", "provisioner": "terraform", "file_id": file_id}
 
     def create(_):
@@ -131,12 +90,12 @@ def run(base, token, jobs):
     lost = sum(1 for job in left if job["status"] == "pending")
     stuck = len(left) - lost
     workers = collections.Counter(job.get("worker_name", "?") for job in done.values())
-    first = min(parse_time(j["created_at"]) for j in done.values()) if done else None
-    last = max(parse_time(j["completed_at"]) for j in done.values()) if done else None
+    first = min(ts(j["created_at"]) for j in done.values()) if done else None
+    last = max(ts(j["completed_at"]) for j in done.values()) if done else None
     span = (last - first).total_seconds() if done else float("nan")
-    queueing = [(parse_time(j["started_at"]) - parse_time(j["created_at"])).total_seconds() * 1000
+    queueing = [(ts(j["started_at"]) - ts(j["created_at"])).total_seconds() * 1000
                 for j in done.values() if "started_at" in j]
-    running = [(parse_time(j["completed_at"]) - parse_time(j["started_at"])).total_seconds() * 1000
+    running = [(ts(j["completed_at"]) - ts(j["started_at"])).total_seconds() * 1000
                for j in done.values() if "started_at" in j]
     print(f"jobs: {jobs} queued in {queued_s:.1f} s from {CLIENTS} clients")
     print(f"ended: {len(done)} ({', '.join(f'{k} {v}' for k, v in sorted(statuses.items()))}); "
