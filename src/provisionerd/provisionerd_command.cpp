@@ -65,6 +65,9 @@ std::string tags_text(const std::map<std::string, std::string>& tags) {
   return out.empty() ? "none" : out;
 }
 
+// How long SIGTERM lets running jobs finish before they are canceled (systemd waits 90 s).
+constexpr std::chrono::seconds kDrainGrace{30};
+
 // SIGINT and SIGTERM, blocked in every thread so that the main thread takes them in sigwait.
 sigset_t stop_signals() {
   sigset_t set;
@@ -190,8 +193,15 @@ int run_provisionerd(const ProvisionerdOptions& options, const cli::GlobalOption
       daemons.front().name, options.concurrency, server, key->name, tags_text(key->tags), data_dir);
   int signal = 0;
   sigwait(&signals, &signal);
-  spdlog::info("received signal {}, stopping", signal);
-  pool.stop();
+  if (signal == SIGTERM) {
+    // A service manager's stop (systemd, a rolling restart): the job running now finishes if
+    // it can, rather than fail; no new one is taken.
+    spdlog::info("received SIGTERM: finishing the running job(s), then stopping");
+    pool.drain(kDrainGrace);
+  } else {
+    spdlog::info("received signal {}, stopping", signal);
+    pool.stop();
+  }
   return 0;
 }
 

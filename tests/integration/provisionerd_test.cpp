@@ -9,6 +9,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "integration/fixtures.hpp"
@@ -414,6 +415,28 @@ TEST_F(ExternalProvisioners, ADaemonKeepsWorkingThroughAServerRestart) {
   auto job = version_job(vid);
   EXPECT_EQ(str(job.at("status")), "succeeded") << daemon->log();
   EXPECT_EQ(str(job.at("worker_name")), "d1");
+}
+
+// A service manager stops the daemon (SIGTERM) while it builds: the build finishes and is
+// recorded, then the daemon exits.
+TEST_F(ExternalProvisioners, SigtermLetsTheRunningBuildFinish) {
+  auto daemon = start_daemon(create_key("graceful"), "graceful");
+  auto gate = gate_dir();
+  auto template_id = push_gated(gate);
+  hold(gate);
+  auto first = start_workspace(template_id, "finished-anyway");
+  auto build_id = str(first.at("id"));
+  ASSERT_TRUE(wait_until([&] { return fs::exists(gate + "/entered"); }, kLimit)) << daemon->log();
+  int exit_code = -1;
+  std::thread stopper([&] { exit_code = daemon->stop(); });
+  EXPECT_TRUE(wait_until(
+      [&] { return daemon->log().find("received SIGTERM") != std::string::npos; }, kLimit));
+  release(gate);
+  stopper.join();
+  EXPECT_EQ(exit_code, 0) << daemon->log();
+  auto done = build(build_id);
+  EXPECT_EQ(str(done.at("status")), "running") << daemon->log();
+  EXPECT_EQ(str(done.at("job").as_object().at("status")), "succeeded");
 }
 
 TEST_F(ExternalProvisioners, AKilledDaemonsBuildIsFailedByTheReaperAndTheWorkspaceBuildsAgain) {
