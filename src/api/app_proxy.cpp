@@ -157,25 +157,17 @@ std::string without_session_cookie(std::string_view cookies) {
 
 std::string upstream_request(const http::Request& request, const AppAddress& address,
                              const Upstream& upstream) {
-  static const std::vector<std::string> kDropped = {"connection",
-                                                    "keep-alive",
-                                                    "proxy-connection",
-                                                    "te",
-                                                    "trailer",
-                                                    "transfer-encoding",
-                                                    "upgrade",
-                                                    "content-length",
-                                                    "coder-session-token",
-                                                    "x-forwarded-for",
-                                                    "x-forwarded-host",
-                                                    "x-forwarded-proto",
+  // Besides the hop-by-hop ones: Berth's credentials and what this proxy writes itself.
+  static const std::vector<std::string> kDropped = {"coder-session-token", "x-forwarded-for",
+                                                    "x-forwarded-host", "x-forwarded-proto",
                                                     kRelayHeader};
-  bool upgrade = request.is_websocket_upgrade();
   std::string out = request.method + " " + upstream.path + address.rest;
   if (!address.query.empty()) out.append("?").append(address.query);
   out.append(" HTTP/1.1\r\n");
   for (const auto& [name, value] : request.headers) {
-    if (std::find(kDropped.begin(), kDropped.end(), name) != kDropped.end()) continue;
+    if (http::is_hop_by_hop_header(name) ||
+        std::find(kDropped.begin(), kDropped.end(), name) != kDropped.end())
+      continue;
     std::string v = name == "cookie" ? without_session_cookie(value) : value;
     if (v.empty() && name == "cookie") continue;
     out.append(name).append(": ").append(v).append("\r\n");
@@ -185,14 +177,7 @@ std::string upstream_request(const http::Request& request, const AppAddress& add
   if (auto host = request.header("host"))
     out.append("x-forwarded-host: ").append(*host).append("\r\n");
   out.append("x-forwarded-proto: http\r\n");
-  if (upgrade)
-    out.append("connection: Upgrade\r\nupgrade: websocket\r\n");
-  else
-    out.append("connection: close\r\n");
-  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-      request.method == "PATCH")
-    out.append("content-length: ").append(std::to_string(request.body.size())).append("\r\n");
-  out.append("\r\n").append(request.body);
+  http::append_forwarded_request_end(out, request);
   return out;
 }
 

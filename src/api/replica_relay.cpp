@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <boost/url/parse.hpp>
-#include <set>
 
 #include "api/auth.hpp"
 #include "coderd/organizations.hpp"
@@ -14,21 +13,11 @@ namespace berth::api {
 
 namespace {
 
-// Headers that belong to one connection, not to the request (RFC 9110 §7.6.1), and those the
-// relay writes itself.
-bool hop_by_hop(const std::string& name) {
-  static const std::set<std::string> names = {"connection",
-                                              "keep-alive",
-                                              "proxy-connection",
-                                              "proxy-authorization",
-                                              "te",
-                                              "trailer",
-                                              "transfer-encoding",
-                                              "upgrade",
-                                              "content-length",
-                                              kRelayHeader,
-                                              "x-forwarded-for"};
-  return names.contains(name);
+// Headers not passed on: the hop-by-hop ones, a proxy's credentials, and those the relay
+// writes itself.
+bool dropped(const std::string& name) {
+  return http::is_hop_by_hop_header(name) || name == "proxy-authorization" ||
+         name == kRelayHeader || name == "x-forwarded-for";
 }
 
 bool was_relayed(Deps& deps, const http::Request& request) {
@@ -41,19 +30,11 @@ bool was_relayed(Deps& deps, const http::Request& request) {
 std::string relayed_request(const http::Request& request, const std::string& secret) {
   std::string out = request.method + " " + request.target + " HTTP/1.1\r\n";
   for (const auto& [name, value] : request.headers)
-    if (!hop_by_hop(name)) out.append(name).append(": ").append(value).append("\r\n");
-  if (request.is_websocket_upgrade()) {
-    out.append("connection: Upgrade\r\nupgrade: websocket\r\n");
-  } else {
-    out.append("connection: close\r\n");
-    if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
-        request.method == "PATCH")
-      out.append("content-length: ").append(std::to_string(request.body.size())).append("\r\n");
-  }
+    if (!dropped(name)) out.append(name).append(": ").append(value).append("\r\n");
   if (!request.remote_address.empty())  // the address alone: a port is not a forwarded-for
     out.append("x-forwarded-for: ").append(client_ip(request)).append("\r\n");
-  out.append(kRelayHeader).append(": ").append(secret).append("\r\n\r\n");
-  out.append(request.body);
+  out.append(kRelayHeader).append(": ").append(secret).append("\r\n");
+  http::append_forwarded_request_end(out, request);
   return out;
 }
 

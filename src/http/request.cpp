@@ -54,6 +54,24 @@ bool Request::is_websocket_upgrade() const {
   return lower == "websocket";
 }
 
+bool is_hop_by_hop_header(std::string_view lower_name) {
+  for (std::string_view hop : {"connection", "keep-alive", "proxy-connection", "te", "trailer",
+                               "transfer-encoding", "upgrade", "content-length"})
+    if (lower_name == hop) return true;
+  return false;
+}
+
+void append_forwarded_request_end(std::string& out, const Request& request) {
+  if (request.is_websocket_upgrade())
+    out.append("connection: Upgrade\r\nupgrade: websocket\r\n");
+  else
+    out.append("connection: close\r\n");
+  if (!request.body.empty() || request.method == "POST" || request.method == "PUT" ||
+      request.method == "PATCH")
+    out.append("content-length: ").append(std::to_string(request.body.size())).append("\r\n");
+  out.append("\r\n").append(request.body);
+}
+
 void Response::set_header(std::string name, std::string value) {
   for (auto& [n, v] : headers) {
     if (n == name) {

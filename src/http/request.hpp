@@ -56,6 +56,14 @@ struct Response {
   void set_header(std::string name, std::string value);
 };
 
+// For a proxy that writes a request again: true for a header that belongs to one connection
+// (RFC 9110 §7.6.1), and for content-length, which the proxy writes itself.
+bool is_hop_by_hop_header(std::string_view lower_name);
+// Ends a request head such a proxy writes: the connection (a WebSocket upgrade, or closed after
+// the response), the body's content-length when it has one or the method takes one, the blank
+// line and the body.
+void append_forwarded_request_end(std::string& out, const Request& request);
+
 // Splits a request target into a decoded path and query pairs; false if it is malformed.
 bool parse_target(std::string_view target, std::string& path,
                   std::vector<std::pair<std::string, std::string>>& query);
